@@ -1,0 +1,324 @@
+"""The console adapter: the whole bot in a terminal or a pipe, as any user, with a reviewers channel.
+
+One syntax for people and scripts:
+  plain text            a DM from the current user to the bot
+  /as NAME              become console:NAME (default alice)
+  /name FULL NAME       set the current user's profile name (used to match names on documents)
+  /upload PATH          send a file in DM
+  /post PATH            post a file in the #general channel (to see the bot refuse it)
+  /react EMOJI [POST]   react on a reviewers-channel post (default: the latest)
+  /unreact EMOJI [POST]
+  /press BUTTON [POST]  press a button on a post
+  /reply [POST] TEXT    reply in a post's thread
+  /tick                 run the reminders now
+  /quit
+Every message the bot sends is printed with where it went: `[DM → alice] …` or `[#reviewers] …`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import mimetypes
+import secrets
+import shlex
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from bot.adapters.base import Capabilities, Profile
+from bot.events import (
+    Attachment,
+    AttachmentUnavailable,
+    ButtonPress,
+    ChannelMessage,
+    Destination,
+    DirectMessage,
+    Event,
+    MessageRef,
+    Outgoing,
+    ReactionAdded,
+    ReactionRemoved,
+    UserRef,
+)
+
+PLATFORM = "console"
+COMMANDS = "/as, /name, /upload, /post, /react, /unreact, /press, /reply, /tick, /quit"
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One message the bot sent, with where it went: what tests assert on."""
+
+    destination: Destination
+    message: Outgoing
+    ref: MessageRef
+
+    @property
+    def where(self) -> str:
+        if self.destination.user is not None:
+            return f"DM → {self.destination.user.id}"
+        return f"#{self.destination.channel}"
+
+    @property
+    def text(self) -> str:
+        return self.message.text
+
+
+@dataclass
+class ConsoleAdapter:
+    """Records everything it sends; prints it too when given a stream."""
+
+    out: TextIO | None = None
+    platform: str = PLATFORM
+    capabilities: Capabilities = field(
+        default_factory=lambda: Capabilities(buttons=True, reactions=True, threads=True)
+    )
+    sent: list[Sent] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    first_id: int = 1
+    """Post numbers continue from earlier runs on the same data folder, so old posts keep theirs."""
+    _ids: Iterator[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(self.first_id)
+
+    def send(self, destination: Destination, message: Outgoing) -> MessageRef:
+        number = next(self._ids)
+        channel = destination.channel or f"dm-{destination.user.id if destination.user else ''}"
+        ref = MessageRef(PLATFORM, channel, str(number))
+        self.sent.append(Sent(destination, message, ref))
+        if self.out is not None:
+            self._print(Sent(destination, message, ref))
+        return ref
+
+    def _print(self, sent: Sent) -> None:
+        assert self.out is not None
+        tag = sent.where
+        if sent.destination.channel is not None:
+            tag += f" post {sent.ref.message_id}"
+            if sent.destination.thread is not None:
+                tag += f" (thread of post {sent.destination.thread.message_id})"
+        lines = sent.message.text.splitlines() or [""]
+        for line in lines:
+            self.out.write(f"[{tag}] {line}\n")
+        if sent.message.buttons:
+            buttons = " ".join(f"[{b.action}]" for b in sent.message.buttons)
+            self.out.write(f"[{tag}] buttons: {buttons}  (/press NAME {sent.ref.message_id})\n")
+        self.out.flush()
+
+    def mention(self, user: UserRef) -> str:
+        return f"@{user.id}"
+
+    def profile(self, user: UserRef) -> Profile:
+        name = self.names.get(user.id) or user.id.replace("_", " ").title()
+        return Profile(display_name=user.id, real_name=name)
+
+    # -- helpers for tests -------------------------------------------------------------------
+
+    def to(self, name: str) -> list[Sent]:
+        """Messages sent to a user's DM (by console name) or to a channel (with a leading #)."""
+        if name.startswith("#"):
+            return [s for s in self.sent if s.destination.channel == name[1:]]
+        return [s for s in self.sent if s.destination.user is not None and s.destination.user.id == name]
+
+    def last_post(self, channel: str) -> Sent | None:
+        posts = [s for s in self.to("#" + channel) if s.destination.thread is None]
+        return posts[-1] if posts else None
+
+
+def _file_attachment(path: Path) -> Attachment:
+    size = path.stat().st_size
+    content_type = mimetypes.guess_type(path.name)[0]
+
+    def fetch(max_bytes: int) -> bytes:
+        try:
+            with path.open("rb") as handle:
+                return handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise AttachmentUnavailable(str(exc), ours=False) from exc
+
+    return Attachment(id=str(path), filename=path.name, size=size, content_type=content_type, fetch=fetch)
+
+
+class ConsoleSession:
+    """Parses console lines into neutral events for a Bot, as the current user."""
+
+    def __init__(
+        self,
+        adapter: ConsoleAdapter,
+        dispatch: Callable[[Event], None],
+        *,
+        reviewers_channel: Callable[[], str | None],
+        latest_review_post: Callable[[], MessageRef | None] = lambda: None,
+        tick: Callable[[], None] | None = None,
+        user: str = "alice",
+    ) -> None:
+        self.adapter = adapter
+        self.dispatch = dispatch
+        self.reviewers_channel = reviewers_channel
+        self.latest_review_post = latest_review_post
+        self.tick = tick
+        self.user = user
+        self._events = itertools.count(1)
+        self._run = secrets.token_hex(3)  # event ids stay unique across runs on the same data folder
+        self.errors: list[str] = []
+
+    def _event_id(self) -> str:
+        return f"console-{self._run}-{next(self._events)}"
+
+    def _me(self) -> UserRef:
+        return UserRef(PLATFORM, self.user, self.user)
+
+    def say(self, line: str) -> None:
+        self.feed(line)
+
+    def feed(self, line: str) -> bool:
+        """Handle one line; False after /quit."""
+        line = line.rstrip("\n")
+        if not line.strip():
+            return True
+        if not line.startswith("/") or line.startswith("//"):
+            text = line[1:] if line.startswith("//") else line
+            self.dispatch(DirectMessage(event_id=self._event_id(), user=self._me(), text=text))
+            return True
+        command, _, rest = line[1:].partition(" ")
+        rest = rest.strip()
+        handler = getattr(self, f"_cmd_{command.lower()}", None)
+        if handler is None:
+            self._note(f"unknown command /{command}; try {COMMANDS}")
+            return True
+        result: bool | None = handler(rest)
+        return result is not False
+
+    def _note(self, text: str) -> None:
+        self.errors.append(text)
+        if self.adapter.out is not None:
+            self.adapter.out.write(f"[console] {text}\n")
+            self.adapter.out.flush()
+
+    def _cmd_quit(self, rest: str) -> bool:
+        return False
+
+    def _cmd_as(self, rest: str) -> None:
+        if not rest or " " in rest:
+            self._note("usage: /as NAME (one word)")
+            return
+        self.user = rest
+        self._note(f"you are now {PLATFORM}:{rest}")
+
+    def _cmd_name(self, rest: str) -> None:
+        if not rest:
+            self._note("usage: /name FULL NAME")
+            return
+        self.adapter.names[self.user] = rest
+
+    def _path(self, rest: str) -> Path | None:
+        try:
+            parts = shlex.split(rest)
+        except ValueError:
+            parts = [rest]
+        if len(parts) != 1:
+            self._note("usage: /upload PATH (quote paths with spaces)")
+            return None
+        path = Path(parts[0]).expanduser()
+        if not path.is_file():
+            self._note(f"no such file: {path}")
+            return None
+        return path
+
+    def _cmd_upload(self, rest: str) -> None:
+        path = self._path(rest)
+        if path is not None:
+            event = DirectMessage(
+                event_id=self._event_id(), user=self._me(), text="", attachments=(_file_attachment(path),)
+            )
+            self.dispatch(event)
+
+    def _cmd_post(self, rest: str) -> None:
+        path = self._path(rest)
+        if path is not None:
+            ref = MessageRef(PLATFORM, "general", self._event_id())
+            self.dispatch(
+                ChannelMessage(
+                    event_id=ref.message_id,
+                    user=self._me(),
+                    channel="general",
+                    text="",
+                    message=ref,
+                    attachments=(_file_attachment(path),),
+                )
+            )
+
+    def _post_ref(self, post: str | None) -> MessageRef | None:
+        channel = self.reviewers_channel() or "reviewers"
+        if post:
+            return MessageRef(PLATFORM, channel, post.lstrip("#"))
+        last = self.adapter.last_post(channel)
+        if last is not None:
+            return last.ref
+        earlier = self.latest_review_post()  # after a restart: the newest review still waiting
+        if earlier is None:
+            self._note(f"no post in #{channel} yet")
+        return earlier
+
+    def _emoji_and_post(self, rest: str, usage: str) -> tuple[str, MessageRef] | None:
+        parts = rest.split()
+        if not parts or len(parts) > 2:
+            self._note(usage)
+            return None
+        ref = self._post_ref(parts[1] if len(parts) == 2 else None)
+        return (parts[0], ref) if ref is not None else None
+
+    def _cmd_react(self, rest: str) -> None:
+        found = self._emoji_and_post(rest, "usage: /react EMOJI [POST]")
+        if found:
+            self.dispatch(
+                ReactionAdded(event_id=self._event_id(), user=self._me(), message=found[1], emoji=found[0])
+            )
+
+    def _cmd_unreact(self, rest: str) -> None:
+        found = self._emoji_and_post(rest, "usage: /unreact EMOJI [POST]")
+        if found:
+            self.dispatch(
+                ReactionRemoved(event_id=self._event_id(), user=self._me(), message=found[1], emoji=found[0])
+            )
+
+    def _cmd_press(self, rest: str) -> None:
+        found = self._emoji_and_post(rest, "usage: /press BUTTON [POST]")
+        if not found:
+            return
+        action, ref = found
+        target = next((s for s in self.adapter.sent if s.ref == ref), None)
+        button = next((b for b in target.message.buttons if b.action == action), None) if target else None
+        if button is None:
+            self._note(f"post {ref.message_id} has no button {action!r}")
+            return
+        self.dispatch(
+            ButtonPress(
+                event_id=self._event_id(), user=self._me(), message=ref, action=action, value=button.value
+            )
+        )
+
+    def _cmd_reply(self, rest: str) -> None:
+        first, _, text = rest.partition(" ")
+        post: str | None = first if first.isdigit() else None
+        text = text if post else rest
+        ref = self._post_ref(post)
+        if ref is None or not text.strip():
+            self._note("usage: /reply [POST] TEXT")
+            return
+        self.dispatch(
+            ChannelMessage(
+                event_id=self._event_id(),
+                user=self._me(),
+                channel=ref.channel,
+                text=text,
+                message=MessageRef(PLATFORM, ref.channel, self._event_id()),
+                thread=ref,
+            )
+        )
+
+    def _cmd_tick(self, rest: str) -> None:
+        if self.tick is not None:
+            self.tick()

@@ -1,0 +1,135 @@
+"""The `accessbot` command. Library code never exits the process: everything returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot import __version__
+from bot.logs import setup_logging
+from bot.rules import RulesError, load_rules, missing_translations
+from bot.settings import Settings
+from bot.storage import CorruptDatabase
+from bot.store import StoreLocked
+
+log = logging.getLogger("accessbot")
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="accessbot", description="Guides lab members to MIMIC-CXR access.")
+    parser.add_argument("--version", action="version", version=f"accessbot {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="start the bot (Slack, Discord or the console, from the environment)")
+    run.add_argument("platform", nargs="?", choices=["console", "slack", "discord"])
+    run.add_argument("--http", action="store_true", help="Slack: HTTP mode (needs SLACK_SIGNING_SECRET)")
+    run.add_argument("--port", type=int, default=3000, help="Slack HTTP mode port (default 3000)")
+    run.add_argument("--as", dest="user", default="alice", help="console: the first user (default alice)")
+    console = sub.add_parser("console", help="the bot in this terminal (same as: run console)")
+    console.add_argument("--as", dest="user", default="alice")
+    sub.add_parser("check", help="check a document by hand: accessbot check FILE --help", add_help=False)
+    rules = sub.add_parser("rules", help="rules.yaml tools")
+    rules_sub = rules.add_subparsers(dest="rules_command")
+    check = rules_sub.add_parser("check", help="validate rules.yaml (exit 0 valid, 1 invalid)")
+    check.add_argument("path", nargs="?", type=Path)
+    admin = sub.add_parser("admin", help="admin commands on the data folder")
+    admin.add_argument("action", choices=["pending", "show", "export", "forget", "stats", "reset", "audit"])
+    admin.add_argument("args", nargs="*")
+    sub.add_parser("health", help="exit 0 when the data folder and rules are usable (for HEALTHCHECK)")
+    sub.add_parser("doctor", help="check the configuration offline and say what to fix")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["check"]:
+        from bot.documents.check_cli import main as check_main
+
+        code: int = check_main(args_list[1:])
+        return code
+    parser = _parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse's way of saying "usage"; turn it into a return code
+        return int(exc.code or 0) and EXIT_USAGE
+    settings = Settings.from_env()
+    setup_logging(settings.log_format, settings.log_level)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    if args.command == "rules":
+        if args.rules_command != "check":
+            parser.parse_args(["rules", "--help"])
+            return EXIT_USAGE
+        return rules_check(args.path or settings.rules_path, sys.stdout, sys.stderr)
+    if args.command in ("run", "console"):
+        platform = "console" if args.command == "console" else (args.platform or settings.platform())
+        return run(
+            settings,
+            platform,
+            user=args.user,
+            http=getattr(args, "http", False),
+            port=args.port if args.command == "run" else 3000,
+        )
+    if args.command == "admin":
+        from bot.admin_cli import admin_command
+
+        return admin_command(settings, args.action, args.args, sys.stdout, sys.stderr)
+    if args.command == "health":
+        from bot.doctor import health
+
+        return health(settings, sys.stdout, sys.stderr)
+    if args.command == "doctor":
+        from bot.doctor import doctor
+
+        return doctor(settings, sys.stdout)
+    return EXIT_USAGE
+
+
+def rules_check(path: Path, out: TextIO, err: TextIO) -> int:
+    try:
+        rules = load_rules(path)
+    except RulesError as exc:
+        err.write(f"{exc}\n")
+        return EXIT_FAIL
+    for warning in missing_translations(rules):
+        err.write(f"{path}: warning: {warning}\n")
+    out.write(f"{path}: OK ({len(rules.steps)} steps, {len(rules.documents)} document profiles)\n")
+    return EXIT_OK
+
+
+def run(
+    settings: Settings, platform: str, *, user: str = "alice", http: bool = False, port: int = 3000
+) -> int:
+    from bot.app import build_bot
+
+    try:
+        bot = build_bot(settings)
+    except (RulesError, CorruptDatabase, StoreLocked) as exc:
+        log.error("cannot start: %s", exc)
+        sys.stderr.write(f"accessbot cannot start:\n{exc}\n")
+        return EXIT_FAIL
+    try:
+        if platform == "console":
+            from bot.adapters.console_runner import run_console
+
+            return run_console(bot, sys.stdin, sys.stdout, user=user)
+        # Each platform module offers run(bot, settings, **options) -> exit code; imported only when used.
+        module = importlib.import_module(f"bot.adapters.{platform}")
+        code: int = module.run(bot, settings, http=http, port=port)
+        return code
+    except ModuleNotFoundError as exc:
+        sys.stderr.write(f"the {platform} adapter is not available: {exc}\n")
+        return EXIT_FAIL
+    finally:
+        bot.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

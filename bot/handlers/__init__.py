@@ -1,0 +1,29 @@
+"""Handlers, in the order the bot tries them. The first that accepts an event handles it."""
+
+from __future__ import annotations
+
+from bot.core import Handler
+from bot.handlers.admin import AdminCommandHandler
+from bot.handlers.channel import ChannelFileHandler, ChannelIgnoreHandler
+from bot.handlers.review import ButtonVoteHandler, ReactionVoteHandler, RejectReasonHandler
+from bot.handlers.status import FallbackHandler, LanguageHandler, SlashCommandHandler, StatusHandler
+from bot.handlers.steps import AnswerHandler, DoneHandler
+from bot.handlers.upload import UploadHandler
+
+
+def default_handlers() -> list[Handler]:
+    return [
+        ChannelFileHandler(),  # a document posted in a channel: never processed, the sender is told privately
+        ReactionVoteHandler(),  # reviewers' emoji on review posts
+        ButtonVoteHandler(),  # Approve / Reject buttons
+        RejectReasonHandler(),  # a reviewer who rejected answers with the reason (DM or thread)
+        ChannelIgnoreHandler(),  # any other channel chatter is not for the bot
+        AdminCommandHandler(),  # pending, show, reset, approve, reject, reload, export, forget, stats
+        UploadHandler(),  # a file in DM
+        SlashCommandHandler(),  # /status, /help
+        LanguageHandler(),  # "한국어", "english"
+        DoneHandler(),  # "done", "완료"
+        StatusHandler(),  # "what step am I on?", "next", "help", "hi"
+        AnswerHandler(),  # an answer to the current step's question
+        FallbackHandler(),  # anything else gets a pointer to help, never silence
+    ]

@@ -1,0 +1,173 @@
+"""A file in DM: validate it against the current step's document profile and explain the verdict."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from bot.core import Context
+from bot.documents import Finding, Verdict, render_problem
+from bot.events import Attachment, AttachmentTooLarge, AttachmentUnavailable, DirectMessage
+from bot.handlers.steps import after_step, complete_step
+from bot.models import Applicant, DocumentRecord
+from bot.rules import DocumentProfile, Step
+from bot.storage import write_atomically
+from bot.workflow import current_step
+
+log = logging.getLogger(__name__)
+
+_SHOWN_FIELDS = ("name", "course_learner_group", "stage", "completion_date", "expiration_date", "record_id")
+
+
+class UploadHandler:
+    def accepts(self, ctx: Context) -> bool:
+        return isinstance(ctx.event, DirectMessage) and bool(ctx.event.attachments)
+
+    def handle(self, ctx: Context) -> None:
+        event = ctx.event
+        assert isinstance(event, DirectMessage)
+        step = current_step(ctx.rules, ctx.applicant())
+        if step is None or step.complete_by != "document" or not step.document:
+            self._not_expected(ctx, step)
+            return
+        profile = ctx.rules.documents[step.document]
+        attachment = event.attachments[0]
+        if len(event.attachments) > 1:
+            ctx.reply(ctx.t("upload.one_at_a_time", filename=attachment.filename))
+        result = self._validate(ctx, attachment, profile)
+        if result is None:
+            return
+        verdict, data = result
+        self._conclude(ctx, step, profile, verdict, attachment.filename, data)
+
+    def _not_expected(self, ctx: Context, step: Step | None) -> None:
+        if step is None:
+            ctx.reply(ctx.t("upload.not_expected_done"))
+            return
+        number = ctx.rules.step_index(step.id) + 1
+        ctx.reply(ctx.t("upload.not_expected", number=number, title=step.title.get(ctx.lang)))
+
+    def _validate(
+        self, ctx: Context, attachment: Attachment, profile: DocumentProfile
+    ) -> tuple[Verdict, bytes] | None:
+        if attachment.size > profile.max_bytes:  # refuse before downloading anything
+            self._reject_early(ctx, "too_large", max_mb=f"{profile.max_bytes / 1_000_000:g}")
+            return None
+        try:
+            data = attachment.read(profile.max_bytes)
+        except AttachmentTooLarge:
+            self._reject_early(ctx, "too_large", max_mb=f"{profile.max_bytes / 1_000_000:g}")
+            return None
+        except AttachmentUnavailable as exc:
+            log.error("could not download an attachment on %s: %s", ctx.adapter.platform, exc)
+            if exc.ours:
+                ctx.bot.notify_admins("admin.download_failed", platform=ctx.adapter.platform, reason=str(exc))
+            ctx.reply(ctx.t("upload.download_failed"))
+            return None
+        ctx.reply(ctx.t("upload.checking", filename=attachment.filename))
+        names = [n for n in (ctx.user.display_name, *self._profile_names(ctx)) if n]
+        verdict = ctx.bot.validator.validate(
+            data,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            profile=profile,
+            applicant_names=names,
+            today=ctx.bot.clock().date(),
+        )
+        return verdict, data
+
+    def _profile_names(self, ctx: Context) -> tuple[str, ...]:
+        profile = ctx.bot.profile(ctx.user)
+        return (profile.real_name, profile.display_name)
+
+    def _reject_early(self, ctx: Context, code: str, **params: str) -> None:
+        message = render_problem(ctx.bot.translator, ctx.lang, Finding(code, params))
+        ctx.reply(ctx.t("upload.rejected", problems="• " + message))
+
+    def _conclude(
+        self, ctx: Context, step: Step, profile: DocumentProfile, verdict: Verdict, filename: str, data: bytes
+    ) -> None:
+        store = ctx.bot.store
+        key = ctx.user.key
+        problems = list(verdict.problems)
+        record_id = str(verdict.fields.get("record_id") or "")
+        duplicate_of_own = False
+
+        def record(a: Applicant) -> None:
+            # Inside the store's lock: the uniqueness checks and the claim happen as one step.
+            nonlocal duplicate_of_own
+            file_owner = store.file_owner(verdict.sha256)
+            if file_owner is not None and file_owner != key:
+                problems.append(Finding("record_id_in_use", {}))
+            elif record_id and profile.require.unique_record_id:
+                owner = store.record_id_owner(record_id)
+                if owner is not None and owner != key:
+                    problems.append(Finding("record_id_in_use", {}))
+            duplicate_of_own = any(d.sha256 == verdict.sha256 and d.step == step.id for d in a.documents)
+            accepted = verdict.accepted and not problems
+            stored = ""
+            if ctx.rules.retention.keep_files and accepted:
+                stored = self._keep_file(ctx, verdict.sha256, filename, data)
+            a.documents = [d for d in a.documents if d.sha256 != verdict.sha256]
+            a.documents.append(
+                DocumentRecord(
+                    sha256=verdict.sha256,
+                    step=step.id,
+                    at=store.now(),
+                    accepted=accepted,
+                    kind=verdict.kind,
+                    fields=dict(verdict.fields),
+                    warnings=[w.code for w in verdict.warnings],
+                    problems=[p.code for p in problems],
+                    stored_file=stored,
+                )
+            )
+
+        store.update(key, record)
+        accepted = verdict.accepted and not problems
+        codes = ",".join(p.code for p in problems)
+        store.audit(key, "upload.accepted" if accepted else "upload.rejected", key, step=step.id, codes=codes)
+        read = self._what_was_read(ctx, verdict)
+        if not accepted:
+            listed = "\n".join("• " + render_problem(ctx.bot.translator, ctx.lang, p) for p in problems)
+            prefix = ctx.t("upload.same_file_again") + "\n" if duplicate_of_own else ""
+            ctx.reply(prefix + (read + "\n\n" if read else "") + ctx.t("upload.rejected", problems=listed))
+            return
+        evidence: dict[str, Any] = {
+            "sha256": verdict.sha256,
+            "kind": verdict.kind,
+            "fields": dict(verdict.fields),
+            "warnings": [w.code for w in verdict.warnings],
+            "needs_manual_check": verdict.needs_manual_check,
+        }
+        complete_step(ctx, step, evidence)
+        notes = ""
+        if verdict.warnings:
+            notes = "\n" + "\n".join(
+                "• " + render_problem(ctx.bot.translator, ctx.lang, w) for w in verdict.warnings
+            )
+            notes = "\n" + ctx.t("upload.warnings") + notes
+        first = (
+            (read + "\n\n" if read else "")
+            + ctx.t("upload.accepted", document=profile.title.get(ctx.lang))
+            + notes
+        )
+        after_step(ctx, step, first)
+
+    def _what_was_read(self, ctx: Context, verdict: Verdict) -> str:
+        lines = [
+            f"• {ctx.t('fields.' + name)}: {verdict.fields[name]}"
+            for name in _SHOWN_FIELDS
+            if verdict.fields.get(name)
+        ]
+        return ctx.t("upload.read_fields") + "\n" + "\n".join(lines) if lines else ""
+
+    def _keep_file(self, ctx: Context, sha256: str, filename: str, data: bytes) -> str:
+        """Only when rules.yaml asks: the file, 0600, named by pseudonym and hash (no name in the path)."""
+        folder = ctx.bot.store.dir / "files"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        suffix = os.path.splitext(filename)[1].lower()[:6] or ".bin"
+        path = folder / f"{ctx.bot.store.pseudonym(ctx.user.key)}-{sha256[:16]}{suffix}"
+        write_atomically(path, data)
+        return path.name

@@ -1,0 +1,119 @@
+"""What the store keeps: plain dataclasses that round-trip through JSON.
+
+Records are copied in and out of the store, so a handler holding one can never corrupt the cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+StepStatus = Literal["done", "reopened"]
+ReviewState = Literal["pending", "approved", "rejected", "withdrawn"]
+Vote = Literal["approve", "reject"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@dataclass
+class StepState:
+    status: StepStatus
+    at: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    by: str = ""
+    note: str = ""
+
+
+@dataclass
+class DocumentRecord:
+    """Extracted fields and a fingerprint; the file itself is kept only if rules.yaml says so."""
+
+    sha256: str
+    step: str
+    at: str
+    accepted: bool
+    kind: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    stored_file: str = ""
+
+
+@dataclass
+class Applicant:
+    key: str
+    lang: str
+    created: str
+    updated: str
+    display_name: str = ""
+    steps: dict[str, StepState] = field(default_factory=dict)
+    documents: list[DocumentRecord] = field(default_factory=list)
+    review_id: str = ""
+    approved_at: str = ""
+    reminders_sent: list[str] = field(default_factory=list)
+    step_started: str = ""
+    """When the applicant arrived on their current step: the clock for stale-step reminders."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(raw: dict[str, Any]) -> Applicant:
+        data = dict(raw)
+        data["steps"] = {k: StepState(**v) for k, v in data.get("steps", {}).items()}
+        data["documents"] = [DocumentRecord(**d) for d in data.get("documents", [])]
+        data["reminders_sent"] = list(data.get("reminders_sent", []))
+        return Applicant(**data)
+
+    def is_done(self, step_id: str) -> bool:
+        state = self.steps.get(step_id)
+        return state is not None and state.status == "done"
+
+
+@dataclass
+class PostRef:
+    platform: str
+    channel: str
+    message_id: str
+
+
+@dataclass
+class Review:
+    """One round of review of one applicant's package; a rejection ends the round."""
+
+    id: str
+    applicant: str
+    state: ReviewState
+    created: str
+    platform: str
+    posts: list[PostRef] = field(default_factory=list)
+    votes: dict[str, Vote] = field(default_factory=dict)
+    decided_at: str = ""
+    decided_by: list[str] = field(default_factory=list)
+    reason: str = ""
+    reopen_step: str = ""
+    last_ping: str = ""
+    awaiting_reason_from: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(raw: dict[str, Any]) -> Review:
+        data = dict(raw)
+        data["posts"] = [PostRef(**p) for p in data.get("posts", [])]
+        data["votes"] = dict(data.get("votes", {}))
+        data["decided_by"] = list(data.get("decided_by", []))
+        data["awaiting_reason_from"] = list(data.get("awaiting_reason_from", []))
+        return Review(**data)

@@ -1,0 +1,126 @@
+"""Reminders, derived from the store's timestamps: restart-safe by construction, each sent once.
+
+Nothing is scheduled in memory: every tick recomputes what is due from (now, rules, store) and records
+what it sent in the applicant or review record, so a restart neither loses nor repeats a reminder.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.models import Applicant, Review, from_iso
+from bot.workflow import current_step
+
+if TYPE_CHECKING:
+    from bot.core import Bot
+
+log = logging.getLogger(__name__)
+
+
+def tick(bot: Bot) -> int:
+    """Send whatever is due now; returns how many reminders went out."""
+    now = bot.clock()
+    sent = 0
+    for applicant in bot.store.all():
+        sent += _stale_step(bot, applicant, now)
+        sent += _training_expiry(bot, applicant, now)
+    for review in bot.store.reviews():
+        if review.state == "pending":
+            sent += _waiting_review(bot, review, now)
+    return sent
+
+
+def _mark(bot: Bot, key: str, tag: str) -> bool:
+    """Record a reminder as sent; False if it already was (another tick got there first)."""
+    claimed = False
+
+    def claim(a: Applicant) -> None:
+        nonlocal claimed
+        if tag not in a.reminders_sent:
+            a.reminders_sent.append(tag)
+            claimed = True
+
+    bot.store.update(key, claim)
+    return claimed
+
+
+def _stale_step(bot: Bot, applicant: Applicant, now: datetime) -> int:
+    rules = bot.rules.current
+    step = current_step(rules, applicant)
+    if step is None or step.complete_by == "review" or not applicant.step_started:
+        return 0
+    staff = rules.is_reviewer(applicant.key) or rules.is_admin(applicant.key)
+    if staff and not applicant.steps:
+        return 0  # staff who only talk to the bot are not applicants
+    schedule = step.remind_after_days or (
+        (rules.reminders.stale_step_days,) if rules.reminders.stale_step_days else ()
+    )
+    idle_days = (now - from_iso(applicant.step_started)).days
+    due = [d for d in schedule if idle_days >= d]
+    if not due:
+        return 0
+    days = max(due)
+    tag = f"stale:{step.id}:{days}:{applicant.step_started}"
+    if not _mark(bot, applicant.key, tag):
+        return 0
+    if step.reminder is not None:
+        text = step.reminder.get(applicant.lang)
+        bot.send_dm(applicant.key, "reminder.custom", text=text)
+    else:
+        number = rules.step_index(step.id) + 1
+        bot.send_dm(
+            applicant.key,
+            "reminder.stale",
+            number=number,
+            title=step.title.get(applicant.lang),
+            days=idle_days,
+        )
+    bot.store.audit("", "reminder.stale", applicant.key, step=step.id, days=days)
+    return 1
+
+
+def _training_expiry(bot: Bot, applicant: Applicant, now: datetime) -> int:
+    warning_days = bot.rules.current.reminders.training_expiry_warning_days
+    if not applicant.approved_at or warning_days <= 0:
+        return 0
+    expiry = _latest_expiry(applicant)
+    if expiry is None or expiry - now.date() > timedelta(days=warning_days):
+        return 0
+    tag = f"expiry:{expiry.isoformat()}"
+    if not _mark(bot, applicant.key, tag):
+        return 0
+    bot.send_dm(applicant.key, "reminder.training_expiring", date=expiry.isoformat())
+    bot.store.audit("", "reminder.training_expiry", applicant.key)
+    return 1
+
+
+def _latest_expiry(applicant: Applicant) -> date | None:
+    dates = []
+    for doc in applicant.documents:
+        value = doc.fields.get("expiration_date") if doc.accepted else None
+        if isinstance(value, str):
+            try:
+                dates.append(date.fromisoformat(value))
+            except ValueError:
+                continue
+    return max(dates) if dates else None
+
+
+def _waiting_review(bot: Bot, review: Review, now: datetime) -> int:
+    if not review.posts:
+        bot.reviews.post(review.id)  # the first post failed: try again
+        return 0
+    hours = bot.rules.current.reminders.review_waiting_hours
+    if hours <= 0:
+        return 0
+    last = from_iso(review.last_ping or review.created)
+    if now - last < timedelta(hours=hours):
+        return 0
+    stamp = bot.store.now()
+    bot.store.update_review(review.id, lambda r: setattr(r, "last_ping", stamp))
+    waited = int((now - from_iso(review.created)).total_seconds() // 3600)
+    bot.reviews.reping(review, waited)
+    bot.store.audit("", "reminder.review_waiting", review.applicant, hours=waited)
+    return 1

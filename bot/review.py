@@ -1,0 +1,338 @@
+"""The review desk: complete packages go to the reviewers channel; votes become one decision.
+
+All decisions go through `decide`, whatever brought them (reaction, button, admin override), so the
+rules (distinct reviewers, no self-approval, nothing after a decision) live in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.emoji import canonical, matches
+from bot.events import Button, ButtonStyle, Destination, MessageRef, Outgoing
+from bot.models import Applicant, PostRef, Review, StepState, Vote, from_iso
+from bot.rules import Rules, Step
+from bot.workflow import package_complete, review_step
+
+if TYPE_CHECKING:
+    from bot.core import Bot
+
+log = logging.getLogger(__name__)
+
+APPROVE = "approve"
+REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class VoteOutcome:
+    """What a vote did, for the handler to tell the voter."""
+
+    status: str
+    """counted, withdrawn, decided, ask_reason, ignored, ignored_not_reviewer, ignored_self,
+    already_decided"""
+    review: Review | None = None
+
+
+class ReviewDesk:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    @property
+    def rules(self) -> Rules:
+        return self.bot.rules.current
+
+    # -- submission ------------------------------------------------------------------------
+
+    def pending_review(self, applicant: Applicant) -> Review | None:
+        review = self.bot.store.review(applicant.review_id) if applicant.review_id else None
+        return review if review is not None and review.state == "pending" else None
+
+    def submit_if_complete(self, applicant_key: str) -> Review | None:
+        """Open a review round once every step before the review is done; post it once."""
+        rules = self.rules
+        applicant = self.bot.store.get(applicant_key)
+        if applicant is None or review_step(rules) is None or not package_complete(rules, applicant):
+            return None
+        if applicant.is_done(review_step(rules).id):  # type: ignore[union-attr]
+            return None
+        existing = self.pending_review(applicant)
+        if existing is not None:
+            return existing
+        platform = applicant_key.split(":", 1)[0]
+        review = Review(
+            id=secrets.token_hex(6),
+            applicant=applicant_key,
+            state="pending",
+            created=self.bot.store.now(),
+            platform=platform,
+        )
+        self.bot.store.create_review(review)
+        self.bot.store.update(applicant_key, lambda a: setattr(a, "review_id", review.id))
+        self.bot.store.audit(applicant_key, "review.opened", applicant_key, review=review.id)
+        self.bot.send_dm(applicant_key, "review.submitted")
+        return self.post(review.id)
+
+    def post(self, review_id: str) -> Review | None:
+        """Post (or re-post after a failure) the summary in the reviewers channel."""
+        review = self.bot.store.review(review_id)
+        if review is None or review.state != "pending":
+            return review
+        adapter = self.bot.adapters.get(review.platform)
+        channel = self.bot.reviewers_channel(review.platform)
+        if adapter is None or not channel:
+            log.error(
+                "no reviewers channel set for %s in rules.yaml: review %s waits", review.platform, review.id
+            )
+            self.bot.notify_admins("admin.no_reviewers_channel", platform=review.platform)
+            return review
+        applicant = self.bot.store.get(review.applicant)
+        if applicant is None:
+            return review
+        ref = self.bot.send(adapter, Destination.to_channel(channel), self.summary(applicant, review))
+        if ref is None:
+            return review  # logged by send; the reminder tick posts it again later
+        post = PostRef(ref.platform, ref.channel, ref.message_id)
+        now = self.bot.store.now()
+
+        def remember(r: Review) -> None:
+            r.posts.append(post)
+            r.last_ping = now
+
+        review = self.bot.store.update_review(review.id, remember)
+        self.bot.store.audit("", "review.posted", review.applicant, review=review.id)
+        return review
+
+    def summary(self, applicant: Applicant, review: Review) -> Outgoing:
+        rules = self.rules
+        lang = rules.language
+        t = self.bot.translator.t
+        mention = self.bot.mention(applicant.key)
+        lines = [t(lang, "review.post_intro", applicant=mention, program=rules.program.name.get(lang))]
+        fields: list[tuple[str, str]] = []
+        for number, step in enumerate(rules.steps, start=1):
+            if step.complete_by == "review":
+                continue
+            value = self._evidence_text(applicant, step, lang)
+            fields.append((f"{number}. {step.title.get(lang)}", value))
+            lines.append(f"{number}. {step.title.get(lang)}: {value}")
+        days = max(0, (self.bot.clock() - from_iso(applicant.created)).days)
+        lines.append(t(lang, "review.post_took", days=days))
+        approve = rules.reviewers.approve[0] if rules.reviewers.approve else "✅"
+        reject = rules.reviewers.reject[0] if rules.reviewers.reject else "❌"
+        how = t(
+            lang,
+            "review.post_how",
+            approve=canonical(approve),
+            reject=canonical(reject),
+            needed=rules.reviewers.approvals_required,
+        )
+        lines.append(how)
+        buttons = (
+            Button(APPROVE, t(lang, "review.button_approve"), review.id, ButtonStyle.PRIMARY),
+            Button(REJECT, t(lang, "review.button_reject"), review.id, ButtonStyle.DANGER),
+        )
+        return Outgoing(
+            text="\n".join(lines),
+            title=t(lang, "review.post_title", applicant=mention),
+            fields=(*fields, (t(lang, "review.post_how_label"), how)),
+            buttons=buttons,
+            reactions=(canonical(approve), canonical(reject)),
+        )
+
+    def _evidence_text(self, applicant: Applicant, step: Step, lang: str) -> str:
+        t = self.bot.translator.t
+        state = applicant.steps.get(step.id)
+        if state is None or state.status != "done":
+            return t(lang, "review.evidence_missing")
+        evidence = state.evidence
+        if step.complete_by == "answer":
+            return str(evidence.get("answer", ""))
+        if step.complete_by == "document":
+            return self._document_text(evidence, lang)
+        return t(lang, "review.evidence_confirmed", date=state.at[:10])
+
+    def _document_text(self, evidence: dict[str, object], lang: str) -> str:
+        t = self.bot.translator.t
+        fields = evidence.get("fields") or {}
+        assert isinstance(fields, dict)
+        parts = []
+        labels = (
+            ("course_learner_group", "review.f_course"),
+            ("completion_date", "review.f_completed"),
+            ("expiration_date", "review.f_expires"),
+            ("record_id", "review.f_record"),
+            ("verification_url", "review.f_verify"),
+        )
+        for name, key in labels:
+            if fields.get(name):
+                parts.append(f"{t(lang, key)}: {fields[name]}")
+        if self.rules.reviewers.show_email and fields.get("email"):
+            parts.append(f"{t(lang, 'review.f_email')}: {fields['email']}")
+        kind = str(evidence.get("kind", ""))
+        if kind in ("image", "pdf") and not parts:
+            parts.append(t(lang, "review.f_file_kind", kind=kind))
+        warnings = evidence.get("warnings") or []
+        assert isinstance(warnings, list)
+        if evidence.get("needs_manual_check"):
+            parts.append(t(lang, "review.f_manual"))
+        if warnings:
+            parts.append(t(lang, "review.f_warnings", warnings=", ".join(str(w) for w in warnings)))
+        return "; ".join(parts) if parts else t(lang, "review.evidence_confirmed", date="")
+
+    # -- votes and decisions ---------------------------------------------------------------
+
+    def vote_for_emoji(self, emoji: str) -> Vote | None:
+        reviewers = self.rules.reviewers
+        if matches(emoji, reviewers.approve):
+            return "approve"
+        if matches(emoji, reviewers.reject):
+            return "reject"
+        return None
+
+    def vote(self, review: Review, voter: str, vote: Vote, *, withdraw: bool = False) -> VoteOutcome:
+        rules = self.rules
+        if not rules.is_reviewer(voter):
+            self.bot.store.audit(voter, "review.vote_refused", review.applicant, reason="not_reviewer")
+            return VoteOutcome("ignored_not_reviewer", review)
+        if voter == review.applicant:
+            self.bot.store.audit(voter, "review.vote_refused", review.applicant, reason="self")
+            return VoteOutcome("ignored_self", review)
+        if review.state != "pending":
+            return VoteOutcome("already_decided", review)
+        if withdraw:
+            if review.votes.get(voter) != vote:
+                return VoteOutcome("ignored", review)
+
+            def drop(r: Review) -> None:
+                r.votes.pop(voter, None)
+                if voter in r.awaiting_reason_from:
+                    r.awaiting_reason_from.remove(voter)
+
+            review = self.bot.store.update_review(review.id, drop)
+            self.bot.store.audit(voter, "review.vote_withdrawn", review.applicant, vote=vote)
+            return VoteOutcome("withdrawn", review)
+
+        def record(r: Review) -> None:
+            r.votes[voter] = vote
+            if vote == "reject" and voter not in r.awaiting_reason_from:
+                r.awaiting_reason_from.append(voter)
+            if vote == "approve" and voter in r.awaiting_reason_from:
+                r.awaiting_reason_from.remove(voter)
+
+        review = self.bot.store.update_review(review.id, record)
+        self.bot.store.audit(voter, "review.vote", review.applicant, vote=vote)
+        if vote == "reject":
+            return VoteOutcome("ask_reason", review)
+        approvals = [
+            k
+            for k, v in review.votes.items()
+            if v == "approve" and rules.is_reviewer(k) and k != review.applicant
+        ]
+        if len(approvals) >= rules.reviewers.approvals_required:
+            return VoteOutcome("decided", self.approve(review, approvals))
+        return VoteOutcome("counted", review)
+
+    def approve(self, review: Review, by: list[str], *, override: bool = False) -> Review:
+        rules = self.rules
+        step = review_step(rules)
+        now = self.bot.store.now()
+
+        def close(r: Review) -> None:
+            r.state = "approved"
+            r.decided_at = now
+            r.decided_by = list(by)
+
+        review = self.bot.store.update_review(review.id, close)
+
+        def mark(a: Applicant) -> None:
+            if step is not None:
+                a.steps[step.id] = StepState("done", now, {"review": review.id}, by=",".join(by))
+            a.approved_at = now
+
+        self.bot.store.update(review.applicant, mark)
+        self.bot.store.audit(by[0] if by else "", "review.approved", review.applicant, override=override)
+        applicant = self.bot.store.get(review.applicant)
+        lang = applicant.lang if applicant else rules.language
+        closing = rules.program.approved.get(lang)
+        self.bot.send_dm(review.applicant, "review.approved_dm", closing=closing)
+        self._announce(review, "review.channel_approved", by=", ".join(self.bot.mention(k) for k in by))
+        return review
+
+    def reject(self, review: Review, by: str, reason: str, reopen: Step, *, override: bool = False) -> Review:
+        now = self.bot.store.now()
+
+        def close(r: Review) -> None:
+            r.state = "rejected"
+            r.decided_at = now
+            r.decided_by = [by]
+            r.reason = reason
+            r.reopen_step = reopen.id
+            r.awaiting_reason_from = []
+
+        review = self.bot.store.update_review(review.id, close)
+
+        def reopen_step(a: Applicant) -> None:
+            a.steps[reopen.id] = StepState("reopened", now, {}, by=by, note=reason)
+            a.review_id = ""
+            a.step_started = now
+            a.reminders_sent = [r for r in a.reminders_sent if not r.startswith(("stale:", "expiry:"))]
+
+        applicant = self.bot.store.update(review.applicant, reopen_step)
+        self.bot.store.audit(by, "review.rejected", review.applicant, step=reopen.id, override=override)
+        self.bot.send_dm(
+            review.applicant,
+            "review.rejected_dm",
+            reason=reason,
+            step=reopen.title.get(applicant.lang),
+        )
+        self._announce(review, "review.channel_rejected", by=self.bot.mention(by), step=reopen.id)
+        return review
+
+    def _announce(self, review: Review, key: str, **params: object) -> None:
+        adapter = self.bot.adapters.get(review.platform)
+        if adapter is None or not review.posts:
+            return
+        post = review.posts[-1]
+        thread = (
+            MessageRef(post.platform, post.channel, post.message_id) if adapter.capabilities.threads else None
+        )
+        text = self.bot.translator.t(self.rules.language, key, **params)
+        self.bot.send(adapter, Destination.to_channel(post.channel, thread), text)
+
+    def reping(self, review: Review, hours: int) -> None:
+        """Remind the channel of a package still waiting, in the thread of its post where possible."""
+        self._announce(review, "review.reping", hours=hours)
+
+    # -- reasons ---------------------------------------------------------------------------
+
+    def awaiting_reason(self, reviewer: str) -> Review | None:
+        for review in self.bot.store.reviews():
+            if review.state == "pending" and reviewer in review.awaiting_reason_from:
+                return review
+        return None
+
+    def parse_reason(self, text: str) -> tuple[Step | None, str]:
+        """'3 expired report', 'citi_training: expired report' -> (step, reason)."""
+        rules = self.rules
+        match = re.match(r"^\s*([\w-]+)\s*[:.)\-]?\s*(.*)$", text, re.DOTALL)
+        if match:
+            head, rest = match.group(1), match.group(2).strip()
+            step: Step | None = None
+            if head.isdigit() and 1 <= int(head) <= len(rules.steps):
+                step = rules.steps[int(head) - 1]
+            else:
+                step = rules.step(head.lower())
+            if step is not None and step.complete_by != "review" and rest:
+                return step, rest
+        return None, text.strip()
+
+    def step_menu(self) -> str:
+        return "\n".join(
+            f"{n}. {s.id} ({s.title.get(self.rules.language)})"
+            for n, s in enumerate(self.rules.steps, start=1)
+            if s.complete_by != "review"
+        )

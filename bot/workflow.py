@@ -1,0 +1,59 @@
+"""Pure functions over (rules, applicant): where someone is, what is done, what is missing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.models import Applicant
+from bot.rules import Rules, Step
+
+ItemState = Literal["done", "current", "todo"]
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    number: int
+    step: Step
+    state: ItemState
+    reopened: bool = False
+
+
+def current_step(rules: Rules, applicant: Applicant) -> Step | None:
+    """The first step not done, in order; None once every step (the review included) is done."""
+    return next((s for s in rules.steps if not applicant.is_done(s.id)), None)
+
+
+def checklist(rules: Rules, applicant: Applicant) -> list[ChecklistItem]:
+    current = current_step(rules, applicant)
+    items = []
+    for number, step in enumerate(rules.steps, start=1):
+        if applicant.is_done(step.id):
+            state: ItemState = "done"
+        elif current is not None and step.id == current.id:
+            state = "current"
+        else:
+            state = "todo"
+        state_record = applicant.steps.get(step.id)
+        items.append(
+            ChecklistItem(number, step, state, state_record is not None and state_record.status == "reopened")
+        )
+    return items
+
+
+def review_step(rules: Rules) -> Step | None:
+    last = rules.steps[-1] if rules.steps else None
+    return last if last is not None and last.complete_by == "review" else None
+
+
+def missing_for_review(rules: Rules, applicant: Applicant) -> list[Step]:
+    """Steps that must be done before the package can go to the reviewers."""
+    return [s for s in rules.steps if s.complete_by != "review" and not applicant.is_done(s.id)]
+
+
+def package_complete(rules: Rules, applicant: Applicant) -> bool:
+    return not missing_for_review(rules, applicant)
+
+
+def done_count(rules: Rules, applicant: Applicant) -> int:
+    return sum(1 for s in rules.steps if applicant.is_done(s.id))

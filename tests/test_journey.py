@@ -1,0 +1,121 @@
+"""The whole applicant journey in the console, asserting where every reply went."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.documents import Validator
+from bot.workflow import current_step
+from tests.conftest import Clock, make_bot
+from tests.journey import Driver, complete_package, write_documents
+
+
+def test_status_shows_checklist_with_account_as_current_step(bot, clock):  # type: ignore[no-untyped-def]
+    driver = Driver(bot)
+    replies = driver.say("what step am I on?")
+    assert [s.where for s in replies] == ["DM → alice"]
+    text = replies[0].text
+    assert "👉 1. Create a PhysioNet account" in text
+    assert "⬜ 2." in text and "https://physionet.org/register/" in text
+    assert "What is your PhysioNet username?" in text
+
+
+def test_korean_question_gets_korean_answer(bot):  # type: ignore[no-untyped-def]
+    driver = Driver(bot)
+    replies = driver.say("지금 몇 단계야?")
+    assert "PhysioNet 계정 만들기" in replies[0].text and "현재 단계" in replies[0].text
+    assert bot.store.get("console:alice").lang == "ko"  # type: ignore[union-attr]
+
+
+def test_typos_and_unknown_text_still_get_helpful_answers(bot):  # type: ignore[no-untyped-def]
+    driver = Driver(bot)
+    assert "your progress" in driver.say("stauts")[0].text
+    reply = driver.say("what is the meaning of life, the universe and everything?")[0].text
+    assert "did not understand" in reply and "help" in reply
+
+
+def test_wrong_answer_gets_hint_and_keeps_step(bot):  # type: ignore[no-untyped-def]
+    driver = Driver(bot)
+    reply = driver.say("my username is !!bad!!")[0].text
+    assert "does not look right" in reply
+    assert current_step(bot.rules.current, bot.store.get("console:alice")).id == "physionet_account"  # type: ignore[arg-type, union-attr]
+
+
+def test_done_on_document_step_asks_for_the_file(bot):  # type: ignore[no-untyped-def]
+    driver = Driver(bot)
+    driver.say("jdoe")
+    reply = driver.say("done")[0].text
+    assert "CITI completion report as a file" in reply
+
+
+def test_full_journey_reaches_reviewers_once_and_reviewer_approves(bot, clock, tmp_path):  # type: ignore[no-untyped-def]
+    driver = Driver(bot)
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    complete_package(driver, report, proof)
+    posts = [s for s in driver.console.to("#reviewers") if s.destination.thread is None]
+    assert len(posts) == 1, [p.text for p in posts]
+    post = posts[0]
+    assert "@alice" in post.text and "alice_kim" in post.text and "40512345" in post.text
+    assert "alice@example.edu" not in post.text  # no e-mail unless rules.yaml allows it
+    assert [b.action for b in post.message.buttons] == ["approve", "reject"]
+    assert any("sent to the lab's reviewers" in t for t in driver.dm_texts("alice"))
+
+    # Someone who is not a reviewer changes nothing.
+    driver.as_("mallory").say("/react ✅")
+    assert bot.store.review(bot.store.get("console:alice").review_id).state == "pending"  # type: ignore[union-attr]
+    assert any("Only the lab's reviewers" in t for t in driver.dm_texts("mallory"))
+
+    driver.as_("reviewer").say("/react white_check_mark")
+    review = bot.store.review(bot.store.get("console:alice").review_id)  # type: ignore[union-attr]
+    assert review.state == "approved" and review.decided_by == ["console:reviewer"]  # type: ignore[union-attr]
+    assert any(t.startswith("🎉 Your access is approved") for t in driver.dm_texts("alice"))
+    assert current_step(bot.rules.current, bot.store.get("console:alice")) is None  # type: ignore[arg-type]
+
+    # Later reactions change nothing, and the reviewer is told so.
+    driver.as_("reviewer2").say("/react ❌")
+    assert bot.store.review(review.id).state == "approved"  # type: ignore[union-attr]
+    assert any("already decided" in t for t in driver.dm_texts("reviewer2"))
+
+
+def test_reject_with_reason_reopens_named_step(bot, clock, tmp_path):  # type: ignore[no-untyped-def]
+    driver = Driver(bot)
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    complete_package(driver, report, proof)
+    driver.as_("reviewer").say("/react x")
+    assert any("step to reopen" in t for t in driver.dm_texts("reviewer"))
+    driver.say("2 the report is for another course")
+    alice = bot.store.get("console:alice")
+    assert current_step(bot.rules.current, alice).id == "citi_training"  # type: ignore[arg-type, union-attr]
+    last = driver.dm_texts("alice")[-1]
+    assert "the report is for another course" in last and "Complete the CITI course" in last
+    status = driver.as_("alice").say("status")[0].text
+    assert "👉 2." in status and "the report is for another course" in status
+
+
+def test_review_survives_restart(tmp_path: Path, validator: Validator, clock: Clock) -> None:
+    data = tmp_path / "data"
+    first = make_bot(data, validator, clock)
+    driver = Driver(first)
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    complete_package(driver, report, proof)
+    first.close()
+
+    second = make_bot(data, validator, clock)
+    try:
+        again = Driver(second)
+        again.as_("reviewer").say("/react ✅")  # no post in this run: the pending review's post is used
+        alice = second.store.get("console:alice")
+        assert alice is not None and alice.approved_at
+        assert any("approved" in t for t in again.dm_texts("alice"))
+    finally:
+        second.close()
+
+
+def test_repeated_event_is_processed_once(bot):  # type: ignore[no-untyped-def]
+    from bot.events import DirectMessage, UserRef
+
+    driver = Driver(bot)
+    event = DirectMessage(event_id="E1", user=UserRef("console", "alice"), text="jdoe")
+    bot.dispatch(event)
+    bot.dispatch(event)
+    assert len(driver.console.to("alice")) == 1
