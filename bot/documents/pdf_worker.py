@@ -47,6 +47,9 @@ PYPDF_LIMITS: dict[str, int] = {
     "xform_maximum_invocations_per_extraction": 500,
 }
 MAX_URIS = 50
+# Decoded page content read in one job, all pages together: pypdf extracts text at about 2 s per MB.
+# A CITI report page holds some 10-100 KB (browser re-prints are the wordiest).
+MAX_CONTENT_BYTES = 1_500_000
 
 
 def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
@@ -114,7 +117,9 @@ def _uris(page: Any) -> list[str]:
     return out
 
 
-def extract(data: bytes, max_pages: int, max_chars: int) -> dict[str, Any]:
+def extract(
+    data: bytes, max_pages: int, max_chars: int, max_content: int = MAX_CONTENT_BYTES
+) -> dict[str, Any]:
     """Text and link URIs of the first `max_pages` pages, or {"error": code}."""
     from pypdf import PdfReader
     from pypdf.errors import (
@@ -136,8 +141,14 @@ def extract(data: bytes, max_pages: int, max_chars: int) -> dict[str, Any]:
         texts: list[str] = []
         uris: list[str] = []
         total = 0
+        content_bytes = 0
         for index in range(min(page_count, max_pages)):
             page = reader.pages[index]
+            contents = page.get_contents()
+            # Text extraction time grows with the content stream; pages may share one huge stream.
+            content_bytes += len(contents.get_data()) if contents is not None else 0
+            if content_bytes > max_content:
+                return {"error": "too_complex"}
             text = page.extract_text() or ""
             total += len(text)
             if total > max_chars:
