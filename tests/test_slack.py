@@ -1,0 +1,426 @@
+"""The Slack adapter end to end: the real bolt App, signed requests, and a fake Slack Web API."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.adapters.slack import SlackAdapter, create_app
+from bot.core import Bot
+from bot.documents import Validator
+from bot.models import Review
+from bot.settings import Settings
+from tests.citi_pdfs import make_png, make_report
+from tests.conftest import RULES, Clock, make_bot
+from tests.fake_slack import BOT_ID, BOT_USER, FakeSlack, Signer, slack_user
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+REVIEWERS = "C0REVIEWERS"
+ALICE, REVIEWER, REVIEWER2, ADMIN, MALLORY = "UALICE", "UREV", "UREV2", "UADMIN", "UMALLORY"
+
+
+def dm_channel(user: str) -> str:
+    return "D" + user.removeprefix("U")  # what the fake's conversations.open answers
+
+
+def slack_rules(tmp_path: Path) -> Path:
+    text = RULES.read_text(encoding="utf-8")
+    text = text.replace('admins: ["console:admin"]', f'admins: ["slack:{ADMIN}"]')
+    text = text.replace(
+        'users: ["console:reviewer", "console:reviewer2"]',
+        f'users: ["slack:{REVIEWER}", "slack:{REVIEWER2}"]',
+    )
+    assert f"slack:{ADMIN}" in text and f"slack:{REVIEWER2}" in text and f"slack: {REVIEWERS}" in text
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@dataclass
+class SlackWorld:
+    fake: FakeSlack
+    bot: Bot
+    signer: Signer
+    clock: Clock
+    tmp_path: Path
+
+    def __post_init__(self) -> None:
+        self._ts = itertools.count(1)
+
+    @property
+    def adapter(self) -> SlackAdapter:
+        adapter = self.bot.adapters["slack"]
+        assert isinstance(adapter, SlackAdapter)
+        return adapter
+
+    def ts(self) -> str:
+        return f"1772440000.{next(self._ts):06d}"
+
+    def dm(self, user: str, text: str, **extra: Any) -> Any:
+        event = {
+            "type": "message",
+            "channel": dm_channel(user),
+            "user": user,
+            "text": text,
+            "ts": self.ts(),
+            "channel_type": "im",
+            **extra,
+        }
+        return self.signer.event(event)
+
+    def upload(self, user: str, file: dict[str, Any], text: str = "") -> Any:
+        return self.dm(user, text, subtype="file_share", files=[file], upload=False)
+
+    def react(self, user: str, emoji: str, ts: str, *, removed: bool = False) -> Any:
+        event = {
+            "type": "reaction_removed" if removed else "reaction_added",
+            "user": user,
+            "reaction": emoji,
+            "item_user": BOT_USER,
+            "item": {"type": "message", "channel": REVIEWERS, "ts": ts},
+            "event_ts": self.ts(),
+        }
+        return self.signer.event(event)
+
+    def press(self, user: str, action: str, post_ts: str, value: str) -> Any:
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0LAB"},
+            "api_app_id": "A0ACCESS",
+            "token": "legacy-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": post_ts,
+                "channel_id": REVIEWERS,
+                "is_ephemeral": False,
+            },
+            "trigger_id": f"1234.5678.{next(self._ts)}",
+            "team": {"id": "T0LAB", "domain": "lab"},
+            "channel": {"id": REVIEWERS, "name": "reviewers"},
+            "message": {"type": "message", "ts": post_ts, "user": BOT_USER, "text": "package"},
+            "actions": [
+                {
+                    "action_id": f"accessbot_{action}",
+                    "block_id": "accessbot_actions",
+                    "text": {"type": "plain_text", "text": action.title()},
+                    "value": value,
+                    "type": "button",
+                    "action_ts": self.ts(),
+                }
+            ],
+        }
+        return self.signer.interaction(payload)
+
+    def texts(self, user: str) -> list[str]:
+        return self.fake.texts_to(dm_channel(user))
+
+    def report(self, record_id: str = "40512345", name: str = "Alice Kim") -> bytes:
+        today = self.clock().date()
+        return make_report(
+            name=name,
+            record_id=record_id,
+            completion=today - timedelta(days=20),
+            expiration=today + timedelta(days=1000),
+        )
+
+    def complete_package(self, user: str = ALICE) -> Review:
+        report = self.fake.add_file("FREPORT", self.report())
+        proof = self.fake.add_file("FPROOF", make_png(), name="approval.png", mimetype="image/png")
+        self.dm(user, "hi")
+        self.dm(user, "alice_kim")
+        self.upload(user, report)
+        for _ in range(3):
+            self.dm(user, "done")
+        self.upload(user, proof)
+        self.dm(user, "done")
+        applicant = self.bot.store.get(f"slack:{user}")
+        assert applicant is not None and applicant.review_id, self.texts(user)
+        review = self.bot.store.review(applicant.review_id)
+        assert review is not None and review.posts
+        return review
+
+    def review(self, review_id: str) -> Review:
+        review = self.bot.store.review(review_id)
+        assert review is not None
+        return review
+
+
+@pytest.fixture
+def world(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[SlackWorld]:
+    with FakeSlack() as fake:
+        fake.users.update(
+            {
+                ALICE: slack_user(ALICE, "Alice Kim", "alice@example.edu"),
+                REVIEWER: slack_user(REVIEWER, "Rita Reviewer"),
+                REVIEWER2: slack_user(REVIEWER2, "Ravi Reviewer"),
+                ADMIN: slack_user(ADMIN, "Ada Admin"),
+                MALLORY: slack_user(MALLORY, "Mallory Meddler"),
+            }
+        )
+        bot = make_bot(tmp_path / "data", validator, clock, slack_rules(tmp_path))
+        settings = Settings(slack_bot_token=fake.token, slack_signing_secret=SECRET)
+        app = create_app(bot, settings, client=WebClient(token=fake.token, base_url=fake.api_url))
+        yield SlackWorld(fake, bot, Signer(app, SECRET), clock, tmp_path)
+        bot.close()
+
+
+# -- DMs ----------------------------------------------------------------------------------------
+
+
+def test_dm_gets_reply_in_dm_channel(world: SlackWorld) -> None:
+    response = world.dm(ALICE, "what step am I on?")
+    assert response.status == 200
+    opened = world.fake.calls_to("conversations.open")
+    assert [c.params["users"] for c in opened] == [ALICE]
+    replies = world.texts(ALICE)
+    assert len(replies) == 1 and "Create a PhysioNet account" in replies[0]
+    call = world.fake.calls_to("chat.postMessage")[0]
+    assert call.headers["authorization"] == "Bearer xoxb-test"
+    world.dm(ALICE, "status")
+    assert len(world.fake.calls_to("conversations.open")) == 1  # the DM channel is cached
+    assert world.bot.store.get(f"slack:{ALICE}") is not None
+
+
+def test_pdf_upload_is_downloaded_with_token_and_validated(world: SlackWorld) -> None:
+    world.dm(ALICE, "alice_kim")
+    world.upload(ALICE, world.fake.add_file("FREPORT", world.report()))
+    [download] = world.fake.downloads
+    assert download.params["file"] == "FREPORT" and download.headers["authorization"] == "Bearer xoxb-test"
+    texts = world.texts(ALICE)
+    assert any("checking report.pdf" in t for t in texts), texts
+    assert any("is accepted" in t for t in texts), texts
+    applicant = world.bot.store.get(f"slack:{ALICE}")
+    assert applicant is not None and applicant.is_done("citi_training")
+
+
+def test_stub_file_is_resolved_with_files_info(world: SlackWorld) -> None:
+    world.dm(ALICE, "alice_kim")
+    world.fake.add_file("FSTUB", world.report())
+    stub = {"id": "FSTUB", "mode": "file_access", "file_access": "check_file_info", "created": 1772440000}
+    world.upload(ALICE, stub)
+    assert [c.params["file"] for c in world.fake.calls_to("files.info")] == ["FSTUB"]
+    assert len(world.fake.downloads) == 1
+    assert any("is accepted" in t for t in world.texts(ALICE))
+
+
+def test_html_page_instead_of_pdf_is_our_fault_and_admins_are_told(world: SlackWorld) -> None:
+    world.fake.file_token = "xoxb-with-files-read"  # our token cannot read files: Slack sends its login page
+    world.dm(ALICE, "alice_kim")
+    world.upload(ALICE, world.fake.add_file("FREPORT", world.report()))
+    assert len(world.fake.downloads) == 1
+    assert any("problem on our side" in t for t in world.texts(ALICE)), world.texts(ALICE)
+    [to_admin] = world.texts(ADMIN)
+    assert "files:read" in to_admin and "HTML page" in to_admin
+    applicant = world.bot.store.get(f"slack:{ALICE}")
+    assert applicant is not None and not applicant.is_done("citi_training")
+
+
+def test_oversized_file_is_refused_without_downloading(world: SlackWorld) -> None:
+    world.dm(ALICE, "alice_kim")
+    world.upload(ALICE, world.fake.add_file("FBIG", b"%PDF-1.7 ...", size=25_000_000))
+    assert world.fake.downloads == []
+    assert any("too big" in t and "10 MB" in t for t in world.texts(ALICE)), world.texts(ALICE)
+
+
+def test_bot_messages_edits_and_own_messages_are_ignored(world: SlackWorld) -> None:
+    world.dm(BOT_USER, "my own message")
+    world.dm(ALICE, "from another bot", bot_id="B0OTHER", subtype="bot_message")
+    world.dm(ALICE, "", subtype="message_changed", message={"text": "edited"})
+    world.dm(ALICE, "", subtype="message_deleted")
+    world.signer.event(
+        {"type": "message", "channel": dm_channel(ALICE), "bot_id": BOT_ID, "text": "mine", "ts": world.ts()}
+    )
+    assert world.fake.calls_to("chat.postMessage") == []
+
+
+def test_file_posted_in_a_channel_is_refused_privately_without_download(world: SlackWorld) -> None:
+    file = world.fake.add_file("FPUB", world.report())
+    world.signer.event(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": "C0GENERAL",
+            "channel_type": "channel",
+            "user": ALICE,
+            "text": "here is my report",
+            "files": [file],
+            "ts": world.ts(),
+        }
+    )
+    world.signer.event(
+        {
+            "type": "message",
+            "channel": "C0GENERAL",
+            "channel_type": "channel",
+            "user": ALICE,
+            "text": "hi all",
+        }
+        | {"ts": world.ts()}
+    )
+    assert world.fake.downloads == []
+    assert world.fake.messages_to("C0GENERAL") == []
+    [reply] = world.texts(ALICE)
+    assert "do not post documents in channels" in reply
+
+
+# -- security and delivery ----------------------------------------------------------------------
+
+
+def test_bad_signature_gets_401_and_nothing_happens(world: SlackWorld) -> None:
+    body = json.dumps({"type": "event_callback", "event_id": "EvBAD", "event": {"type": "message"}})
+    headers = world.signer.headers(body, "application/json", signature="v0=" + "0" * 64)
+    assert world.signer.raw(body, headers).status == 401
+    assert world.fake.calls == []
+
+
+def test_retried_event_is_processed_once(world: SlackWorld) -> None:
+    event = {
+        "type": "message",
+        "channel": dm_channel(ALICE),
+        "user": ALICE,
+        "text": "status",
+        "ts": world.ts(),
+        "channel_type": "im",
+    }
+    assert world.signer.event(event, event_id="Ev0RETRY").status == 200
+    retried = world.signer.event(
+        event, event_id="Ev0RETRY", x_slack_retry_num="1", x_slack_retry_reason="timeout"
+    )
+    assert retried.status == 200
+    assert len(world.texts(ALICE)) == 1
+
+
+def test_rate_limited_post_is_retried(world: SlackWorld) -> None:
+    world.fake.rate_limit_once.add("chat.postMessage")
+    world.dm(ALICE, "status")
+    assert len(world.fake.calls_to("chat.postMessage")) == 2
+    assert len(world.texts(ALICE)) == 2  # the 429'd attempt and the retry carry the same message
+    assert world.bot.store.get(f"slack:{ALICE}") is not None
+
+
+# -- reviews ------------------------------------------------------------------------------------
+
+
+def test_complete_package_is_posted_with_blocks_and_seeded_reactions(world: SlackWorld) -> None:
+    review = world.complete_package()
+    [post] = world.fake.messages_to(REVIEWERS)
+    assert f"<@{ALICE}>" in post["text"] and "40512345" in post["text"]
+    blocks = post["blocks"]
+    assert f"<@{ALICE}>" in blocks[0]["text"]["text"]
+    assert any(b["type"] == "section" and b.get("fields") for b in blocks)
+    actions = blocks[-1]
+    assert actions["type"] == "actions"
+    buttons = {e["action_id"]: e for e in actions["elements"]}
+    assert buttons["accessbot_approve"]["style"] == "primary"
+    assert buttons["accessbot_reject"]["style"] == "danger"
+    assert {e["value"] for e in buttons.values()} == {review.id}
+    ts = review.posts[-1].message_id
+    seeded = world.fake.calls_to("reactions.add")
+    assert [(c.params["channel"], c.params["timestamp"], c.params["name"]) for c in seeded] == [
+        (REVIEWERS, ts, "white_check_mark"),
+        (REVIEWERS, ts, "x"),
+    ]
+    assert any("sent to the lab's reviewers" in t for t in world.texts(ALICE))
+
+
+def test_reviewer_reaction_approves_and_non_reviewer_changes_nothing(world: SlackWorld) -> None:
+    review = world.complete_package()
+    ts = review.posts[-1].message_id
+    world.react(MALLORY, "white_check_mark", ts)
+    assert world.review(review.id).state == "pending"
+    assert any("Only the lab's reviewers" in t for t in world.texts(MALLORY))
+
+    world.react(REVIEWER, "white_check_mark::skin-tone-2", ts)
+    decided = world.review(review.id)
+    assert decided.state == "approved" and decided.decided_by == [f"slack:{REVIEWER}"]
+    assert any(t.startswith("🎉 Your access is approved") for t in world.texts(ALICE))
+    thread = [m for m in world.fake.messages_to(REVIEWERS) if m.get("thread_ts") == ts]
+    assert thread and f"<@{REVIEWER}>" in thread[0]["text"]
+
+
+def test_approve_button_decides(world: SlackWorld) -> None:
+    review = world.complete_package()
+    response = world.press(REVIEWER, "approve", review.posts[-1].message_id, review.id)
+    assert response.status == 200
+    assert world.review(review.id).state == "approved"
+    assert any(t.startswith("🎉 Your access is approved") for t in world.texts(ALICE))
+
+
+def test_reject_button_opens_form_and_submission_reopens_the_step(world: SlackWorld) -> None:
+    review = world.complete_package()
+    ts = review.posts[-1].message_id
+    assert world.press(REVIEWER, "reject", ts, review.id).status == 200
+    [opened] = world.fake.calls_to("views.open")
+    view = opened.params["view"]
+    assert view["callback_id"] == "accessbot_reject_reason"
+    options = [o["value"] for o in view["blocks"][0]["element"]["options"]]
+    assert "citi_training" in options and "lab_review" not in options
+    assert world.review(review.id).state == "pending"  # nothing decided until the form is sent
+
+    submission = {
+        "type": "view_submission",
+        "team": {"id": "T0LAB", "domain": "lab"},
+        "user": {"id": REVIEWER, "username": "rev", "name": "rev", "team_id": "T0LAB"},
+        "api_app_id": "A0ACCESS",
+        "token": "legacy-verification-token",
+        "trigger_id": "1234.5678.99",
+        "view": {
+            **view,
+            "id": "V0REJECT",
+            "team_id": "T0LAB",
+            "hash": "1772440000.abc",
+            "state": {
+                "values": {
+                    "reopen_step": {
+                        "reopen_step_input": {
+                            "type": "static_select",
+                            "selected_option": {
+                                "text": {"type": "plain_text", "text": "2."},
+                                "value": "citi_training",
+                            },
+                        }
+                    },
+                    "reason": {
+                        "reason_input": {"type": "plain_text_input", "value": "the report has expired"}
+                    },
+                }
+            },
+        },
+        "response_urls": [],
+    }
+    response = world.signer.interaction(submission)
+    assert response.status == 200 and response.body == ""  # an empty ack closes the modal
+    decided = world.review(review.id)
+    assert decided.state == "rejected" and decided.reopen_step == "citi_training"
+    assert "the report has expired" in world.texts(ALICE)[-1]
+    assert any("citi_training" in t for t in world.texts(REVIEWER))
+
+
+def test_reject_without_form_asks_by_dm_and_thread_reply_is_the_reason(world: SlackWorld) -> None:
+    review = world.complete_package()
+    ts = review.posts[-1].message_id
+    world.fake.errors["views.open"] = "expired_trigger_id"
+    world.press(REVIEWER, "reject", ts, review.id)
+    assert any("step to reopen" in t for t in world.texts(REVIEWER)), world.texts(REVIEWER)
+    world.signer.event(
+        {
+            "type": "message",
+            "channel": REVIEWERS,
+            "channel_type": "group",
+            "user": REVIEWER,
+            "text": "2 the report is for another course",
+            "ts": world.ts(),
+            "thread_ts": ts,
+        }
+    )
+    decided = world.review(review.id)
+    assert decided.state == "rejected" and decided.reopen_step == "citi_training"
+    assert "the report is for another course" in world.texts(ALICE)[-1]
