@@ -185,7 +185,10 @@ class RulesError(SchemaError):
 
 
 def parse_rules(text: str, filename: str = "rules.yaml") -> Rules:
-    node = parse_yaml(text, filename)
+    try:
+        node = parse_yaml(text, filename)
+    except SchemaError as exc:
+        raise RulesError(exc.filename, exc.problems) from None
     walker = Walker()
     rules: Rules = walker.build(Rules, node, "")
     if not walker.problems:

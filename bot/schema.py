@@ -206,7 +206,7 @@ class Walker:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 self.fail(node, f"{path}.{name}" if path else name, "is required")
                 values[name] = _blank(hints[name])
-        values.update({k: v for k, v in _line_fields(cls, node).items() if k in fields})
+        values.update(_line_fields(cls, node))
         return cls(**values)
 
 

@@ -1,7 +1,8 @@
 """The applicant database over TinyDB: one Store per process, one lock around every read-modify-write.
 
 Files (all 0600 in a 0700 folder):
-  applicants.json  TinyDB: one document per person, found through an in-memory index by user key
+  applicants-NN.json  TinyDB, 16 shards: one document per person, found through an in-memory index by
+                   user key; an update rewrites one shard (1/16 of the data), not everyone
   reviews.json     TinyDB: review rounds, found by their id or by the channel post that shows them
   events.json      TinyDB: recently processed platform event ids (de-duplication across restarts)
   audit.jsonl      append-only: who did what and when, with pseudonymous ids and no personal data
@@ -16,6 +17,7 @@ import hashlib
 import logging
 import os
 import threading
+import zlib
 from collections.abc import Callable, Iterator, MutableMapping
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 EVENT_MEMORY = 5000
+SHARDS = 16
 
 
 class StoreLocked(Exception):
@@ -60,20 +63,21 @@ class Store:
         removed = remove_stale_temp_files(self.dir)
         if removed:
             log.warning("removed %d temp file(s) left by an interrupted write in %s", removed, self.dir)
-        self._applicants_db = self._open("applicants.json")
+        self._shard_dbs = [self._open(f"applicants-{n:02d}.json") for n in range(SHARDS)]
+        self._shards = [db.table("applicants") for db in self._shard_dbs]
         self._reviews_db = self._open("reviews.json")
         self._events_db = self._open("events.json")
-        self._applicants = self._applicants_db.table("applicants")
         self._reviews = self._reviews_db.table("reviews")
         self._events = self._events_db.table("events")
         self._audit_path = self.dir / "audit.jsonl"
         self._salt = self._load_salt()
-        self._by_key: dict[str, int] = {}
+        self._by_key: dict[str, tuple[int, int]] = {}
         self._record_owner: dict[str, str] = {}
         self._sha_owner: dict[str, str] = {}
-        for doc in self._applicants.all():
-            self._by_key[doc["key"]] = doc.doc_id
-            self._index_documents(Applicant.from_dict(_copy(dict(doc))))
+        for shard, table in enumerate(self._shards):
+            for doc in table.all():
+                self._by_key[doc["key"]] = (shard, doc.doc_id)
+                self._index_documents(Applicant.from_dict(_copy(dict(doc))))
         self._review_ids: dict[str, int] = {}
         self._review_by_post: dict[str, str] = {}
         for doc in self._reviews.all():
@@ -114,7 +118,7 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            for db in (self._applicants_db, self._reviews_db, self._events_db):
+            for db in (*self._shard_dbs, self._reviews_db, self._events_db):
                 db.close()
             if self._lock_file is not None:
                 self._lock_file.close()
@@ -133,10 +137,10 @@ class Store:
 
     def get(self, key: str) -> Applicant | None:
         with self._lock:
-            doc_id = self._by_key.get(key)
-            if doc_id is None:
+            where = self._by_key.get(key)
+            if where is None:
                 return None
-            doc = self._applicants.get(doc_id=doc_id)
+            doc = self._shards[where[0]].get(doc_id=where[1])
             return Applicant.from_dict(_copy(dict(doc))) if doc is not None else None
 
     def ensure(self, key: str, *, lang: str, display_name: str = "") -> Applicant:
@@ -148,7 +152,8 @@ class Store:
             applicant = Applicant(
                 key=key, lang=lang, created=now, updated=now, display_name=display_name, step_started=now
             )
-            self._by_key[key] = self._applicants.insert(applicant.to_dict())
+            shard = zlib.crc32(key.encode()) % SHARDS
+            self._by_key[key] = (shard, self._shards[shard].insert(applicant.to_dict()))
             self.audit(key, "applicant.created", key)
             return applicant
 
@@ -161,14 +166,15 @@ class Store:
             before = {d.sha256 for d in applicant.documents}
             change(applicant)
             applicant.updated = self.now()
-            self._applicants.update(_replace_with(applicant.to_dict()), doc_ids=[self._by_key[key]])
+            shard, doc_id = self._by_key[key]
+            self._shards[shard].update(_replace_with(applicant.to_dict()), doc_ids=[doc_id])
             if {d.sha256 for d in applicant.documents} != before:
                 self._reindex_documents(applicant)
             return applicant
 
     def all(self) -> list[Applicant]:
         with self._lock:
-            return [Applicant.from_dict(_copy(dict(doc))) for doc in self._applicants.all()]
+            return [Applicant.from_dict(_copy(dict(doc))) for table in self._shards for doc in table.all()]
 
     def keys(self) -> list[str]:
         with self._lock:
@@ -177,10 +183,10 @@ class Store:
     def forget(self, key: str) -> bool:
         """Delete everything about a person; the audit keeps a pseudonymous entry."""
         with self._lock:
-            doc_id = self._by_key.pop(key, None)
-            if doc_id is None:
+            where = self._by_key.pop(key, None)
+            if where is None:
                 return False
-            self._applicants.remove(doc_ids=[doc_id])
+            self._shards[where[0]].remove(doc_ids=[where[1]])
             for table in (self._record_owner, self._sha_owner):
                 for k in [k for k, owner in table.items() if owner == key]:
                     del table[k]

@@ -37,12 +37,19 @@ class Driver:
         return [s.text for s in self.adapter.to(name)]
 
 
-def write_documents(folder: Path, today: date, name: str = "Alice Kim", record_id: str = "40512345") -> tuple[Path, Path]:
+def write_documents(
+    folder: Path, today: date, name: str = "Alice Kim", record_id: str = "40512345"
+) -> tuple[Path, Path]:
     """A valid completion report for `name`, and a screenshot standing for the approval proof."""
     folder.mkdir(parents=True, exist_ok=True)
     report = folder / f"report-{record_id}.pdf"
     report.write_bytes(
-        make_report(name=name, record_id=record_id, completion=today - timedelta(days=20), expiration=today + timedelta(days=1000))
+        make_report(
+            name=name,
+            record_id=record_id,
+            completion=today - timedelta(days=20),
+            expiration=today + timedelta(days=1000),
+        )
     )
     proof = folder / "approval.png"
     proof.write_bytes(make_png())

@@ -4,13 +4,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.core import Bot
 from bot.documents import Validator
+from bot.models import Applicant, Review
 from bot.workflow import current_step
 from tests.conftest import Clock, make_bot
 from tests.journey import Driver, complete_package, write_documents
 
 
-def test_status_shows_checklist_with_account_as_current_step(bot, clock):  # type: ignore[no-untyped-def]
+def alice(bot: Bot) -> Applicant:
+    found = bot.store.get("console:alice")
+    assert found is not None
+    return found
+
+
+def alices_review(bot: Bot) -> Review:
+    review = bot.store.review(alice(bot).review_id)
+    assert review is not None
+    return review
+
+
+def current_id(bot: Bot) -> str | None:
+    step = current_step(bot.rules.current, alice(bot))
+    return step.id if step else None
+
+
+def test_status_shows_checklist_with_account_as_current_step(bot: Bot, clock: Clock) -> None:
     driver = Driver(bot)
     replies = driver.say("what step am I on?")
     assert [s.where for s in replies] == ["DM → alice"]
@@ -20,35 +39,37 @@ def test_status_shows_checklist_with_account_as_current_step(bot, clock):  # typ
     assert "What is your PhysioNet username?" in text
 
 
-def test_korean_question_gets_korean_answer(bot):  # type: ignore[no-untyped-def]
+def test_korean_question_gets_korean_answer(bot: Bot) -> None:
     driver = Driver(bot)
     replies = driver.say("지금 몇 단계야?")
     assert "PhysioNet 계정 만들기" in replies[0].text and "현재 단계" in replies[0].text
-    assert bot.store.get("console:alice").lang == "ko"  # type: ignore[union-attr]
+    assert alice(bot).lang == "ko"
 
 
-def test_typos_and_unknown_text_still_get_helpful_answers(bot):  # type: ignore[no-untyped-def]
+def test_typos_and_unknown_text_still_get_helpful_answers(bot: Bot) -> None:
     driver = Driver(bot)
     assert "your progress" in driver.say("stauts")[0].text
     reply = driver.say("what is the meaning of life, the universe and everything?")[0].text
     assert "did not understand" in reply and "help" in reply
 
 
-def test_wrong_answer_gets_hint_and_keeps_step(bot):  # type: ignore[no-untyped-def]
+def test_wrong_answer_gets_hint_and_keeps_step(bot: Bot) -> None:
     driver = Driver(bot)
     reply = driver.say("my username is !!bad!!")[0].text
     assert "does not look right" in reply
-    assert current_step(bot.rules.current, bot.store.get("console:alice")).id == "physionet_account"  # type: ignore[arg-type, union-attr]
+    assert current_id(bot) == "physionet_account"
 
 
-def test_done_on_document_step_asks_for_the_file(bot):  # type: ignore[no-untyped-def]
+def test_done_on_document_step_asks_for_the_file(bot: Bot) -> None:
     driver = Driver(bot)
     driver.say("jdoe")
     reply = driver.say("done")[0].text
     assert "CITI completion report as a file" in reply
 
 
-def test_full_journey_reaches_reviewers_once_and_reviewer_approves(bot, clock, tmp_path):  # type: ignore[no-untyped-def]
+def test_full_journey_reaches_reviewers_once_and_reviewer_approves(
+    bot: Bot, clock: Clock, tmp_path: Path
+) -> None:
     driver = Driver(bot)
     report, proof = write_documents(tmp_path / "docs", clock().date())
     complete_package(driver, report, proof)
@@ -62,30 +83,29 @@ def test_full_journey_reaches_reviewers_once_and_reviewer_approves(bot, clock, t
 
     # Someone who is not a reviewer changes nothing.
     driver.as_("mallory").say("/react ✅")
-    assert bot.store.review(bot.store.get("console:alice").review_id).state == "pending"  # type: ignore[union-attr]
+    assert alices_review(bot).state == "pending"
     assert any("Only the lab's reviewers" in t for t in driver.dm_texts("mallory"))
 
     driver.as_("reviewer").say("/react white_check_mark")
-    review = bot.store.review(bot.store.get("console:alice").review_id)  # type: ignore[union-attr]
-    assert review.state == "approved" and review.decided_by == ["console:reviewer"]  # type: ignore[union-attr]
+    review = alices_review(bot)
+    assert review.state == "approved" and review.decided_by == ["console:reviewer"]
     assert any(t.startswith("🎉 Your access is approved") for t in driver.dm_texts("alice"))
-    assert current_step(bot.rules.current, bot.store.get("console:alice")) is None  # type: ignore[arg-type]
+    assert current_id(bot) is None
 
     # Later reactions change nothing, and the reviewer is told so.
     driver.as_("reviewer2").say("/react ❌")
-    assert bot.store.review(review.id).state == "approved"  # type: ignore[union-attr]
+    assert alices_review(bot).state == "approved"
     assert any("already decided" in t for t in driver.dm_texts("reviewer2"))
 
 
-def test_reject_with_reason_reopens_named_step(bot, clock, tmp_path):  # type: ignore[no-untyped-def]
+def test_reject_with_reason_reopens_named_step(bot: Bot, clock: Clock, tmp_path: Path) -> None:
     driver = Driver(bot)
     report, proof = write_documents(tmp_path / "docs", clock().date())
     complete_package(driver, report, proof)
     driver.as_("reviewer").say("/react x")
     assert any("step to reopen" in t for t in driver.dm_texts("reviewer"))
     driver.say("2 the report is for another course")
-    alice = bot.store.get("console:alice")
-    assert current_step(bot.rules.current, alice).id == "citi_training"  # type: ignore[arg-type, union-attr]
+    assert current_id(bot) == "citi_training"
     last = driver.dm_texts("alice")[-1]
     assert "the report is for another course" in last and "Complete the CITI course" in last
     status = driver.as_("alice").say("status")[0].text
@@ -104,14 +124,13 @@ def test_review_survives_restart(tmp_path: Path, validator: Validator, clock: Cl
     try:
         again = Driver(second)
         again.as_("reviewer").say("/react ✅")  # no post in this run: the pending review's post is used
-        alice = second.store.get("console:alice")
-        assert alice is not None and alice.approved_at
+        assert alice(second).approved_at
         assert any("approved" in t for t in again.dm_texts("alice"))
     finally:
         second.close()
 
 
-def test_repeated_event_is_processed_once(bot):  # type: ignore[no-untyped-def]
+def test_repeated_event_is_processed_once(bot: Bot) -> None:
     from bot.events import DirectMessage, UserRef
 
     driver = Driver(bot)

@@ -1,0 +1,108 @@
+"""rules.yaml: the shipped file is valid; every kind of mistake is reported with file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main as cli_main
+from bot.rules import RulesError, RulesHolder, load_rules, missing_translations, parse_rules
+from tests.conftest import RULES
+
+SHIPPED = RULES.read_text(encoding="utf-8")
+
+
+def test_shipped_rules_are_valid_and_fully_translated() -> None:
+    rules = load_rules(RULES)
+    assert [s.id for s in rules.steps][:2] == ["physionet_account", "citi_training"]
+    assert rules.steps[-1].complete_by == "review"
+    assert missing_translations(rules) == []
+    assert "console:reviewer" in rules.reviewers.users and rules.is_admin("console:admin")
+
+
+def _errors(text: str) -> list[str]:
+    with pytest.raises(RulesError) as caught:
+        parse_rules(text, "rules.yaml")
+    return str(caught.value).splitlines()
+
+
+def _line_of(text: str, needle: str, occurrence: int = 1) -> int:
+    lines = [i for i, line in enumerate(text.splitlines(), start=1) if needle in line]
+    return lines[occurrence - 1]
+
+
+def test_wrong_choice_names_line_and_field() -> None:
+    text = SHIPPED.replace("complete_by: confirm", "complete_by: upload", 1)
+    line = _line_of(text, "complete_by: upload")
+    assert _errors(text) == [
+        f"rules.yaml:{line}: steps[2].complete_by"
+        " must be one of confirm, answer, document, review (got 'upload')"
+    ]
+
+
+def test_unknown_key_is_an_error() -> None:
+    text = SHIPPED.replace("  approvals_required: 1", "  approvals_required: 1\n  aprovals: 2")
+    (error,) = _errors(text)
+    assert f"rules.yaml:{_line_of(text, 'aprovals: 2')}: reviewers.aprovals is not a known setting" in error
+
+
+def test_wrong_type_is_an_error() -> None:
+    text = SHIPPED.replace("approvals_required: 1", "approvals_required: two")
+    (error,) = _errors(text)
+    line = _line_of(text, "two")
+    assert error == f"rules.yaml:{line}: reviewers.approvals_required must be a whole number (got 'two')"
+
+
+def test_duplicate_step_id_is_an_error() -> None:
+    text = SHIPPED.replace("id: citi_on_physionet", "id: citi_training")
+    (error,) = _errors(text)
+    line = _line_of(text, "id: citi_training", occurrence=2)
+    assert error == f"rules.yaml:{line}: steps[2].id 'citi_training' is already used by steps[1]"
+
+
+def test_undefined_document_and_missing_ask_are_errors() -> None:
+    text = SHIPPED.replace("document: approval_proof", "document: aproval_proof")
+    assert any("steps[5].document names an undefined document 'aproval_proof'" in e for e in _errors(text))
+
+
+def test_bad_yaml_names_the_line() -> None:
+    text = SHIPPED.replace("language: en\n", "language: [en\n")
+    (error,) = _errors(text)
+    assert error.startswith("rules.yaml:") and "is not valid YAML" in error
+
+
+def test_duplicate_yaml_key_is_an_error() -> None:
+    text = SHIPPED.replace("language: en\n", "language: en\nlanguage: ko\n")
+    assert any("language is given twice" in e for e in _errors(text))
+
+
+def test_several_problems_are_all_reported() -> None:
+    text = SHIPPED.replace("approvals_required: 1", "approvals_required: 0").replace(
+        "version: 1", "version: 2"
+    )
+    errors = _errors(text)
+    assert any("version must be one of 1" in e for e in errors)
+
+
+def test_rules_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["rules", "check", str(RULES)]) == 0
+    broken = tmp_path / "rules.yaml"
+    broken.write_text(SHIPPED.replace("complete_by: confirm", "complete_by: upload", 1), encoding="utf-8")
+    assert cli_main(["rules", "check", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert f"{broken}:" in err and "steps[2].complete_by must be one of" in err
+    assert cli_main(["rules", "check", str(tmp_path / "missing.yaml")]) == 1
+    assert "cannot be read" in capsys.readouterr().err
+
+
+def test_reload_keeps_last_good_rules(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(SHIPPED, encoding="utf-8")
+    holder = RulesHolder(path)
+    path.write_text(SHIPPED.replace("version: 1", "version: one"), encoding="utf-8")
+    error = holder.reload()
+    assert error is not None and "version" in str(error)
+    assert holder.current.version == 1 and len(holder.current.steps) == 8
+    path.write_text(SHIPPED.replace("approvals_required: 1", "approvals_required: 2"), encoding="utf-8")
+    assert holder.reload() is None and holder.current.reviewers.approvals_required == 2
