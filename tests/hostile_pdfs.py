@@ -107,9 +107,9 @@ def compression_bomb() -> bytes:
 
 
 def shared_huge_stream(pages: int = 400) -> bytes:
-    """Many pages sharing one content stream that inflates to 1 MB of text operators: one page alone is
+    """Many pages sharing one content stream that inflates to 800 KB of text operators: one page alone is
     within every limit, but reading it again for each page multiplies the work."""
-    ops = b"BT /F1 1 Tf 0 0 Td (CITI Program) Tj ET\n" * 25_000
+    ops = b"BT /F1 1 Tf 0 0 Td (CITI Program) Tj ET\n" * 20_000
     content = _stream(zlib.compress(ops, 9), b"/Filter /FlateDecode")
     kids = b" ".join(b"%d 0 R" % (5 + i) for i in range(pages))
     objects = [

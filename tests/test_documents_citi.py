@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
@@ -245,3 +246,17 @@ def test_parser_never_raises_on_damaged_text(damage: list[tuple[int, str, int]],
 @given(st.text(max_size=2000))
 def test_parser_never_raises_on_any_text(text: str) -> None:
     parse(text, [text])
+
+
+def test_citizen_is_not_citi() -> None:
+    assert not parse("Certificate of citizenship\nCity council").looks_like_citi
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x (ID: 1)\n" * 30_000, "Name:\n" * 50_000, "(" * 500_000, "a " * 500_000, "Jan " * 100_000],
+)
+def test_parser_time_is_bounded_on_huge_text(text: str) -> None:
+    started = time.monotonic()
+    parse(text, [text[:1000]] * 500)
+    assert time.monotonic() - started < 3

@@ -66,7 +66,7 @@ def test_hostile_file_gets_its_code(validator: Validator, corpus: dict[str, byte
 
 def test_parent_memory_unchanged_by_bomb(validator: Validator, corpus: dict[str, bytes]) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for name in ("compression_bomb", "shared_huge_stream"):
+    for name in ("compression_bomb", "nested_arrays", "many_pages"):
         _validate(validator, corpus[name])
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert after - before < 20_000  # KiB: the 2 GiB bomb never inflates in the parent

@@ -7,6 +7,7 @@ odd input: a field that cannot be read is simply absent (the checks then say whi
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,7 @@ KIND_REPORT = "report"
 KIND_CERTIFICATE = "certificate"
 KIND_LEGACY = "legacy_report"
 KIND_UNKNOWN = "unknown"
+MAX_TEXT_CHARS = 200_000
 
 FIELD_LABELS: dict[str, str] = {
     "name": "Name",
@@ -149,10 +151,19 @@ def _label(words: str) -> str:
     return r"\s*".join(re.escape(w) for w in words.split())
 
 
+@functools.lru_cache(maxsize=256)
+def _compact_label(label: str) -> str:
+    return _compact(label)
+
+
 def _is_label(value: str, labels: Iterable[str]) -> bool:
     """True when `value` is really the next label ("Stage: ..."), not a value ("Stage 1 - Basic Course")."""
     squashed = _compact(value).rstrip("*")
-    return any(squashed == _compact(lab) or squashed.startswith(_compact(lab) + ":") for lab in labels)
+    for label in labels:
+        lab = _compact_label(label)
+        if squashed == lab or squashed.startswith(lab + ":"):
+            return True
+    return False
 
 
 def _find_value(text: str, label: str, labels: Sequence[str] = _REPORT_LABELS) -> str | None:
@@ -209,8 +220,11 @@ def detect_kind(text: str, links: Sequence[tuple[str, str, str]]) -> str:
 
 
 def looks_like_citi(text: str, links: Sequence[tuple[str, str, str]]) -> bool:
+    """Any sign of CITI at all ("citizen" is not one)."""
     squashed = _compact(text)
-    return bool(links) or "citi" in squashed or "collaborativeinstitutionaltraining" in squashed
+    if links or "citiprogram" in squashed or "collaborativeinstitutionaltraining" in squashed:
+        return True
+    return re.search(r"(?<![a-z])citi(?![a-z])", text, re.IGNORECASE) is not None
 
 
 def _name_and_id(value: str) -> tuple[str | None, str | None]:
@@ -233,6 +247,7 @@ def _report_modules(lines: Sequence[str]) -> list[str]:
 
     The name and institution lines also carry `(ID: n)`, glued to their label or below it."""
     modules: list[str] = []
+    seen: set[str] = set()
     person = ("Name", "Institution Affiliation", "LEARNER")
     for i, line in enumerate(lines):
         match = re.match(r"(.*?)\s*\(\s*ID\s*:?\s*\d+\s*\)", line, re.IGNORECASE)
@@ -240,7 +255,7 @@ def _report_modules(lines: Sequence[str]) -> list[str]:
             continue
         prev = lines[i - 1] if i > 0 else ""
         squashed = _compact(line)
-        if any(squashed.startswith(_compact(p)) for p in person) or _is_label(
+        if any(squashed.startswith(_compact_label(p)) for p in person) or _is_label(
             prev.rstrip(":"), _REPORT_LABELS
         ):
             continue
@@ -255,7 +270,8 @@ def _report_modules(lines: Sequence[str]) -> list[str]:
         )
         if dangling and (not title or title[0].islower()):
             title = f"{prev} {title}".strip()
-        if title and title not in modules:
+        if title and title not in seen:
+            seen.add(title)
             modules.append(title)
     return modules
 
@@ -352,6 +368,7 @@ def _parse_legacy(text: str, fields: dict[str, Any]) -> None:
     match = re.search(r"(?i)(?:reference\s*id|ref\s*#)\s*:?\s*(\d+)", text)
     fields["record_id"] = match.group(1) if match else None
     modules: list[str] = []
+    seen: set[str] = set()
     in_table = False
     for line in lines:
         squashed = _compact(line)
@@ -362,14 +379,20 @@ def _parse_legacy(text: str, fields: dict[str, Any]) -> None:
             break
         if in_table:
             row = re.match(r"(.*?)\s*\d{1,2}/\d{1,2}/\d{4}", line)
-            if row and row.group(1).strip() and row.group(1).strip() not in modules:
-                modules.append(row.group(1).strip())
+            title = row.group(1).strip() if row else ""
+            if title and title not in seen:
+                seen.add(title)
+                modules.append(title)
     fields["modules"] = modules
 
 
 def parse(text: str, uris: Sequence[str] = ()) -> CitiDocument:
-    """Text (+ link annotation URIs) -> the kind and fields of a CITI document. Never raises."""
-    text = normalize_text(text)
+    """Text (+ link annotation URIs) -> the kind and fields of a CITI document. Never raises.
+
+    Input beyond MAX_TEXT_CHARS is ignored: a real report's first pages hold some 20,000 characters,
+    and this runs in the bot process on text from an untrusted file."""
+    text = normalize_text(text[:MAX_TEXT_CHARS])
+    uris = [u[:500] for u in uris[:100]]
     links = _links(text, uris)
     kind = detect_kind(text, links)
     fields: dict[str, Any] = dict.fromkeys(FIELD_LABELS)
