@@ -66,6 +66,8 @@ class FakeSlack:
     """method -> Slack error code to answer with (ok: false)."""
     file_token: str = ""
     """The token file downloads accept (default: `token`); another one imitates a missing files:read."""
+    redirects: dict[str, str] = field(default_factory=dict)
+    """path -> Location: answer GETs of that path with a 302."""
     rate_limit_once: set[str] = field(default_factory=set)
     """methods that answer 429 + Retry-After: 1 the next time they are called."""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -159,6 +161,14 @@ class FakeSlack:
         headers = {k.lower(): v for k, v in request.headers.items()}
         length = int(headers.get("content-length") or 0)
         raw = request.rfile.read(length) if length else b""
+        if path in self.redirects:
+            with self._lock:
+                self.downloads.append(Call("redirect", {"path": path}, headers))
+            request.send_response(302)
+            request.send_header("Location", self.redirects[path])
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return
         if path.startswith("/files-pri/"):
             self._serve_file(request, path, headers)
             return
