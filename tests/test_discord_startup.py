@@ -70,3 +70,11 @@ def test_long_texts_are_split_at_line_breaks() -> None:
     chunks = discord_adapter.split_text(text)
     assert all(len(c) <= 2000 for c in chunks) and len(chunks) > 1
     assert "\n".join(chunks) == text
+
+
+def test_invite_link_asks_for_exactly_the_documented_permissions() -> None:
+    assert discord_adapter.PERMISSIONS.value == 277025475648
+    url = discord_adapter.invite_url(123)
+    assert "scope=bot+applications.commands" in url and "permissions=277025475648" in url
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "discord.md").read_text(encoding="utf-8")
+    assert "permissions=277025475648" in docs

@@ -62,6 +62,17 @@ CANNOT_DM_CODES = {50007}  # "Cannot send messages to this user"
 PERMANENT_CODES = {10003, 10008, 10013, 50001, 50007, 50013, 50035}
 """Unknown channel/message/user, missing access/permissions, invalid form body: retrying won't help."""
 REJECT_FORM_TIMEOUT_S = 900.0
+PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    embed_links=True,
+    add_reactions=True,
+    read_message_history=True,
+    use_application_commands=True,
+)
+"""Exactly what the bot needs in the reviewers channel (277025475648; see docs/discord.md)."""
+SCOPES = ("bot", "applications.commands")
 
 EXIT_OK, EXIT_FAIL = 0, 1
 
@@ -404,6 +415,8 @@ class AccessClient(discord.Client):
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s (%s)", self.user, self.user.id if self.user else "?")
+        if self.application_id is not None:
+            log.info("invite link (exact permissions): %s", invite_url(self.application_id))
         self.ready_once.set()
 
     # -- dispatching to the core -----------------------------------------------------------------
@@ -673,6 +686,11 @@ def _add_commands(client: AccessClient) -> None:
 
 
 # -- entry points ----------------------------------------------------------------------------------
+
+
+def invite_url(application_id: int | str) -> str:
+    """The link that adds the bot to a server with exactly PERMISSIONS and the two scopes."""
+    return discord.utils.oauth_url(application_id, permissions=PERMISSIONS, scopes=SCOPES)
 
 
 def create_client(bot: Bot, settings: Settings) -> AccessClient:
