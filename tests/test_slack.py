@@ -424,3 +424,11 @@ def test_reject_without_form_asks_by_dm_and_thread_reply_is_the_reason(world: Sl
     decided = world.review(review.id)
     assert decided.state == "rejected" and decided.reopen_step == "citi_training"
     assert "the report is for another course" in world.texts(ALICE)[-1]
+
+
+def test_non_reviewer_reject_press_gets_no_form_and_changes_nothing(world: SlackWorld) -> None:
+    review = world.complete_package()
+    world.press(MALLORY, "reject", review.posts[-1].message_id, review.id)
+    assert world.fake.calls_to("views.open") == []
+    assert world.review(review.id).state == "pending"
+    assert any("Only the lab's reviewers" in t for t in world.texts(MALLORY))

@@ -28,7 +28,7 @@ from bot.core import Bot
 from bot.documents import Validator
 from bot.events import AttachmentUnavailable, Button, ButtonStyle, Destination, Outgoing, UserRef
 from bot.settings import Settings
-from tests.conftest import Clock, make_bot
+from tests.conftest import RULES, Clock, make_bot
 from tests.fake_slack import BOT_USER, LOGIN_PAGE, TEAM, FakeSlack
 
 PDF = b"%PDF-1.7\n" + b"x" * 100
@@ -86,6 +86,20 @@ def test_preflight_passes_with_manifest_scopes(fake: FakeSlack) -> None:
     checked = preflight(client_for(fake))
     assert checked.errors == [] and checked.warnings == []
     assert checked.bot_user_id == BOT_USER
+
+
+def test_preflight_warns_about_a_channel_name_in_rules(
+    fake: FakeSlack, tmp_path: Path, validator: Validator, clock: Clock
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES.read_text(encoding="utf-8").replace("slack: C0REVIEWERS", "slack: reviewers"))
+    bot = make_bot(tmp_path / "data", validator, clock, rules)
+    try:
+        checked = preflight(client_for(fake), bot)
+        assert checked.errors == []
+        assert any("'reviewers'" in w and "not a channel id" in w for w in checked.warnings)
+    finally:
+        bot.close()
 
 
 def test_run_returns_exit_codes_and_never_exits(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -442,7 +443,9 @@ class _Events:
             action=name,
             value=value,
         )
-        if name == "reject" and self._open_reject_form(body, press):
+        # Only reviewers get the form; anyone else's press goes to the core, which tells them why not.
+        reviewer = self.bot.rules.current.is_reviewer(press.user.key)
+        if name == "reject" and reviewer and self._open_reject_form(body, press):
             return  # the decision comes with the form
         self.dispatch(press)
 
@@ -658,9 +661,15 @@ def preflight(client: WebClient, bot: Bot | None = None) -> Preflight:
         for scope, effect in OPTIONAL_SCOPES.items():
             if scope not in granted:
                 result.warnings.append(f"the bot token lacks {scope}: {effect}.")
-    if bot is not None and not bot.reviewers_channel(PLATFORM):
+    channel = bot.reviewers_channel(PLATFORM) if bot is not None else None
+    if bot is not None and not channel:
         result.warnings.append(
             "rules.yaml has no reviewers.channel.slack: complete packages cannot be posted for review."
+        )
+    elif channel and not re.fullmatch(r"[CG][A-Z0-9]{6,}", channel):
+        result.warnings.append(
+            f"reviewers.channel.slack in rules.yaml is {channel!r}, which is not a channel id: use the id "
+            "(C…) from the channel's About tab, not its name."
         )
     return result
 
@@ -694,6 +703,7 @@ def run(
     assert isinstance(adapter, SlackAdapter)
     adapter.bot_user_id = checked.bot_user_id
     bot.validator.warm_up()
+    previous = _stop_on_sigterm()
     try:
         if serve is not None:
             serve(app)
@@ -720,4 +730,18 @@ def run(
     except OSError as exc:
         err.write(f"accessbot stopped: {exc} (is port {port} free? is the network up?)\n")
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _stop_on_sigterm() -> Any:
+    """`docker stop` sends SIGTERM: stop like Ctrl-C so the caller closes the store cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
