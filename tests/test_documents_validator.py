@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.documents import Validator, Verdict
+from bot.documents import Validator, Verdict, render_problem
+from bot.i18n import Translator
 from bot.rules import DocumentChecks, DocumentProfile, ModuleRule, Severity, load_rules
 from tests import citi_pdfs as pdfs
 
@@ -22,6 +23,7 @@ ENDS = date(2029, 1, 4)
 RULES = load_rules(ROOT / "rules.yaml")
 CITI = RULES.documents["citi_report"]
 PROOF = RULES.documents["approval_proof"]
+TRANSLATOR = Translator()
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def check(
     names: Sequence[str] = ("Alice Kim",),
     today: date = TODAY,
 ) -> Verdict:
-    return validator.validate(
+    verdict = validator.validate(
         data,
         filename="report.pdf",
         content_type="application/pdf",
@@ -46,6 +48,10 @@ def check(
         applicant_names=names,
         today=today,
     )
+    for finding in (*verdict.problems, *verdict.warnings):  # every message gets all its placeholders
+        for lang in ("en", "ko"):
+            assert "{" not in render_problem(TRANSLATOR, lang, finding), finding
+    return verdict
 
 
 def require(**changes: object) -> DocumentProfile:
