@@ -279,3 +279,18 @@ async def test_slash_help_in_a_server(h: Harness) -> None:
     h.slash(REVIEWER, "help", in_dm=False)
     await h.until(lambda: h.followup_texts())
     assert "reviewer" in h.followup_texts()[0].lower()
+
+
+async def test_buttons_and_reactions_work_after_a_restart(
+    tmp_path: Path, validator: Validator, clock: Clock
+) -> None:
+    async with Harness(tmp_path, validator, clock) as first:
+        post_id = await complete_package(first, clock)
+        post = first.fake.messages[post_id]
+        review_id = first.bot.store.get(f"discord:{APPLICANT}").review_id  # type: ignore[union-attr]
+
+    async with Harness(tmp_path, validator, clock) as second:  # same data folder, nothing cached
+        second.fake.messages[post_id] = post
+        second.press(REVIEWER, post_id, f"accessbot:approve:{review_id}")
+        await second.until(lambda: any(t.startswith("🎉") for t in second.dm_texts(APPLICANT)))
+        assert review_state(second) == "approved"

@@ -108,7 +108,7 @@ class DiscordAdapter:
 
     def call(self, coro: Coroutine[Any, Any, T], *, what: str, timeout_s: float | None = None) -> T:
         """Run `coro` on the client's loop and wait for it. Never call this on the loop thread."""
-        loop = self.client.loop
+        loop: object = self.client.loop  # a sentinel until the client has started
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -116,7 +116,7 @@ class DiscordAdapter:
         if running is not None:
             coro.close()
             raise RuntimeError(f"DiscordAdapter called on an event loop thread while {what}: use a worker")
-        if loop is None or loop.is_closed():
+        if not isinstance(loop, asyncio.AbstractEventLoop) or loop.is_closed():
             coro.close()
             raise DeliveryError(f"Discord connection is closed ({what})")
         future = asyncio.run_coroutine_threadsafe(coro, loop)
@@ -393,25 +393,30 @@ class AccessClient(discord.Client):
 
     async def sync_commands(self) -> None:
         """Global commands (DMs need them); a copy in the lab's guild shows up there at once."""
+        await self._sync(None)
+        guild_id = self.settings.discord_guild_id
+        if not guild_id:
+            return
+        if not guild_id.isdigit():
+            log.error("DISCORD_GUILD_ID must be the server's numeric id, got %r", guild_id)
+            return
+        guild = discord.Object(int(guild_id))
+        self.tree.copy_global_to(guild=guild)
+        await self._sync(guild)
+
+    async def _sync(self, guild: discord.Object | None) -> None:
+        where = f"in server {guild.id}" if guild is not None else "globally"
         try:
-            guild_id = self.settings.discord_guild_id
-            if guild_id:
-                guild = discord.Object(int(guild_id))
-                self.tree.copy_global_to(guild=guild)
-                await self.tree.sync(guild=guild)
-            await self.tree.sync()
-        except ValueError:
-            log.error(
-                "DISCORD_GUILD_ID must be the server's numeric id, got %r", self.settings.discord_guild_id
-            )
+            await self.tree.sync(guild=guild)
         except discord.Forbidden as exc:
             log.error(
-                "could not register /status and /help (%s): invite the bot with the applications.commands"
-                " scope, and check DISCORD_GUILD_ID is a server the bot is in",
+                "could not register /status and /help %s (%s): invite the bot with the"
+                " applications.commands scope (docs/discord.md), and check DISCORD_GUILD_ID",
+                where,
                 exc,
             )
-        except discord.HTTPException as exc:
-            log.error("could not register /status and /help: %s", exc)
+        except (discord.HTTPException, app_commands.AppCommandError) as exc:
+            log.error("could not register /status and /help %s: %s", where, exc)
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s (%s)", self.user, self.user.id if self.user else "?")
@@ -454,6 +459,8 @@ class AccessClient(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or (self.user is not None and message.author.id == self.user.id):
             return
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return  # pins, joins, thread-created notices...
         self.remember(message.author)
         attachments = tuple(self.adapter.attachment(a) for a in message.attachments)
         text = self._clean(message.content)
@@ -567,7 +574,7 @@ class AccessClient(discord.Client):
             what = "sending a message"
             sent = await self._send_rendered(channel, message, reference)
         except ValueError as exc:
-            raise DeliveryError(f"not a Discord id ({exc}) while {what}", permanent=True) from exc
+            raise DeliveryError(f"bad id or value while {what}: {exc}", permanent=True) from exc
         except discord.HTTPException as exc:
             raise delivery_error(exc, what) from exc
         await self._seed_reactions(sent, message.reactions)
