@@ -26,8 +26,8 @@ console: $(STAMP)
 	$(VENV)/bin/accessbot run console
 
 lint: $(TEST_STAMP)
-	$(VENV)/bin/ruff check bot tests benchmarks
-	$(VENV)/bin/ruff format --check bot tests benchmarks
+	$(VENV)/bin/ruff check bot tests benchmarks examples
+	$(VENV)/bin/ruff format --check bot tests benchmarks examples
 
 typecheck: $(TEST_STAMP)
 	$(VENV)/bin/mypy

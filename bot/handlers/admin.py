@@ -58,8 +58,9 @@ class AdminCommandHandler:
         ctx.reply("\n".join(lines) if lines else ctx.t("admin.nothing_pending"))
 
     def _show(self, ctx: Context, args: list[str]) -> None:
-        lines = admin.show(ctx.bot.store, ctx.rules, self._user(ctx, args[0]))
-        ctx.reply("\n".join(lines) if lines else ctx.t("admin.no_such_user", user=args[0]))
+        key = self._user(ctx, args[0])
+        lines = admin.show(ctx.bot.store, ctx.rules, key)
+        ctx.reply("\n".join(lines) if lines else ctx.t("admin.no_such_user", user=key))
 
     def _reset(self, ctx: Context, args: list[str]) -> None:
         key = self._user(ctx, args[0])

@@ -31,7 +31,11 @@ def complete_step(ctx: Context, step: Step, evidence: dict[str, object]) -> Appl
 
 def after_step(ctx: Context, step: Step, first_line: str) -> None:
     """Tell the applicant what comes next; hand a complete package to the review desk."""
-    ctx.reply(first_line + "\n\n" + next_step_text(ctx))
+    upcoming = current_step(ctx.rules, ctx.applicant())
+    if upcoming is not None and upcoming.complete_by == "review":
+        ctx.reply(first_line)  # the review desk says what happens next
+    else:
+        ctx.reply(first_line + "\n\n" + next_step_text(ctx))
     ctx.bot.reviews.submit_if_complete(ctx.user.key)
 
 

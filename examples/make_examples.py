@@ -1,0 +1,48 @@
+"""Regenerate the example documents in examples/ (made-up people; no real person's data).
+
+.venv/bin/python -m examples.make_examples
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from tests.citi_pdfs import make_certificate, make_generic_pdf, make_report
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    done, ends = date(2026, 11, 2), date(2029, 11, 1)
+    (HERE / "citi_report_alice.pdf").write_bytes(
+        make_report(
+            name="Alice Kim",
+            record_id="48151623",
+            completion=done,
+            expiration=ends,
+            email="alice@example.edu",
+        )
+    )
+    (HERE / "citi_certificate_alice.pdf").write_bytes(
+        make_certificate(name="Alice Kim", record_id="48151623", completion=done, expiration=ends)
+    )
+    (HERE / "citi_report_expired.pdf").write_bytes(
+        make_report(
+            name="Alice Kim", record_id="42424242", completion=date(2022, 1, 5), expiration=date(2025, 1, 4)
+        )
+    )
+    (HERE / "approval_proof.pdf").write_bytes(
+        make_generic_pdf(
+            (
+                "PhysioNet",
+                "MIMIC-CXR Database v2.1.0",
+                "Files",
+                "You have access to this project. Download the files below.",
+            )
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Reminders with an injected clock: each sent once, at the right time, and never again after a restart."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from bot import reminders
+from bot.core import Bot
+from bot.documents import Validator
+from tests.conftest import Clock, make_bot
+from tests.journey import Driver, complete_package, write_documents
+
+
+def test_idle_applicant_is_nudged_once_after_14_days(bot: Bot, clock: Clock) -> None:
+    driver = Driver(bot)
+    driver.say("hi")
+    clock.advance(days=13)
+    assert reminders.tick(bot) == 0
+    clock.advance(days=1)
+    assert reminders.tick(bot) == 1
+    assert "for 14 days" in driver.dm_texts("alice")[-1]
+    clock.advance(days=30)
+    assert reminders.tick(bot) == 0  # one nudge per step, not a nag
+
+
+def test_credentialing_wait_gets_notes_at_2_and_8_weeks(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+    driver = Driver(bot)
+    report, _ = write_documents(tmp_path / "docs", clock().date())
+    for line in ("alice_kim", f"/upload {report}", "done"):
+        driver.say(line)
+    assert "Apply for credentialed access" in driver.dm_texts("alice")[-1]
+    clock.advance(days=14)
+    assert reminders.tick(bot) == 1
+    assert "MIT's review takes 2 to 8 weeks" in driver.dm_texts("alice")[-1]
+    clock.advance(days=41)
+    assert reminders.tick(bot) == 0
+    clock.advance(days=1)
+    assert reminders.tick(bot) == 1
+    assert reminders.tick(bot) == 0
+
+
+def test_waiting_package_repings_reviewers_every_48_hours(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+    driver = Driver(bot)
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    complete_package(driver, report, proof)
+    clock.advance(hours=47)
+    assert reminders.tick(bot) == 0
+    clock.advance(hours=1)
+    assert reminders.tick(bot) == 1
+    assert "still waiting for a decision (48 hours)" in driver.console.to("#reviewers")[-1].text
+    assert reminders.tick(bot) == 0
+    clock.advance(hours=48)
+    assert reminders.tick(bot) == 1
+
+
+def test_expiring_training_asks_approved_member_for_new_report(
+    tmp_path: Path, validator: Validator, clock: Clock
+) -> None:
+    data = tmp_path / "data"
+    bot = make_bot(data, validator, clock)
+    driver = Driver(bot)
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    complete_package(driver, report, proof)
+    driver.as_("reviewer").say("/react ✅")
+    expiry = clock().date() + timedelta(days=1000)
+    clock.advance(days=1000 - 61)
+    assert reminders.tick(bot) == 0
+    clock.advance(days=1)
+    assert reminders.tick(bot) == 1
+    assert expiry.isoformat() in driver.dm_texts("alice")[-1]
+    bot.close()
+    again = make_bot(data, validator, clock)  # a restart neither loses nor repeats reminders
+    try:
+        Driver(again)
+        assert reminders.tick(again) == 0
+    finally:
+        again.close()
+
+
+def test_failed_review_post_is_retried_by_the_tick(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+    from bot.adapters.base import DeliveryError
+    from bot.events import Destination, MessageRef, Outgoing
+
+    driver = Driver(bot)
+    real_send = driver.console.send
+    failing = {"on": True}
+
+    def flaky(destination: Destination, message: Outgoing) -> MessageRef:
+        if failing["on"] and destination.channel == "reviewers":
+            raise DeliveryError("channel temporarily unavailable")
+        return real_send(destination, message)
+
+    driver.console.send = flaky  # type: ignore[method-assign]
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    complete_package(driver, report, proof)
+    assert not driver.console.to("#reviewers")
+    failing["on"] = False
+    reminders.tick(bot)
+    assert len(driver.console.to("#reviewers")) == 1
