@@ -283,10 +283,10 @@ class SlackAdapter:
         try:
             response = self.client.conversations_open(users=user_id)
         except (SlackApiError, SlackClientError, OSError) as exc:
-            raise delivery_error(f"conversations.open with {user_id}", exc) from exc
+            raise delivery_error("conversations.open (opening a DM)", exc) from exc
         channel = str((response.get("channel") or {}).get("id") or "")
         if not channel:
-            raise DeliveryError(f"Slack conversations.open with {user_id} returned no channel")
+            raise DeliveryError("Slack conversations.open returned no channel")
         self._dm_channels[user_id] = channel
         return channel
 
@@ -300,7 +300,7 @@ class SlackAdapter:
         try:
             response = self.client.users_info(user=user.id)
         except (SlackApiError, SlackClientError, OSError) as exc:
-            raise delivery_error(f"users.info for {user.id}", exc) from exc
+            raise delivery_error("users.info", exc) from exc
         data = response.get("user") or {}
         details = data.get("profile") or {}
         profile = Profile(
