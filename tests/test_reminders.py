@@ -98,3 +98,25 @@ def test_failed_review_post_is_retried_by_the_tick(bot: Bot, clock: Clock, tmp_p
     failing["on"] = False
     reminders.tick(bot)
     assert len(driver.console.to("#reviewers")) == 1
+
+
+def test_kept_files_are_deleted_after_retention(tmp_path: Path, validator: Validator, clock: Clock) -> None:
+    text = (Path(__file__).resolve().parent.parent / "rules.yaml").read_text(encoding="utf-8")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(text.replace("keep_files: false\n  keep_days: 0", "keep_files: true\n  keep_days: 30"))
+    bot = make_bot(tmp_path / "data", validator, clock, rules)
+    try:
+        driver = Driver(bot)
+        report, _ = write_documents(tmp_path / "docs", clock().date())
+        driver.say("alice_kim")
+        driver.say(f"/upload {report}")
+        kept = list((bot.store.dir / "files").iterdir())
+        assert len(kept) == 1 and oct(kept[0].stat().st_mode & 0o777) == "0o600"
+        assert "alice" not in kept[0].name.lower()  # named by pseudonym and hash only
+        clock.advance(days=31)
+        reminders.tick(bot)
+        assert not list((bot.store.dir / "files").iterdir())
+        applicant = bot.store.get("console:alice")
+        assert applicant is not None and all(not d.stored_file for d in applicant.documents)
+    finally:
+        bot.close()
