@@ -565,12 +565,18 @@ class AccessClient(discord.Client):
             else:
                 channel = self.get_partial_messageable(int(str(destination.channel)))
             reference = None
-            if destination.thread is not None:  # a "thread" on Discord: a reply to the post
-                reference = discord.MessageReference(
-                    message_id=int(destination.thread.message_id),
-                    channel_id=int(destination.thread.channel),
-                    fail_if_not_exists=False,
-                )
+            if destination.thread is not None:
+                # A thread reviewers started on the post has the post's id: answer there. Otherwise
+                # a "thread" on Discord is a reply to the post.
+                started = self.get_channel(int(destination.thread.message_id))
+                if isinstance(started, discord.Thread):
+                    channel = started
+                else:
+                    reference = discord.MessageReference(
+                        message_id=int(destination.thread.message_id),
+                        channel_id=int(destination.thread.channel),
+                        fail_if_not_exists=False,
+                    )
             what = "sending a message"
             sent = await self._send_rendered(channel, message, reference)
         except ValueError as exc:
