@@ -138,7 +138,11 @@ class ReviewDesk:
         return Outgoing(
             text="\n".join(lines),
             title=t(lang, "review.post_title", applicant=mention),
-            fields=(*fields, (t(lang, "review.post_how_label"), how)),
+            fields=(
+                *fields,
+                (t(lang, "review.post_took_label"), t(lang, "review.post_took_days", days=days)),
+                (t(lang, "review.post_how_label"), how),
+            ),
             buttons=buttons,
             reactions=(canonical(approve), canonical(reject)),
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from types import FrameType
 from typing import TextIO
 
 from bot import reminders
@@ -55,19 +58,47 @@ def _tick(bot: Bot, out: TextIO | None) -> None:
         out.write(f"[console] reminders sent: {sent}\n")
 
 
+class _Stop(Exception):
+    """SIGTERM arrived while waiting for input."""
+
+
 def run_console(bot: Bot, stdin: TextIO, stdout: TextIO, *, user: str = "alice") -> int:
+    """Read lines until EOF, /quit or SIGTERM; an event in progress always finishes first."""
     _adapter, session = console_for(bot, stdout, user=user)
     interactive = stdin.isatty()
     if interactive:
         stdout.write(BANNER.format(user=user))
     bot.validator.warm_up()
-    while True:
-        if interactive:
-            stdout.write(f"{session.user}> ")
-            stdout.flush()
-        line = stdin.readline()
-        if not line:
-            break
-        if not session.feed(line):
-            break
+    state = {"busy": False, "stop": False}
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        state["stop"] = True
+        if not state["busy"]:
+            raise _Stop
+
+    previous = (
+        signal.signal(signal.SIGTERM, on_term)
+        if threading.current_thread() is threading.main_thread()
+        else None
+    )
+    try:
+        while not state["stop"]:
+            if interactive:
+                stdout.write(f"{session.user}> ")
+                stdout.flush()
+            try:
+                line = stdin.readline()
+            except _Stop:
+                break
+            if not line:
+                break
+            state["busy"] = True
+            try:
+                if not session.feed(line):
+                    break
+            finally:
+                state["busy"] = False
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0

@@ -501,24 +501,28 @@ def reject_view(bot: Bot, press: ButtonPress) -> dict[str, Any]:
         if s.complete_by != "review"
     ][:100]
     meta = {"channel": press.message.channel, "ts": press.message.message_id, "value": press.value}
+
+    def t(key: str) -> str:
+        return bot.translator.t(lang, f"review.form_{key}")
+
     return {
         "type": "modal",
         "callback_id": REJECT_VIEW,
         "private_metadata": json.dumps(meta),
-        "title": {"type": "plain_text", "text": "Reject package"},
-        "submit": {"type": "plain_text", "text": "Reject"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": _clip(t("title"), 24)},
+        "submit": {"type": "plain_text", "text": _clip(t("submit"), 24)},
+        "close": {"type": "plain_text", "text": _clip(t("cancel"), 24)},
         "blocks": [
             {
                 "type": "input",
                 "block_id": STEP_BLOCK,
-                "label": {"type": "plain_text", "text": "Step the applicant must redo"},
+                "label": {"type": "plain_text", "text": t("step")},
                 "element": {"type": "static_select", "action_id": STEP_INPUT, "options": options},
             },
             {
                 "type": "input",
                 "block_id": REASON_BLOCK,
-                "label": {"type": "plain_text", "text": "Reason (sent to the applicant)"},
+                "label": {"type": "plain_text", "text": t("reason")},
                 "element": {
                     "type": "plain_text_input",
                     "action_id": REASON_INPUT,
