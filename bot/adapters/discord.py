@@ -311,30 +311,36 @@ class ActionButton(
 class RejectForm(discord.ui.Modal):
     """Asked when a reviewer presses Reject: which step to reopen, and why (the applicant reads it)."""
 
-    step: discord.ui.TextInput[RejectForm] = discord.ui.TextInput(
-        label="Step to reopen (number or id)",
-        custom_id="reopen_step",
-        placeholder="e.g. 2 or citi_training",
-        max_length=60,
-    )
-    reason: discord.ui.TextInput[RejectForm] = discord.ui.TextInput(
-        label="Reason (sent to the applicant)",
-        custom_id="reason",
-        style=discord.TextStyle.paragraph,
-        max_length=1000,
-    )
-
     def __init__(self, client: AccessClient, review_id: str, post: MessageRef, steps: str) -> None:
+        core = client.bot
+        lang = core.rules.current.language
+
+        def t(key: str) -> str:
+            return core.translator.t(lang, f"review.form_{key}")
+
         super().__init__(
-            title="Reject this package",
+            title=_clip(t("title"), 45),
             timeout=REJECT_FORM_TIMEOUT_S,
             custom_id=f"{CUSTOM_ID_PREFIX}:reject_form:{review_id}:{post.message_id}",
         )
+        # Built per form, in the rules' language (labels cannot be changed after construction).
+        self.step: discord.ui.TextInput[RejectForm] = discord.ui.TextInput(
+            label=_clip(t("step"), 45),
+            custom_id="reopen_step",
+            placeholder=_clip(steps, 100) if steps else "e.g. 2 or citi_training",
+            max_length=60,
+        )
+        self.reason: discord.ui.TextInput[RejectForm] = discord.ui.TextInput(
+            label=_clip(t("reason"), 45),
+            custom_id="reason",
+            style=discord.TextStyle.paragraph,
+            max_length=1000,
+        )
+        self.add_item(self.step)
+        self.add_item(self.reason)
         self.client = client
         self.review_id = review_id
         self.post = post
-        if steps:
-            self.step.placeholder = _clip(steps, 100)
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         await interaction.response.defer()  # acknowledged; the answer comes as an ephemeral follow-up

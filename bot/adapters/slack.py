@@ -689,6 +689,8 @@ def run(
     serve: Callable[[App], None] | None = None,
 ) -> int:
     """Check the set-up, then serve Slack until interrupted. Returns an exit code, never exits."""
+    from bot.app import ReminderLoop
+
     err = err if err is not None else sys.stderr
     problems = check_settings(settings, http=http)
     if problems:
@@ -708,6 +710,8 @@ def run(
     adapter.bot_user_id = checked.bot_user_id
     bot.validator.warm_up()
     previous = _stop_on_sigterm()
+    reminders = ReminderLoop(bot)
+    reminders.start()
     try:
         if serve is not None:
             serve(app)
@@ -735,6 +739,7 @@ def run(
         err.write(f"accessbot stopped: {exc} (is port {port} free? is the network up?)\n")
         return 1
     finally:
+        reminders.stop()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return 0
