@@ -135,7 +135,9 @@ def platforms_to_check(settings: Settings) -> list[str]:
 
 
 def _check_settings(settings: Settings) -> Iterator[Check]:
-    yield Check(True, f"data folder: {settings.data_dir}, rules: {settings.rules_path}")
+    relative = [str(p) for p in (settings.data_dir, settings.rules_path) if not p.is_absolute()]
+    where = f"data folder: {settings.data_dir.absolute()}, rules: {settings.rules_path.absolute()}"
+    yield Check(True, where + (" (relative to the working directory)" if relative else ""))
     if settings.log_format not in ("text", "json"):
         yield Check(
             False,
