@@ -1,5 +1,7 @@
 """The Bot: holds the rules, the store, the validator and the adapters; dispatches events to handlers.
 
+Thread-safe: adapters may dispatch from several threads at once.
+
 One Bot serves every attached adapter (opsdroid-style composition). `dispatch` never raises: a
 handler's failure is logged for admins and the person gets a plain apology, never a traceback.
 """
@@ -116,6 +118,7 @@ class Bot:
         self.adapters: dict[str, Adapter] = {}
         self._profiles: dict[str, Profile] = {}
         self._lock = threading.Lock()
+        self._user_locks: dict[str, threading.Lock] = {}
         if handlers is None:
             from bot.handlers import default_handlers
 
@@ -139,10 +142,13 @@ class Bot:
         self.maybe_reload_rules()
         ctx = Context(self, event, self.rules.current, adapter)
         try:
-            for handler in self.handlers:
-                if handler.accepts(ctx):
-                    handler.handle(ctx)
-                    return
+            # One person's events run in order; different people run in parallel (adapters may call
+            # dispatch from several threads, so a slow PDF never holds up anyone else).
+            with self._user_lock(event.user.key):
+                for handler in self.handlers:
+                    if handler.accepts(ctx):
+                        handler.handle(ctx)
+                        return
         except Exception:
             log.exception(
                 "handler failed on %s (event %s, user %s)",
@@ -152,6 +158,13 @@ class Bot:
             )
             if isinstance(event, DirectMessage | Command | ButtonPress | ReactionAdded | ReactionRemoved):
                 self.send(adapter, Destination.dm(event.user), ctx.t("error.internal"))
+
+    def _user_lock(self, key: str) -> threading.Lock:
+        with self._lock:
+            lock = self._user_locks.get(key)
+            if lock is None:
+                lock = self._user_locks[key] = threading.Lock()
+            return lock
 
     def maybe_reload_rules(self) -> None:
         if not self.rules.changed_on_disk():

@@ -6,11 +6,14 @@ rules (distinct reviewers, no self-approval, nothing after a decision) live in o
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from bot.emoji import canonical, matches
 from bot.events import Button, ButtonStyle, Destination, MessageRef, Outgoing
@@ -37,9 +40,25 @@ class VoteOutcome:
     review: Review | None = None
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _serialized(method: Callable[Concatenate[ReviewDesk, P], R]) -> Callable[Concatenate[ReviewDesk, P], R]:
+    """Decisions are check-then-act (still pending? enough votes?): one at a time, across threads."""
+
+    @functools.wraps(method)
+    def locked(desk: ReviewDesk, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with desk._lock:
+            return method(desk, *args, **kwargs)
+
+    return locked
+
+
 class ReviewDesk:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        self._lock = threading.RLock()
 
     @property
     def rules(self) -> Rules:
@@ -51,6 +70,7 @@ class ReviewDesk:
         review = self.bot.store.review(applicant.review_id) if applicant.review_id else None
         return review if review is not None and review.state == "pending" else None
 
+    @_serialized
     def submit_if_complete(self, applicant_key: str) -> Review | None:
         """Open a review round once every step before the review is done; post it once."""
         rules = self.rules
@@ -76,6 +96,7 @@ class ReviewDesk:
         self.bot.send_dm(applicant_key, "review.submitted")
         return self.post(review.id)
 
+    @_serialized
     def post(self, review_id: str) -> Review | None:
         """Post (or re-post after a failure) the summary in the reviewers channel."""
         review = self.bot.store.review(review_id)
@@ -197,8 +218,10 @@ class ReviewDesk:
             return "reject"
         return None
 
+    @_serialized
     def vote(self, review: Review, voter: str, vote: Vote, *, withdraw: bool = False) -> VoteOutcome:
         rules = self.rules
+        review = self.bot.store.review(review.id) or review  # the caller's copy may be stale
         if not rules.is_reviewer(voter):
             self.bot.store.audit(voter, "review.vote_refused", review.applicant, reason="not_reviewer")
             return VoteOutcome("ignored_not_reviewer", review)
@@ -240,7 +263,11 @@ class ReviewDesk:
             return VoteOutcome("decided", self.approve(review, approvals))
         return VoteOutcome("counted", review)
 
+    @_serialized
     def approve(self, review: Review, by: list[str], *, override: bool = False) -> Review:
+        current = self.bot.store.review(review.id)
+        if current is not None and current.state != "pending":
+            return current  # decided meanwhile (another thread, another admin): decide once only
         rules = self.rules
         step = review_step(rules)
         now = self.bot.store.now()
@@ -266,7 +293,11 @@ class ReviewDesk:
         self._announce(review, "review.channel_approved", by=", ".join(self.bot.mention(k) for k in by))
         return review
 
+    @_serialized
     def reject(self, review: Review, by: str, reason: str, reopen: Step, *, override: bool = False) -> Review:
+        current = self.bot.store.review(review.id)
+        if current is not None and current.state != "pending":
+            return current
         now = self.bot.store.now()
 
         def close(r: Review) -> None:

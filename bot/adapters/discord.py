@@ -380,7 +380,9 @@ class AccessClient(discord.Client):
         self.settings = settings
         self.tree = app_commands.CommandTree(self)
         self.adapter = DiscordAdapter(self)
-        self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="accessbot")
+        # The core is thread-safe (one person's events in order, decisions one at a time): several
+        # workers let others be answered while one person's PDF is being read.
+        self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="accessbot")
         self._in_flight: set[asyncio.Future[bool]] = set()
         self.profiles: dict[str, Profile] = {}
         """People seen in events (discord.py caches no users without the members intent)."""

@@ -362,16 +362,17 @@ def _unavailable(file_id: str, reason: str) -> Attachment:
 
 
 class _Events:
-    """Turns bolt payloads into neutral events and hands them to the Bot, one at a time."""
+    """Turns bolt payloads into neutral events and hands them to the Bot.
+
+    Bolt runs listeners in parallel threads; the core is thread-safe (one person's events in order,
+    decisions one at a time), so a slow PDF never holds up anyone else."""
 
     def __init__(self, bot: Bot, adapter: SlackAdapter) -> None:
         self.bot = bot
         self.adapter = adapter
-        self._lock = threading.Lock()
 
     def dispatch(self, event: Event) -> None:
-        with self._lock:  # the core sees one event at a time, as with the console
-            self.bot.dispatch(event)
+        self.bot.dispatch(event)
 
     def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("subtype") not in _EVENT_SUBTYPES or event.get("bot_id") or event.get("hidden"):
