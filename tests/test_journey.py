@@ -138,3 +138,43 @@ def test_repeated_event_is_processed_once(bot: Bot) -> None:
     bot.dispatch(event)
     bot.dispatch(event)
     assert len(driver.console.to("alice")) == 1
+
+
+def test_file_posted_in_a_channel_is_not_read_and_sender_told_privately(bot: Bot, tmp_path: Path) -> None:
+    driver = Driver(bot)
+    secret = tmp_path / "report.pdf"
+    secret.write_bytes(b"%PDF-1.7 not even read")
+    replies = driver.say(f"/post {secret}")
+    assert [r.where for r in replies] == ["DM → alice"]
+    assert "do not post documents in channels" in replies[0].text
+    applicant = bot.store.get("console:alice")
+    assert applicant is None or not applicant.documents
+
+
+def test_rules_file_changed_on_disk_is_picked_up_and_admins_told(
+    tmp_path: Path, validator: Validator, clock: Clock
+) -> None:
+    import os
+
+    from tests.conftest import RULES
+
+    path = tmp_path / "rules.yaml"
+    text = RULES.read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    bot = make_bot(tmp_path / "data", validator, clock, path)
+    try:
+        driver = Driver(bot)
+        path.write_text(
+            text.replace('en: "MIMIC-CXR access"', 'en: "MIMIC-CXR access (2027)"'), encoding="utf-8"
+        )
+        os.utime(path, (1, 1))  # a different mtime, whatever the file system's resolution
+        driver.say("status")
+        assert "MIMIC-CXR access (2027)" in driver.dm_texts("alice")[-1]
+        assert any("reloaded" in t for t in driver.dm_texts("admin"))
+        path.write_text("version: [", encoding="utf-8")
+        os.utime(path, (2, 2))
+        driver.say("status")
+        assert "MIMIC-CXR access (2027)" in driver.dm_texts("alice")[-1]  # broken: old rules kept
+        assert any("has errors, so I kept the previous rules" in t for t in driver.dm_texts("admin"))
+    finally:
+        bot.close()
