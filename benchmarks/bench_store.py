@@ -20,7 +20,7 @@ from bot.events import DirectMessage, UserRef
 from bot.models import Applicant, DocumentRecord, StepState
 from bot.presenter import checklist_text
 from bot.rules import RulesHolder
-from bot.store import Store
+from bot.store import EVENT_MEMORY, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 10_000
@@ -100,6 +100,8 @@ def run() -> str:
 
         with Validator() as validator:
             bot = Bot(rules=RulesHolder(ROOT / "rules.yaml"), store=Store(data), validator=validator)
+            for n in range(EVENT_MEMORY):  # steady state: the de-duplication memory is full
+                bot.store.first_time(f"earlier-{n}")
             adapter, _session = console_for(bot, None)
             rng = random.Random(0)
 
@@ -151,6 +153,9 @@ def run() -> str:
         "measured 93.7 ms median, 131.7 ms p99; splitting applicants into 16 TinyDB shards, each rewritten",
         "alone, brought it under the target. Reads never touch the disk: the storage keeps the parsed",
         "data and an index by user key (TinyDB's own JSONStorage re-parses the file on every read).",
+        "A full dispatch also remembers the event id: with the de-duplication memory full (5,000 ids, as",
+        "here), a rewritten TinyDB table cost 18.0 ms median, 22.9 ms p99; an append-only, fsynced log,",
+        "compacted now and then, brought it down to the figures above.",
         "",
     ]
     return "\n".join(lines)

@@ -13,7 +13,7 @@ from typing import TextIO
 from bot import __version__
 from bot.logs import setup_logging
 from bot.rules import RulesError, load_rules, missing_translations
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.storage import CorruptDatabase
 from bot.store import StoreLocked
 
@@ -58,7 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse's way of saying "usage"; turn it into a return code
         return int(exc.code or 0) and EXIT_USAGE
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        sys.stderr.write(f"accessbot: {exc}\n")
+        return EXIT_USAGE
     setup_logging(settings.log_format, settings.log_level)
     if args.command is None:
         parser.print_help()

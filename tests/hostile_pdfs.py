@@ -110,7 +110,11 @@ def shared_huge_stream(pages: int = 400) -> bytes:
     """Many pages sharing one content stream that inflates to 800 KB of text operators: one page alone is
     within every limit, but reading it again for each page multiplies the work."""
     ops = b"BT /F1 1 Tf 0 0 Td (CITI Program) Tj ET\n" * 20_000
-    content = _stream(zlib.compress(ops, 9), b"/Filter /FlateDecode")
+    return _pages_sharing(_stream(zlib.compress(ops, 9), b"/Filter /FlateDecode"), pages)
+
+
+def _pages_sharing(content: bytes, pages: int) -> bytes:
+    """`pages` pages that all draw the same content stream (object 3) in font F1 (object 4)."""
     kids = b" ".join(b"%d 0 R" % (5 + i) for i in range(pages))
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -150,19 +154,7 @@ def page_tree_loop() -> bytes:
 
 def many_pages(pages: int = 5000) -> bytes:
     """5,000 small pages of text, none of it CITI: only the first few may be read."""
-    content = _stream(b"BT /F1 12 Tf 72 720 Td (Lorem ipsum dolor sit amet) Tj ET")
-    kids = b" ".join(b"%d 0 R" % (5 + i) for i in range(pages))
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
-        content,
-        _FONT,
-    ]
-    objects += [
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R"
-        b" /Resources << /Font << /F1 4 0 R >> >> >>"
-    ] * pages
-    return raw_pdf(objects)
+    return _pages_sharing(_stream(b"BT /F1 12 Tf 72 720 Td (Lorem ipsum dolor sit amet) Tj ET"), pages)
 
 
 # name -> (builder, the codes it may get). One code each where pypdf's behaviour is settled.

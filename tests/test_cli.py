@@ -84,3 +84,9 @@ def test_sigterm_closes_cleanly_with_exit_0(tmp_path: Path) -> None:
     assert proc.wait(timeout=20) == 0
     again = _accessbot(tmp_path, "console", stdin="status\n")  # the store was closed: it opens again
     assert "✅ 1. Create a PhysioNet account" in again.stdout
+
+
+def test_malformed_setting_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
+    done = _accessbot(tmp_path, "console", ACCESSBOT_PDF_TIMEOUT_S="soon")
+    assert done.returncode == 2
+    assert "ACCESSBOT_PDF_TIMEOUT_S" in done.stderr and "Traceback" not in done.stderr

@@ -138,3 +138,21 @@ def test_events_are_remembered_within_a_bound(tmp_path: Path) -> None:
         assert store.first_time("e1") and not store.first_time("e1")
         store.forget_event("e1")
         assert store.first_time("e1")
+
+
+def test_event_log_is_bounded_compacted_and_survives_a_torn_write(tmp_path: Path) -> None:
+    import bot.store as store_module
+
+    data = tmp_path / "data"
+    with Store(data) as store:
+        for n in range(store_module.EVENT_MEMORY * 2 + 10):
+            assert store.first_time(f"e{n}")
+        lines = (data / "events.log").read_bytes().count(b"\n")
+        assert lines <= store_module.EVENT_MEMORY * 2  # compacted
+        assert not store.first_time(f"e{store_module.EVENT_MEMORY * 2 + 9}")
+    with (data / "events.log").open("ab") as handle:
+        handle.write(b'"half-writ')  # a crash mid-append: never acknowledged
+    with Store(data) as store:
+        assert not store.first_time(f"e{store_module.EVENT_MEMORY * 2 + 9}")  # remembered across restart
+        assert store.first_time("half-writ") and store.first_time("next")
+    assert (data / "events.log").read_bytes().endswith(b'"half-writ"\n"next"\n')

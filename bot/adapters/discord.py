@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import itertools
 import logging
 import re
+import signal
 import sys
 import threading
 from collections.abc import Coroutine
@@ -744,7 +746,18 @@ def run(bot: Bot, settings: Settings, **_options: object) -> int:
         await client.ready_once.wait()
         reminders.start()
 
+    async def stop() -> None:
+        """`docker stop` sends SIGTERM: finish the events in hand, then disconnect (exit 0)."""
+        log.info("SIGTERM: finishing current events, then disconnecting")
+        await client.drain()
+        await client.close()
+
+    stopping: list[asyncio.Task[None]] = []  # held, so the task is not garbage-collected mid-way
+
     async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on the main thread
+            loop.add_signal_handler(signal.SIGTERM, lambda: stopping.append(loop.create_task(stop())))
         async with client:
             starter = asyncio.create_task(start_reminders())
             try:
