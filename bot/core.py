@@ -68,10 +68,6 @@ class Context:
             return self.event.text.strip()
         return ""
 
-    @property
-    def is_dm(self) -> bool:
-        return isinstance(self.event, DirectMessage | Command)
-
     def applicant(self) -> Applicant:
         """The sender's record, created on first contact (language guessed from their writing)."""
         if self._applicant is None:
@@ -238,9 +234,6 @@ class Bot:
 
     def reviewers_channel(self, platform: str) -> str | None:
         return self.rules.current.reviewers.channel.get(platform)
-
-    def is_reaction(self, event: Event) -> bool:
-        return isinstance(event, ReactionAdded | ReactionRemoved)
 
     def close(self) -> None:
         self.validator.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot.adapters.console import ConsoleAdapter, ConsoleSession, Sent
+from bot.adapters.console import ConsoleAdapter, Sent
 from bot.adapters.console_runner import console_for
 from bot.core import Bot
 from tests.citi_pdfs import make_png, make_report
@@ -61,7 +61,3 @@ def complete_package(driver: Driver, report: Path, proof: Path, user: str = "ali
     driver.as_(user)
     for line in ("hi", "alice_kim", f"/upload {report}", "done", "done", "done", f"/upload {proof}", "done"):
         driver.say(line)
-
-
-def session_for(bot: Bot) -> tuple[ConsoleAdapter, ConsoleSession]:
-    return console_for(bot, None)

@@ -74,3 +74,18 @@ def test_usage_errors(files: dict[str, Path], tmp_path: Path) -> None:
     assert code == 2 and "usage" in err
     code, _, err = run(str(files["report"]), "--lang", "fr")
     assert code == 2
+
+
+def test_every_hostile_file_gets_a_code_and_exit_1(tmp_path: Path) -> None:
+    """The issue's promise for admins checking files by hand: a code, exit 1, never a traceback."""
+    from tests.hostile_pdfs import CORPUS
+
+    for name, (build, codes) in CORPUS.items():
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(build())
+        code, out, err = run(str(path), "--json")
+        assert code == 1, name
+        verdict = json.loads(out)
+        assert verdict["accepted"] is False
+        assert {p["code"] for p in verdict["problems"]} & codes, (name, verdict["problems"])
+        assert "Traceback" not in err
