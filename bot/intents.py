@@ -21,6 +21,7 @@ class Intent(Enum):
     LANGUAGE = "language"
     CANCEL = "cancel"
     GREETING = "greeting"
+    THANKS = "thanks"
     UNKNOWN = "unknown"
 
 
@@ -35,26 +36,26 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _WORD = re.compile(r"[a-z0-9']+")
 
 # Korean: substrings are reliable enough (particles attach to words, so exact words are not).
+# Unmistakable questions about progress come first: "어디까지 했어?" asks, it does not report.
+_KO_STATUS_QUESTION = ("몇 단계", "몇단계", "어디까지", "진행 상황", "진행상황", "체크리스트", "현황")
 _KO = {
-    Intent.STATUS: (
-        "몇 단계",
-        "몇단계",
-        "어디까지",
-        "진행 상황",
-        "진행상황",
-        "진행",
-        "상태",
-        "단계",
-        "체크리스트",
-        "현황",
-    ),
-    Intent.NEXT: ("다음", "뭐 해야", "뭘 해야", "뭐해야", "무엇을 해야", "어떻게 해야"),
+    Intent.STATUS: ("진행", "상태", "단계"),
+    Intent.NEXT: ("다음", "뭐 해야", "뭘 해야", "뭐해야", "무엇을 해야", "어떻게 해", "어디서", "어디에"),
     Intent.HELP: ("도움", "도와", "사용법", "명령어", "헬프"),
     Intent.DONE: ("완료", "했어", "했습니다", "했어요", "끝났", "끝냈", "마쳤", "다 했", "다했"),
     Intent.CANCEL: ("취소",),
     Intent.GREETING: ("안녕", "하이"),
+    Intent.THANKS: ("고마", "감사", "알겠", "알았"),
 }
-_KO_ORDER = (Intent.CANCEL, Intent.DONE, Intent.HELP, Intent.NEXT, Intent.STATUS, Intent.GREETING)
+_KO_ORDER = (
+    Intent.CANCEL,
+    Intent.HELP,
+    Intent.NEXT,
+    Intent.DONE,
+    Intent.STATUS,
+    Intent.THANKS,
+    Intent.GREETING,
+)
 
 _EN_PHRASES = {
     Intent.STATUS: (
@@ -78,7 +79,8 @@ _EN_PHRASES = {
         "im done",
         "finished this",
     ),
-    Intent.HELP: ("how does this work", "what can you do", "how do i"),
+    Intent.HELP: ("how does this work", "what can you do", "what is this", "who are you"),
+    Intent.THANKS: ("thank you", "thanks a lot", "got it", "sounds good"),
 }
 _EN_WORDS = {
     Intent.STATUS: ("status", "progress", "checklist", "step", "stage", "where"),
@@ -87,13 +89,36 @@ _EN_WORDS = {
     Intent.DONE: ("done", "finished", "complete", "completed", "submitted", "signed", "uploaded", "did"),
     Intent.CANCEL: ("cancel", "nevermind", "abort"),
     Intent.GREETING: ("hi", "hello", "hey", "start", "yo"),
+    Intent.THANKS: ("thanks", "thx", "ty", "ok", "okay", "cool", "great", "perfect", "nice"),
 }
-_EN_ORDER = (Intent.CANCEL, Intent.DONE, Intent.NEXT, Intent.STATUS, Intent.HELP, Intent.GREETING)
+_EN_ORDER = (
+    Intent.CANCEL,
+    Intent.DONE,
+    Intent.NEXT,
+    Intent.STATUS,
+    Intent.HELP,
+    Intent.GREETING,
+    Intent.THANKS,
+)
+_SHORT_ONLY = (Intent.GREETING, Intent.CANCEL, Intent.THANKS)  # "ok" inside a long sentence means little
+_QUESTION_WORDS = ("how", "where", "what", "which", "can", "could", "do", "does", "should", "is", "why")
 _LANGUAGE_WORDS = {
     "ko": ("korean", "한국어", "한글", "ko", "kor", "한국말"),
     "en": ("english", "영어", "en", "eng"),
 }
-_FUZZY_VOCAB = sorted({w for words in _EN_WORDS.values() for w in words if len(w) >= 4})
+# Typos are corrected only towards these: never "upload" into "uploaded", nor "there" into "where".
+_FUZZY_VOCAB = (
+    "status",
+    "progress",
+    "checklist",
+    "help",
+    "next",
+    "done",
+    "finished",
+    "complete",
+    "cancel",
+    "hello",
+)
 
 
 def has_hangul(text: str) -> bool:
@@ -135,13 +160,15 @@ def _language_request(norm: str) -> str | None:
 def understand(text: str) -> Understood:
     norm = normalise(text)
     if not norm:
-        return Understood(Intent.UNKNOWN)
+        return Understood(Intent.HELP if text.strip() in ("?", "？") else Intent.UNKNOWN)
     if norm in ("lang", "language", "언어"):
         return Understood(Intent.LANGUAGE, None)
     lang = _language_request(norm)
     if lang is not None:
         return Understood(Intent.LANGUAGE, lang)
     if has_hangul(norm):
+        if any(k in norm for k in _KO_STATUS_QUESTION):
+            return Understood(Intent.STATUS)
         for intent in _KO_ORDER:
             if any(k in norm for k in _KO[intent]):
                 return Understood(intent)
@@ -153,14 +180,18 @@ def understand(text: str) -> Understood:
     if not words or len(words) > 12:
         return Understood(Intent.UNKNOWN)
     corrected = [_correct(w) for w in words]
+    question = text.strip().endswith(("?", "？")) or words[0] in _QUESTION_WORDS
     for intent in _EN_ORDER:
         vocab = _EN_WORDS[intent]
-        if intent in (Intent.GREETING, Intent.CANCEL) and len(words) > 3:
+        if intent in _SHORT_ONLY and len(words) > 3:
             continue
         if any(w in vocab for w in corrected):
-            if intent is Intent.DONE and _negated(words):
-                return Understood(Intent.UNKNOWN)
+            if intent is Intent.DONE and (_negated(words) or question):
+                # "where do I upload it?" asks how to do the step; "not done yet" reports nothing
+                return Understood(Intent.NEXT if question else Intent.UNKNOWN)
             return Understood(intent)
+    if question and words[0] in ("how", "where"):
+        return Understood(Intent.NEXT)  # how/where questions are about the current step
     return Understood(Intent.UNKNOWN)
 
 

@@ -12,7 +12,13 @@ class StatusHandler:
     def accepts(self, ctx: Context) -> bool:
         if not isinstance(ctx.event, DirectMessage):
             return False
-        return understand(ctx.text).intent in (Intent.STATUS, Intent.NEXT, Intent.HELP, Intent.GREETING)
+        return understand(ctx.text).intent in (
+            Intent.STATUS,
+            Intent.NEXT,
+            Intent.HELP,
+            Intent.GREETING,
+            Intent.THANKS,
+        )
 
     def handle(self, ctx: Context) -> None:
         intent = understand(ctx.text).intent
@@ -20,6 +26,8 @@ class StatusHandler:
             ctx.reply(help_text(ctx))
         elif intent is Intent.NEXT:
             ctx.reply(next_step_text(ctx))
+        elif intent is Intent.THANKS:
+            ctx.reply(ctx.t("thanks"))
         elif intent is Intent.GREETING:
             ctx.reply(
                 ctx.t("greeting", program=ctx.rules.program.name.get(ctx.lang)) + "\n\n" + checklist_text(ctx)
