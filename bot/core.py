@@ -18,7 +18,6 @@ from typing import Protocol
 from bot.adapters.base import Adapter, DeliveryError, Profile
 from bot.documents import Validator
 from bot.events import (
-    ButtonPress,
     ChannelMessage,
     Command,
     Destination,
@@ -26,8 +25,6 @@ from bot.events import (
     Event,
     MessageRef,
     Outgoing,
-    ReactionAdded,
-    ReactionRemoved,
     UserRef,
 )
 from bot.i18n import Translator
@@ -128,16 +125,17 @@ class Bot:
     # -- incoming --------------------------------------------------------------------------
 
     def dispatch(self, event: Event) -> None:
+        """Handle one event. Never raises: failures are logged for admins and the person is told."""
         adapter = self.adapters.get(event.user.platform)
         if adapter is None:
             log.error("event from platform %r with no adapter attached", event.user.platform)
             return
-        if not self.store.first_time(event.event_id):
-            log.info("skipping repeated event %s", event.event_id)
-            return
-        self.maybe_reload_rules()
-        ctx = Context(self, event, self.rules.current, adapter)
         try:
+            if not self.store.first_time(event.event_id):
+                log.info("skipping repeated event %s", event.event_id)
+                return
+            self.maybe_reload_rules()
+            ctx = Context(self, event, self.rules.current, adapter)
             # One person's events run in order; different people run in parallel (adapters may call
             # dispatch from several threads, so a slow PDF never holds up anyone else).
             with self._user_lock(event.user.key):
@@ -147,13 +145,22 @@ class Bot:
                         return
         except Exception:
             log.exception(
-                "handler failed on %s (event %s, user %s)",
+                "handling %s failed (event %s, user %s); the person was told to try again",
                 type(event).__name__,
                 event.event_id,
                 self.store.pseudonym(event.user.key),
             )
-            if isinstance(event, DirectMessage | Command | ButtonPress | ReactionAdded | ReactionRemoved):
-                self.send(adapter, Destination.dm(event.user), ctx.t("error.internal"))
+            if not isinstance(event, ChannelMessage):
+                self._apologise(adapter, event.user)
+
+    def _apologise(self, adapter: Adapter, user: UserRef) -> None:
+        try:
+            lang = self.rules.current.language
+            known = self.store.get(user.key)
+            text = self.translator.t(known.lang if known else lang, "error.internal")
+        except Exception:  # the store itself may be what failed: apologise in the default language
+            text = self.translator.t(self.rules.current.language, "error.internal")
+        self.send(adapter, Destination.dm(user), text)
 
     def _user_lock(self, key: str) -> threading.Lock:
         with self._lock:

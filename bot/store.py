@@ -321,12 +321,6 @@ class Store:
                 self._compact_events()
             return True
 
-    def forget_event(self, event_id: str) -> None:
-        """Let a platform retry an event whose handling failed before any effect."""
-        with self._lock:
-            if self._seen.pop(event_id, "absent") is None:
-                self._compact_events()
-
     # -- audit -----------------------------------------------------------------------------
 
     def pseudonym(self, key: str) -> str:

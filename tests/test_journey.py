@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.core import Bot
 from bot.documents import Validator
 from bot.models import Applicant, Review
@@ -178,3 +180,30 @@ def test_rules_file_changed_on_disk_is_picked_up_and_admins_told(
         assert any("has errors, so I kept the previous rules" in t for t in driver.dm_texts("admin"))
     finally:
         bot.close()
+
+
+def test_disk_full_mid_step_apologises_and_corrupts_nothing(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import bot.storage as storage
+
+    driver = Driver(bot)
+    real_write = storage.write_atomically
+    calls = {"n": 0}
+
+    def full_disk(path: Path, payload: bytes) -> None:
+        if path.name.startswith("applicants-"):
+            calls["n"] += 1
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(path, payload)
+
+    driver.say("hi")  # alice exists
+    monkeypatch.setattr(storage, "write_atomically", full_disk)
+    reply = driver.say("alice_kim")[-1].text
+    assert "something went wrong on our side" in reply and calls["n"] == 1
+    assert current_id(bot) == "physionet_account"  # memory was rolled back to what is on disk
+    monkeypatch.setattr(storage, "write_atomically", real_write)
+    driver.say("alice_kim")
+    assert current_id(bot) == "citi_training"
