@@ -10,12 +10,12 @@ import io
 import resource
 import statistics
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from pypdf import PdfReader
 
+from benchmarks.timing import measure, p
 from bot.documents import Validator
 from bot.rules import load_rules
 from tests.citi_pdfs import make_report
@@ -23,19 +23,6 @@ from tests.hostile_pdfs import CORPUS
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 200
-
-
-def _times(fn: Callable[[], object], runs: int) -> list[float]:
-    out = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - started) * 1000)
-    return sorted(out)
-
-
-def _p(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, int(q * len(values)))]
 
 
 def _in_process(data: bytes) -> None:
@@ -71,8 +58,8 @@ def run() -> str:
         for _ in range(5):
             validate(report)
             _in_process(report)
-        sandboxed = _times(lambda: validate(report), RUNS)
-        direct = _times(lambda: _in_process(report), RUNS)
+        sandboxed = measure(lambda: validate(report), RUNS)
+        direct = measure(lambda: _in_process(report), RUNS)
         ratio = statistics.median(sandboxed) / statistics.median(direct)
         lines += [
             f"A typical 2-page CITI completion report ({len(report) // 1024} KB), {RUNS} runs each:",
@@ -80,9 +67,9 @@ def run() -> str:
             "| | median | p99 |",
             "|---|---|---|",
             f"| `Validator.validate` (worker process, limits, checks) | {statistics.median(sandboxed):.1f} ms"
-            f" | {_p(sandboxed, 0.99):.1f} ms |",
+            f" | {p(sandboxed, 0.99):.1f} ms |",
             f"| pypdf text extraction in-process | {statistics.median(direct):.1f} ms"
-            f" | {_p(direct, 0.99):.1f} ms |",
+            f" | {p(direct, 0.99):.1f} ms |",
             "",
             f"Sandboxed / in-process: {ratio:.2f}x (aim: within 3x, about 20 ms).",
             "",
