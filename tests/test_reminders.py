@@ -120,3 +120,27 @@ def test_kept_files_are_deleted_after_retention(tmp_path: Path, validator: Valid
         assert applicant is not None and all(not d.stored_file for d in applicant.documents)
     finally:
         bot.close()
+
+
+def test_approved_member_renews_training_after_the_reminder(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+    from tests.citi_pdfs import make_report
+
+    driver = Driver(bot)
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    complete_package(driver, report, proof)
+    driver.as_("reviewer").say("/react ✅")
+    clock.advance(days=1000 - 30)
+    assert reminders.tick(bot) == 1
+    renewed = tmp_path / "renewed.pdf"
+    new_expiry = clock().date() + timedelta(days=1095)
+    renewed.write_bytes(
+        make_report(name="Alice Kim", record_id="40599999", completion=clock().date(), expiration=new_expiry)
+    )
+    driver.as_("alice").say(f"/upload {renewed}")
+    assert f"now expires on {new_expiry.isoformat()}" in driver.dm_texts("alice")[-1]
+    clock.advance(days=60)
+    assert reminders.tick(bot) == 0  # the old expiry no longer counts
+    applicant = bot.store.get("console:alice")
+    assert applicant is not None and applicant.approved_at
+    evidence = applicant.steps["citi_training"].evidence
+    assert evidence["fields"]["record_id"] == "40599999"

@@ -81,6 +81,4 @@ class FallbackHandler:
 
     def handle(self, ctx: Context) -> None:
         ctx.applicant()
-        if not ctx.text and isinstance(ctx.event, DirectMessage) and not ctx.event.attachments:
-            return  # an empty message (an edit, a sticker) needs no answer
-        ctx.reply(ctx.t("fallback"))
+        ctx.reply(ctx.t("fallback"))  # never silence: even a sticker gets a pointer to help

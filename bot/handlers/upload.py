@@ -28,6 +28,9 @@ class UploadHandler:
         event = ctx.event
         assert isinstance(event, DirectMessage)
         step = current_step(ctx.rules, ctx.applicant())
+        renewal = step is None and ctx.applicant().approved_at != ""
+        if renewal:  # approved members send a new CITI report when theirs is about to expire
+            step = renewal_step(ctx)
         if step is None or step.complete_by != "document" or not step.document:
             self._not_expected(ctx, step)
             return
@@ -39,7 +42,7 @@ class UploadHandler:
         if result is None:
             return
         verdict, data = result
-        self._conclude(ctx, step, profile, verdict, attachment.filename, data)
+        self._conclude(ctx, step, profile, verdict, attachment.filename, data, renewal=renewal)
 
     def _not_expected(self, ctx: Context, step: Step | None) -> None:
         if step is None:
@@ -86,7 +89,15 @@ class UploadHandler:
         ctx.reply(ctx.t("upload.rejected", problems="• " + message))
 
     def _conclude(
-        self, ctx: Context, step: Step, profile: DocumentProfile, verdict: Verdict, filename: str, data: bytes
+        self,
+        ctx: Context,
+        step: Step,
+        profile: DocumentProfile,
+        verdict: Verdict,
+        filename: str,
+        data: bytes,
+        *,
+        renewal: bool = False,
     ) -> None:
         store = ctx.bot.store
         key = ctx.user.key
@@ -99,7 +110,7 @@ class UploadHandler:
             nonlocal duplicate_of_own
             file_owner = store.file_owner(verdict.sha256)
             if file_owner is not None and file_owner != key:
-                problems.append(Finding("record_id_in_use", {}))
+                problems.append(Finding("duplicate_file", {}))
             elif record_id and profile.require.unique_record_id:
                 owner = store.record_id_owner(record_id)
                 if owner is not None and owner != key:
@@ -141,6 +152,9 @@ class UploadHandler:
             "warnings": [w.code for w in verdict.warnings],
             "needs_manual_check": verdict.needs_manual_check,
         }
+        if renewal:
+            self._renew(ctx, step, evidence, read)
+            return
         complete_step(ctx, step, evidence)
         notes = ""
         if verdict.warnings:
@@ -154,6 +168,19 @@ class UploadHandler:
             + notes
         )
         after_step(ctx, step, first)
+
+    def _renew(self, ctx: Context, step: Step, evidence: dict[str, Any], read: str) -> None:
+        """A newer report for an approved member: the step keeps its status, its evidence is replaced."""
+
+        def replace(a: Applicant) -> None:
+            state = a.steps.get(step.id)
+            if state is not None:
+                state.evidence = dict(evidence)
+
+        ctx.bot.store.update(ctx.user.key, replace)
+        ctx.bot.store.audit(ctx.user.key, "upload.renewed", ctx.user.key, step=step.id)
+        expires = str(evidence["fields"].get("expiration_date") or "-")
+        ctx.reply((read + "\n\n" if read else "") + ctx.t("upload.renewed", date=expires))
 
     def _what_was_read(self, ctx: Context, verdict: Verdict) -> str:
         lines = [
@@ -171,3 +198,16 @@ class UploadHandler:
         path = folder / f"{ctx.bot.store.pseudonym(ctx.user.key)}-{sha256[:16]}{suffix}"
         write_atomically(path, data)
         return path.name
+
+
+def renewal_step(ctx: Context) -> Step | None:
+    """The step whose document expires (the CITI report), for renewals after approval."""
+    documents = ctx.rules.documents
+    return next(
+        (
+            s
+            for s in ctx.rules.steps
+            if s.document and s.document in documents and documents[s.document].parser == "citi"
+        ),
+        None,
+    )
