@@ -205,8 +205,14 @@ class ReviewDesk:
         if evidence.get("needs_manual_check"):
             parts.append(t(lang, "review.f_manual"))
         if warnings:
-            parts.append(t(lang, "review.f_warnings", warnings=", ".join(str(w) for w in warnings)))
+            warned = [self._warning_label(str(w), lang) for w in warnings]
+            parts.append(t(lang, "review.f_warnings", warnings=", ".join(warned)))
         return "; ".join(parts) if parts else t(lang, "review.evidence_confirmed", date="")
+
+    def _warning_label(self, code: str, lang: str) -> str:
+        """A short reviewer-facing label for a warning code (the code itself when none is written)."""
+        key = f"review.warn_{code}"
+        return self.bot.translator.t(lang, key) if self.bot.translator.has(key) else code
 
     # -- votes and decisions ---------------------------------------------------------------
 

@@ -121,3 +121,16 @@ def test_resubmitted_package_gets_a_new_review_round(bot: Bot, clock: Clock, tmp
     assert second.id != first.id and second.state == "pending"
     posts = [s for s in driver.console.to("#reviewers") if s.destination.thread is None]
     assert len(posts) == 2
+
+
+def test_name_warning_reaches_reviewers_in_words_without_the_names(
+    bot: Bot, clock: Clock, tmp_path: Path
+) -> None:
+    driver = Driver(bot)
+    driver.console.names["alice"] = "Bob Lee"  # her profile name differs from the report's
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    complete_package(driver, report, proof)
+    post = driver.console.last_post("reviewers")
+    assert post is not None
+    assert "the name on the report differs from the applicant's profile name" in post.text
+    assert "Bob Lee" not in post.text and "Alice Kim" not in post.text

@@ -69,7 +69,7 @@ class UploadHandler:
             ctx.reply(ctx.t("upload.download_failed"))
             return None
         ctx.reply(ctx.t("upload.checking", filename=attachment.filename))
-        names = [n for n in (ctx.user.display_name, *self._profile_names(ctx)) if n]
+        names = list(dict.fromkeys(n for n in (ctx.user.display_name, *self._profile_names(ctx)) if n))
         verdict = ctx.bot.validator.validate(
             data,
             filename=attachment.filename,
