@@ -260,3 +260,15 @@ def test_parser_time_is_bounded_on_huge_text(text: str) -> None:
     started = time.monotonic()
     parse(text, [text[:1000]] * 500)
     assert time.monotonic() - started < 3
+
+
+def test_same_as_curriculum_group_placeholder_means_the_curriculum_group() -> None:
+    """Real reports print "Course Learner Group: Same as Curriculum Group" when the two coincide."""
+    from bot.documents.citi import parse
+    from tests.citi_pdfs import report_text
+
+    text = report_text(course="Same as Curriculum Group").replace(
+        "Curriculum Group: Human Research", "Curriculum Group: Data or Specimens Only Research"
+    )
+    fields = parse(text).fields
+    assert fields["course_learner_group"] == "Data or Specimens Only Research"

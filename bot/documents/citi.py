@@ -403,6 +403,12 @@ def parse(text: str, uris: Sequence[str] = ()) -> CitiDocument:
         _parse_legacy(text, fields)
     else:
         _parse_report(text, fields)
+    learner_group = fields.get("course_learner_group")
+    if isinstance(learner_group, str) and re.fullmatch(
+        r"(?i)same\s*as\s*curriculum\s*group\.?", learner_group.strip()
+    ):
+        # Real reports print this placeholder when the learner group is the curriculum group itself.
+        fields["course_learner_group"] = fields.get("curriculum_group")
     record_ids: list[str] = []
     if kind != KIND_LEGACY:
         for match in re.finditer(r"(?i)record\s*id\s*:?\s*(\d+)", text):
