@@ -77,6 +77,14 @@ class DocumentChecks:
     course_learner_group: tuple[str, ...] = doc(
         "Accepted CITI course learner groups (case and spacing ignored). Empty: any.", default=()
     )
+    institution: tuple[str, ...] = doc(
+        "Accepted institution affiliations (case and spacing ignored; a part of the document's is enough)."
+        " Empty: any.",
+        default=(),
+    )
+    wrong_institution: Severity = doc(
+        "What to do when the affiliation is not one of `institution`.", default="warn"
+    )
     valid_for_at_least_days: int = doc("Reject when the training expires within this many days.", default=0)
     expires_soon_warning_days: int = doc("Warn when the training expires within this many days.", default=0)
     name_matches_applicant: Severity = doc(

@@ -30,7 +30,7 @@ def test_report_text_fields() -> None:
     f = doc.fields
     assert f["name"] == "Alice Kim"
     assert f["learner_id"] == "1234567"
-    assert f["institution"] == "Example University"
+    assert f["institution"] == "Massachusetts Institute of Technology Affiliates"
     assert f["email"] == "alice@example.edu"
     assert f["curriculum_group"] == "Human Research"
     assert f["course_learner_group"] == "Data or Specimens Only Research"

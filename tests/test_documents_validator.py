@@ -296,3 +296,14 @@ def test_two_workers_pool() -> None:
     with Validator(workers=2) as v:
         assert len(set(v.worker_pids)) == 2
         assert check(v, report()).accepted
+
+
+def test_other_institution_is_flagged_for_reviewers_or_refused(validator: Validator) -> None:
+    data = pdfs.make_report(completion=DONE, expiration=ENDS, institution="Example University")
+    warned = check(validator, data)
+    assert warned.accepted and [w.code for w in warned.warnings] == ["wrong_institution"]
+    assert warned.warnings[0].params["found"] == "Example University"
+    refused = check(validator, data, require(wrong_institution="reject"))
+    assert not refused.accepted and [p.code for p in refused.problems] == ["wrong_institution"]
+    mit = check(validator, pdfs.make_report(completion=DONE, expiration=ENDS))
+    assert mit.accepted and not mit.warnings

@@ -87,6 +87,17 @@ def check_citi(
             needed = " / ".join(checks.course_learner_group)
             out.problems.append(Finding("wrong_course", {"found": str(group), "needed": needed}))
 
+    affiliation = str(f.get("institution") or "")
+    if (
+        checks.institution
+        and affiliation
+        and not any(squash(i) in squash(affiliation) for i in checks.institution)
+    ):
+        needed = " / ".join(checks.institution)
+        out.flag(
+            checks.wrong_institution, Finding("wrong_institution", {"found": affiliation, "needed": needed})
+        )
+
     stage = f.get("stage")
     if stage and "refresher" in str(stage).casefold():
         out.flag(checks.refresher_stage, Finding("refresher_stage", {"stage": str(stage)}))

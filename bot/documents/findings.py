@@ -22,6 +22,7 @@ CODES: tuple[str, ...] = (
     "inconsistent",
     "no_verification_link",
     "wrong_course",
+    "wrong_institution",
     "refresher_stage",
     "expired",
     "expires_too_soon",
