@@ -6,6 +6,7 @@ rules (distinct reviewers, no self-approval, nothing after a decision) live in o
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
+from bot.adapters.base import DeliveryError
 from bot.emoji import canonical, matches
 from bot.events import Button, ButtonStyle, Destination, MessageRef, Outgoing
 from bot.models import Applicant, PostRef, Review, StepState, Vote, from_iso
@@ -296,7 +298,11 @@ class ReviewDesk:
         lang = applicant.lang if applicant else rules.language
         closing = rules.program.approved.get(lang)
         self.bot.send_dm(review.applicant, "review.approved_dm", closing=closing)
-        self._announce(review, "review.channel_approved", by=", ".join(self.bot.mention(k) for k in by))
+        decided_by = ", ".join(self.bot.mention(k) for k in by)
+        self._announce(review, "review.channel_approved", by=decided_by)
+        self._close_post(
+            review, self.bot.translator.t(rules.language, "review.channel_approved", by=decided_by)
+        )
         return review
 
     @_serialized
@@ -331,7 +337,32 @@ class ReviewDesk:
             step=reopen.title.get(applicant.lang),
         )
         self._announce(review, "review.channel_rejected", by=self.bot.mention(by), step=reopen.id)
+        decided = self.bot.translator.t(
+            self.rules.language, "review.channel_rejected", by=self.bot.mention(by), step=reopen.id
+        )
+        self._close_post(review, decided)
         return review
+
+    def _close_post(self, review: Review, decided: str) -> None:
+        """The post now says what was decided and offers no more buttons (votes after it change nothing)."""
+        adapter = self.bot.adapters.get(review.platform)
+        applicant = self.bot.store.get(review.applicant)
+        if adapter is None or applicant is None or not review.posts:
+            return
+        summary = self.summary(applicant, review)
+        label = self.bot.translator.t(self.rules.language, "review.post_decision_label")
+        closed = dataclasses.replace(
+            summary,
+            text=f"{summary.text}\n{decided}",
+            fields=(*summary.fields[:-1], (label, decided)),  # the last field said how to decide
+            buttons=(),
+            reactions=(),
+        )
+        post = review.posts[-1]
+        try:
+            adapter.edit(MessageRef(post.platform, post.channel, post.message_id), closed)
+        except DeliveryError as exc:  # the decision stands; only the post's look is stale
+            log.warning("could not update the review post of %s: %s", review.id, exc)
 
     def _announce(self, review: Review, key: str, **params: object) -> None:
         adapter = self.bot.adapters.get(review.platform)

@@ -150,6 +150,21 @@ class FakeDiscord:
             "flags": payload.get("flags") or 0,
         }
 
+    async def edit_message(self, channel_id: Any, message_id: Any, *, params: Any) -> dict[str, Any]:
+        payload = dict(params.payload or {})
+        self.calls.append(
+            Call(
+                "edit_message",
+                {"channel_id": int(channel_id), "message_id": int(message_id), "payload": payload},
+            )
+        )
+        message = dict(
+            self.messages.get(int(message_id)) or self.message_payload(int(channel_id), BOT_ID, {})
+        )
+        message.update(payload)
+        self.messages[int(message_id)] = message
+        return message
+
     async def add_reaction(self, channel_id: Any, message_id: Any, emoji: str) -> None:
         self.calls.append(
             Call(
@@ -233,6 +248,7 @@ class Harness:
         http = client.http
         for route in (
             "send_message",
+            "edit_message",
             "start_private_message",
             "add_reaction",
             "get_from_cdn",

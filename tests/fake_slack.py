@@ -256,6 +256,9 @@ class FakeSlack:
         channel = params.get("channel")
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text")}}, None
 
+    def _api_chat_update(self, params: dict[str, Any]) -> Answer:
+        return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}, None
+
     def _api_conversations_open(self, params: dict[str, Any]) -> Answer:
         user = str(params.get("users", ""))
         return {"ok": True, "channel": {"id": "D" + user.removeprefix("U")}}, None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -176,6 +177,9 @@ async def test_approve_button_decides_and_the_applicant_is_told(h: Harness, cloc
     assert ack.args == {"interaction_id": interaction_id, "type": 6}  # deferred at once, within 3 s
     review = h.bot.store.review(review_id)
     assert review is not None and review.decided_by == [f"discord:{REVIEWER}"]
+    [edit] = h.fake.of("edit_message")  # the post now shows the decision, without buttons
+    assert edit.args["message_id"] == post_id and edit.args["payload"]["components"] == []
+    assert "Approved by" in json.dumps(edit.args["payload"]["embeds"])
 
 
 async def test_a_non_reviewer_pressing_approve_gets_an_ephemeral_answer(h: Harness, clock: Clock) -> None:

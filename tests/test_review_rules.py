@@ -93,6 +93,9 @@ def test_button_approve_and_post_content(bot: Bot, clock: Clock, tmp_path: Path)
     assert "Time taken: 0 days" in post.text
     driver.as_("reviewer").say("/press approve")
     assert _review(bot).state == "approved"
+    edited = driver.console.last_post("reviewers")
+    assert edited is not None and edited.ref == post.ref and not edited.message.buttons
+    assert "Approved by @reviewer" in edited.text and driver.console.edits
     thread = [s for s in driver.console.to("#reviewers") if s.destination.thread is not None]
     assert thread and "Approved by @reviewer" in thread[-1].text
 

@@ -352,6 +352,16 @@ def test_approve_button_decides(world: SlackWorld) -> None:
     assert response.status == 200
     assert world.review(review.id).state == "approved"
     assert any(t.startswith("🎉 Your access is approved") for t in world.texts(ALICE))
+    # The post itself now shows the decision and offers no more buttons.
+    [update] = world.fake.calls_to("chat.update")
+    assert update.params["ts"] == review.posts[-1].message_id
+    blocks = (
+        json.loads(update.params["blocks"])
+        if isinstance(update.params["blocks"], str)
+        else update.params["blocks"]
+    )
+    assert not [b for b in blocks if b.get("type") == "actions"]
+    assert "Approved by" in update.params["text"]
 
 
 def test_reject_button_opens_form_and_submission_reopens_the_step(world: SlackWorld) -> None:

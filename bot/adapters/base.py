@@ -45,6 +45,10 @@ class Adapter(Protocol):
         """Deliver a message and return where it landed."""
         ...
 
+    def edit(self, ref: MessageRef, message: Outgoing) -> None:
+        """Replace a message the bot sent (a decided review post loses its buttons)."""
+        ...
+
     def mention(self, user: UserRef) -> str:
         """How to name a person in a message so the platform notifies them."""
         ...

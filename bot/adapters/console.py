@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from bot.adapters.base import Capabilities, Profile
+from bot.adapters.base import Capabilities, DeliveryError, Profile
 from bot.events import (
     Attachment,
     AttachmentUnavailable,
@@ -75,6 +75,7 @@ class ConsoleAdapter:
         default_factory=lambda: Capabilities(buttons=True, reactions=True, threads=True)
     )
     sent: list[Sent] = field(default_factory=list)
+    edits: list[Sent] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     first_id: int = 1
     """Post numbers continue from earlier runs on the same data folder, so old posts keep theirs."""
@@ -92,11 +93,21 @@ class ConsoleAdapter:
             self._print(Sent(destination, message, ref))
         return ref
 
-    def _print(self, sent: Sent) -> None:
+    def edit(self, ref: MessageRef, message: Outgoing) -> None:
+        for i, sent in enumerate(self.sent):
+            if sent.ref == ref:
+                self.sent[i] = Sent(sent.destination, message, ref)
+                self.edits.append(self.sent[i])
+                if self.out is not None:
+                    self._print(self.sent[i], edited=True)
+                return
+        raise DeliveryError(f"no message {ref.message_id} in #{ref.channel} to edit", permanent=True)
+
+    def _print(self, sent: Sent, *, edited: bool = False) -> None:
         assert self.out is not None
         tag = sent.where
         if sent.destination.channel is not None:
-            tag += f" post {sent.ref.message_id}"
+            tag += f" post {sent.ref.message_id}" + (" edited" if edited else "")
             if sent.destination.thread is not None:
                 tag += f" (thread of post {sent.destination.thread.message_id})"
         lines = sent.message.text.splitlines() or [""]

@@ -151,6 +151,9 @@ class DiscordAdapter:
         where = "a DM" if destination.user is not None else f"channel {destination.channel}"
         return self.call(self.client.deliver(destination, message), what=f"sending to {where}")
 
+    def edit(self, ref: MessageRef, message: Outgoing) -> None:
+        self.call(self.client.replace(ref, message), what=f"editing message {ref.message_id}")
+
     def mention(self, user: UserRef) -> str:
         return f"<@{user.id}>"
 
@@ -595,6 +598,20 @@ class AccessClient(discord.Client):
             raise delivery_error(exc, what) from exc
         await self._seed_reactions(sent, message.reactions)
         return MessageRef(PLATFORM, str(sent.channel.id), str(sent.id))
+
+    async def replace(self, ref: MessageRef, message: Outgoing) -> None:
+        """Edit a message the bot sent: new embed and text; the view goes when there are no buttons."""
+        try:
+            partial = self.get_partial_messageable(int(ref.channel)).get_partial_message(int(ref.message_id))
+            if message.buttons or message.fields:
+                view = render_view(message.buttons) if message.buttons else None
+                await partial.edit(content=None, embed=render_embed(message, self._names()), view=view)
+            else:
+                await partial.edit(content=_clip(message.text, 2000), embed=None, view=None)
+        except ValueError as exc:
+            raise DeliveryError(f"bad id while editing a message: {exc}", permanent=True) from exc
+        except discord.HTTPException as exc:
+            raise delivery_error(exc, "editing a message") from exc
 
     async def _send_rendered(
         self,

@@ -263,6 +263,20 @@ class SlackAdapter:
         self._seed_reactions(ref, message.reactions)
         return ref
 
+    def edit(self, ref: MessageRef, message: Outgoing) -> None:
+        kwargs: dict[str, Any] = {
+            "channel": ref.channel,
+            "ts": ref.message_id,
+            "text": escape(message.text) or " ",
+        }
+        kwargs["blocks"] = (
+            render_blocks(message) if (message.title or message.fields or message.buttons) else []
+        )
+        try:
+            self.client.chat_update(**kwargs)
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            raise delivery_error(f"chat.update of {ref.message_id} in {ref.channel}", exc) from exc
+
     def _seed_reactions(self, ref: MessageRef, reactions: Iterable[str]) -> None:
         # The message is out: failing here would make the core post it again. Say so loudly instead.
         for emoji in reactions:
