@@ -353,8 +353,9 @@ class ReviewDesk:
         label = self.bot.translator.t(self.rules.language, "review.post_decision_label")
         closed = dataclasses.replace(
             summary,
-            text=f"{summary.text}\n{decided}",
-            fields=(*summary.fields[:-1], (label, decided)),  # the last field said how to decide
+            # The last line and field said how to decide: the decision takes their place.
+            text=summary.text.rsplit("\n", 1)[0] + "\n" + decided,
+            fields=(*summary.fields[:-1], (label, decided)),
             buttons=(),
             reactions=(),
         )

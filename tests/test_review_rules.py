@@ -137,3 +137,20 @@ def test_name_warning_reaches_reviewers_in_words_without_the_names(
     assert post is not None
     assert "the name on the report differs from the applicant's profile name" in post.text
     assert "Bob Lee" not in post.text and "Alice Kim" not in post.text
+
+
+def test_a_decision_after_a_restart_still_updates_the_post(
+    tmp_path: Path, validator: Validator, clock: Clock
+) -> None:
+    first = make_bot(tmp_path / "data", validator, clock)
+    _, review = _submitted(first, clock, tmp_path)
+    first.close()
+    second = make_bot(tmp_path / "data", validator, clock)
+    try:
+        again = Driver(second)
+        again.as_("reviewer").say("/react ✅")
+        [edited] = again.console.edits
+        assert edited.ref.message_id == review.posts[-1].message_id
+        assert "React ✅ to approve" not in edited.text and "Approved by @reviewer" in edited.text
+    finally:
+        second.close()

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from bot.adapters.base import Capabilities, DeliveryError, Profile
+from bot.adapters.base import Capabilities, Profile
 from bot.events import (
     Attachment,
     AttachmentUnavailable,
@@ -94,14 +94,14 @@ class ConsoleAdapter:
         return ref
 
     def edit(self, ref: MessageRef, message: Outgoing) -> None:
-        for i, sent in enumerate(self.sent):
-            if sent.ref == ref:
-                self.sent[i] = Sent(sent.destination, message, ref)
-                self.edits.append(self.sent[i])
-                if self.out is not None:
-                    self._print(self.sent[i], edited=True)
-                return
-        raise DeliveryError(f"no message {ref.message_id} in #{ref.channel} to edit", permanent=True)
+        index = next((i for i, sent in enumerate(self.sent) if sent.ref == ref), None)
+        if index is None:  # posted by an earlier run on this data folder: it still exists
+            self.sent.append(Sent(Destination.to_channel(ref.channel), message, ref))
+            index = len(self.sent) - 1
+        self.sent[index] = Sent(self.sent[index].destination, message, ref)
+        self.edits.append(self.sent[index])
+        if self.out is not None:
+            self._print(self.sent[index], edited=True)
 
     def _print(self, sent: Sent, *, edited: bool = False) -> None:
         assert self.out is not None
