@@ -1,7 +1,8 @@
 """The review desk: complete packages go to the reviewers channel; votes become one decision.
 
-All decisions go through `decide`, whatever brought them (reaction, button, admin override), so the
-rules (distinct reviewers, no self-approval, nothing after a decision) live in one place.
+Every decision goes through `vote`, `approve` and `reject`, whatever brought it (reaction, button,
+form, admin override), so the rules (listed reviewers, distinct votes, no self-approval, nothing
+after a decision) live in one place, and run one at a time.
 """
 
 from __future__ import annotations
@@ -77,9 +78,10 @@ class ReviewDesk:
         """Open a review round once every step before the review is done; post it once."""
         rules = self.rules
         applicant = self.bot.store.get(applicant_key)
-        if applicant is None or review_step(rules) is None or not package_complete(rules, applicant):
+        final = review_step(rules)
+        if applicant is None or final is None or applicant.is_done(final.id):
             return None
-        if applicant.is_done(review_step(rules).id):  # type: ignore[union-attr]
+        if not package_complete(rules, applicant):
             return None
         existing = self.pending_review(applicant)
         if existing is not None:
