@@ -35,6 +35,12 @@ def _age(hours: float) -> str:
     return f"{hours / 24:.1f} d" if hours >= 48 else f"{hours:.0f} h"
 
 
+def applicants(store: Store, rules: Rules) -> list[Applicant]:
+    """Everyone with a record, less staff (reviewers, admins) who only talked to the bot."""
+    staff = set(rules.admins) | set(rules.reviewers.users)
+    return [a for a in store.all() if a.key not in staff or a.steps]
+
+
 def pending(store: Store, rules: Rules, now: datetime) -> list[str]:
     lines = []
     for review in sorted(store.reviews(), key=lambda r: r.created):
@@ -109,7 +115,7 @@ def export_csv(store: Store, rules: Rules) -> str:
     writer.writerow(
         ["user", "language", "created", "current_step", "done", *[s.id for s in rules.steps], "review"]
     )
-    for a in sorted(store.all(), key=lambda a: a.created):
+    for a in sorted(applicants(store, rules), key=lambda a: a.created):
         step = current_step(rules, a)
         review = store.review(a.review_id) if a.review_id else None
         writer.writerow(
@@ -127,11 +133,11 @@ def export_csv(store: Store, rules: Rules) -> str:
 
 
 def stats(store: Store, rules: Rules) -> list[str]:
-    applicants = store.all()
+    people = applicants(store, rules)
     at_step: dict[str, int] = {s.id: 0 for s in rules.steps}
     finished = 0
     durations: dict[str, list[float]] = {s.id: [] for s in rules.steps}
-    for a in applicants:
+    for a in people:
         step = current_step(rules, a)
         if step is None:
             finished += 1
@@ -144,7 +150,7 @@ def stats(store: Store, rules: Rules) -> list[str]:
                 break
             durations[s.id].append(_hours(previous, from_iso(state.at)))
             previous = state.at
-    lines = [f"{len(applicants)} people; {finished} approved"]
+    lines = [f"{len(people)} people; {finished} approved"]
     for number, s in enumerate(rules.steps, start=1):
         times = durations[s.id]
         median = f", median {_age(statistics.median(times))}" if times else ""

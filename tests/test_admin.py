@@ -42,6 +42,7 @@ def test_display_name_admin_is_not_an_admin(bot: Bot) -> None:
 
 def test_pending_show_stats_and_export(bot: Bot, clock: Clock, tmp_path: Path) -> None:
     driver = _submitted(bot, clock, tmp_path)
+    driver.as_("reviewer").say("hi")  # staff talking to the bot are not applicants
     clock.advance(hours=5)
     driver.as_("admin")
     assert "console:alice: waiting 5 h, 0/1 approvals, posted" in driver.say("pending")[0].text
@@ -49,9 +50,11 @@ def test_pending_show_stats_and_export(bot: Bot, clock: Clock, tmp_path: Path) -
     assert "citi_training: done" in shown and "report, accepted" in shown
     stats = driver.say("stats")[0].text
     assert "8. lab_review: 1 here now" in stats
+    assert stats.startswith("1 people")  # the admin and reviewer who talked to the bot are not counted
     exported = driver.say("export")[0].text
     rows = list(csv.reader(io.StringIO(exported)))
     assert rows[0][:4] == ["user", "language", "created", "current_step"] and rows[1][0] == "console:alice"
+    assert [r[0] for r in rows[1:]] == ["console:alice"]
     assert "Alice" not in exported and "example.edu" not in exported and "40512345" not in exported
 
 
