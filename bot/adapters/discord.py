@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import itertools
 import logging
 import re
@@ -773,7 +772,7 @@ def run(bot: Bot, settings: Settings, **_options: object) -> int:
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on the main thread
+        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
             loop.add_signal_handler(signal.SIGTERM, lambda: stopping.append(loop.create_task(stop())))
         async with client:
             starter = asyncio.create_task(start_reminders())
