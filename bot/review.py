@@ -13,6 +13,7 @@ import logging
 import re
 import secrets
 import threading
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
@@ -179,7 +180,10 @@ class ReviewDesk:
             return t(lang, "review.evidence_missing")
         evidence = state.evidence
         if step.complete_by == "answer":
-            return str(evidence.get("answer", ""))
+            answer = str(evidence.get("answer", ""))
+            if step.review_link:
+                return f"{answer} ({step.review_link.replace('{answer}', urllib.parse.quote(answer))})"
+            return answer
         if step.complete_by == "document":
             return self._document_text(evidence, lang)
         return t(lang, "review.evidence_confirmed", date=state.at[:10])

@@ -48,6 +48,10 @@ class Step:
         "A regular expression the answer must match (answer steps).", default=None
     )
     answer_hint: LocalText | None = doc("Shown when an answer does not match `answer_pattern`.", default=None)
+    review_link: str | None = doc(
+        "A link for reviewers beside the answer, `{answer}` replaced by it (e.g. the PhysioNet profile).",
+        default=None,
+    )
     document: str | None = doc("The name of a `documents` profile (document steps).", default=None)
     remind_after_days: tuple[int, ...] = doc(
         "Days on this step after which to send the applicant a gentle reminder (each sent once)."
