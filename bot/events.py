@@ -163,6 +163,12 @@ class Destination:
 
 
 @dataclass(frozen=True)
+class OutgoingFile:
+    filename: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """A message to send. `text` is always complete on its own; the rest is optional richness."""
 
@@ -172,3 +178,5 @@ class Outgoing:
     buttons: tuple[Button, ...] = ()
     reactions: tuple[str, ...] = ()
     """Emoji the adapter adds to the message after sending (so reviewers can just click)."""
+    files: tuple[OutgoingFile, ...] = ()
+    """Files to attach (adapters with `capabilities.files`)."""

@@ -7,7 +7,6 @@ what it sent in the applicant or review record, so a restart neither loses nor r
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -39,27 +38,14 @@ def expire_kept_files(bot: Bot, now: datetime) -> int:
     keep_days = bot.rules.current.retention.keep_days
     if keep_days <= 0:
         return 0
-    removed = 0
     cutoff = now - timedelta(days=keep_days)
+    removed = 0
     for applicant in bot.store.all():
-        old = [d for d in applicant.documents if d.stored_file and from_iso(d.at) < cutoff]
-        if not old:
-            continue
-        for doc in old:
-            (bot.store.dir / "files" / doc.stored_file).unlink(missing_ok=True)
-            removed += 1
-        bot.store.update(applicant.key, _forget_files({d.stored_file for d in old}))
-        bot.store.audit("", "retention.files_deleted", applicant.key, count=len(old))
+        count = bot.store.drop_files(applicant.key, lambda d: from_iso(d.at) < cutoff)
+        if count:
+            bot.store.audit("", "retention.files_deleted", applicant.key, count=count)
+            removed += count
     return removed
-
-
-def _forget_files(names: set[str]) -> Callable[[Applicant], None]:
-    def clear(a: Applicant) -> None:
-        for d in a.documents:
-            if d.stored_file in names:
-                d.stored_file = ""
-
-    return clear
 
 
 def _mark(bot: Bot, key: str, tag: str) -> bool:

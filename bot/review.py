@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
-from bot.adapters.base import DeliveryError
+from bot.adapters.base import Adapter, DeliveryError
 from bot.emoji import canonical, matches
-from bot.events import Button, ButtonStyle, Destination, MessageRef, Outgoing
+from bot.events import Button, ButtonStyle, Destination, MessageRef, Outgoing, OutgoingFile
 from bot.models import Applicant, PostRef, Review, StepState, Vote, from_iso
 from bot.rules import Rules, Step
 from bot.workflow import package_complete, review_step
@@ -130,7 +130,53 @@ class ReviewDesk:
 
         review = self.bot.store.update_review(review.id, remember)
         self.bot.store.audit("", "review.posted", review.applicant, review=review.id)
+        self._share_files(applicant, adapter, ref)
         return review
+
+    def _shared_steps(self) -> dict[str, Step]:
+        """Document steps whose profile asks for the file to reach the reviewers, by document name."""
+        documents = self.rules.documents
+        return {
+            s.document: s
+            for s in self.rules.steps
+            if s.document and s.document in documents and documents[s.document].share_with_reviewers
+        }
+
+    def _share_files(self, applicant: Applicant, adapter: Adapter, post: MessageRef) -> None:
+        """Attach shared documents under the post: only in the private reviewers channel."""
+        lang = self.rules.language
+        t = self.bot.translator.t
+        for step in self._shared_steps().values():
+            state = applicant.steps.get(step.id)
+            sha = state.evidence.get("sha256") if state is not None else None
+            doc = next((d for d in applicant.documents if d.sha256 == sha and d.stored_file), None)
+            if doc is None:
+                continue
+            title = step.title.get(lang)
+            thread = post if adapter.capabilities.threads else None
+            where = Destination.to_channel(post.channel, thread)
+            if not adapter.capabilities.files:
+                self.bot.send(adapter, where, t(lang, "review.file_not_shareable", step=title))
+                continue
+            try:
+                data = (self.bot.store.files_dir / doc.stored_file).read_bytes()
+            except OSError as exc:
+                log.error("the shared file for step %s is missing (%s)", step.id, exc.strerror)
+                continue
+            suffix = doc.stored_file.rsplit(".", 1)[-1] if "." in doc.stored_file else "bin"
+            attachment = OutgoingFile(f"{step.id}.{suffix}", data)  # no personal name in the file name
+            self.bot.send(
+                adapter, where, Outgoing(t(lang, "review.shared_file", step=title), files=(attachment,))
+            )
+
+    def _drop_shared_files(self, review: Review) -> None:
+        """Once decided, shared files go, unless rules.yaml keeps uploads anyway."""
+        if self.rules.retention.keep_files:
+            return
+        steps = {s.id for s in self._shared_steps().values()}
+        removed = self.bot.store.drop_files(review.applicant, lambda d: d.step in steps)
+        if removed:
+            self.bot.store.audit("", "review.files_deleted", review.applicant, count=removed)
 
     def summary(self, applicant: Applicant, review: Review) -> Outgoing:
         rules = self.rules
@@ -309,6 +355,7 @@ class ReviewDesk:
         self._close_post(
             review, self.bot.translator.t(rules.language, "review.channel_approved", by=decided_by)
         )
+        self._drop_shared_files(review)
         return review
 
     @_serialized
@@ -347,6 +394,7 @@ class ReviewDesk:
             self.rules.language, "review.channel_rejected", by=self.bot.mention(by), step=reopen.id
         )
         self._close_post(review, decided)
+        self._drop_shared_files(review)
         return review
 
     def _close_post(self, review: Review, decided: str) -> None:

@@ -118,6 +118,11 @@ class DocumentProfile:
         "`citi` reads CITI reports; `generic` checks phrases.", default="generic"
     )
     require: DocumentChecks = doc("The checks to apply.", default_factory=DocumentChecks)
+    share_with_reviewers: bool = doc(
+        "Attach the accepted file to the review post, in the private reviewers channel. The file is kept"
+        " (0600) until the package is decided, then deleted unless `retention.keep_files`.",
+        default=False,
+    )
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 from tinydb import TinyDB
 
-from bot.models import Applicant, PostRef, Review, to_iso, utc_now
+from bot.models import Applicant, DocumentRecord, PostRef, Review, to_iso, utc_now
 from bot.storage import (
     DIR_MODE,
     FILE_MODE,
@@ -205,11 +205,32 @@ class Store:
                 for rid in gone:
                     del self._review_ids[rid]
                 self._review_by_post = {p: r for p, r in self._review_by_post.items() if r not in gone}
-            for stored in self.dir.glob(f"files/{self.pseudonym(key)}-*"):
+            for stored in self.files_dir.glob(f"{self.pseudonym(key)}-*"):
                 stored.unlink()
             return True
 
-    # -- documents: who owns a CITI record id or a file -----------------------------------
+    # -- documents: kept files, and who owns a CITI record id or a file ---------------------
+
+    @property
+    def files_dir(self) -> Path:
+        return self.dir / "files"
+
+    def drop_files(self, key: str, which: Callable[[DocumentRecord], bool]) -> int:
+        """Delete the kept files of one person's documents that `which` selects; the records stay."""
+        removed = 0
+
+        def clear(a: Applicant) -> None:
+            nonlocal removed
+            for doc in a.documents:
+                if doc.stored_file and which(doc):
+                    (self.files_dir / doc.stored_file).unlink(missing_ok=True)
+                    doc.stored_file = ""
+                    removed += 1
+
+        with self._lock:
+            if key in self._by_key:
+                self.update(key, clear)
+        return removed
 
     def _index_documents(self, applicant: Applicant) -> None:
         for doc in applicant.documents:

@@ -118,6 +118,11 @@ class FakeDiscord:
 
     async def send_message(self, channel_id: Any, *, params: Any) -> dict[str, Any]:
         payload = dict(params.payload or {})
+        if params.payload is None and params.multipart:  # with files, the JSON rides in the multipart form
+            form = {part["name"]: part.get("value") for part in params.multipart}
+            payload = json.loads(form.get("payload_json") or "{}")
+        if params.files:
+            payload["uploaded"] = {f.filename: f.fp.read() for f in params.files}
         recipient = next((u for u, c in self.dm_channels.items() if c == int(channel_id)), None)
         self.calls.append(Call("send_message", {"channel_id": int(channel_id), "payload": payload}))
         if recipient is not None and recipient in self.dm_closed:

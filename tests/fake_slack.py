@@ -27,7 +27,7 @@ from slack_sdk.signature import SignatureVerifier
 
 SCOPES = (
     "chat:write,im:history,im:write,files:read,reactions:read,reactions:write,"
-    "users:read,users:read.email,groups:history,channels:history"
+    "users:read,users:read.email,groups:history,channels:history,files:write"
 )
 LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
 BOT_USER = "UBOT"
@@ -68,6 +68,8 @@ class FakeSlack:
     """The token file downloads accept (default: `token`); another one imitates a missing files:read."""
     redirects: dict[str, str] = field(default_factory=dict)
     """path -> Location: answer GETs of that path with a 302."""
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    """file id -> bytes the bot uploaded (files.getUploadURLExternal, then a POST to the URL)."""
     rate_limit_once: set[str] = field(default_factory=set)
     """methods that answer 429 + Retry-After: 1 the next time they are called."""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -172,6 +174,14 @@ class FakeSlack:
         if path.startswith("/files-pri/"):
             self._serve_file(request, path, headers)
             return
+        if path.startswith("/upload/"):  # step 2 of files_upload_v2: the bytes, no token
+            with self._lock:
+                self.uploads[path.removeprefix("/upload/")] = raw
+            request.send_response(200)
+            request.send_header("Content-Length", "2")
+            request.end_headers()
+            request.wfile.write(b"OK")
+            return
         if not path.startswith("/api/"):
             self._reply(request, 404, {"ok": False, "error": "unknown_path"})
             return
@@ -258,6 +268,15 @@ class FakeSlack:
 
     def _api_chat_update(self, params: dict[str, Any]) -> Answer:
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}, None
+
+    def _api_files_getUploadURLExternal(self, params: dict[str, Any]) -> Answer:
+        file_id = f"FUP{next(self._ts)}"
+        return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}, None
+
+    def _api_files_completeUploadExternal(self, params: dict[str, Any]) -> Answer:
+        files = params.get("files")
+        listed = json.loads(files) if isinstance(files, str) else files or []
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in listed]}, None
 
     def _api_conversations_open(self, params: dict[str, Any]) -> Answer:
         user = str(params.get("users", ""))

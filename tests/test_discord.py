@@ -145,6 +145,10 @@ async def test_complete_package_posts_review_and_a_reaction_decides_it(h: Harnes
     ]
     seeded = [(c.args["message_id"], c.args["emoji"]) for c in h.fake.of("add_reaction")]
     assert seeded == [(post_id, "✅"), (post_id, "❌")]
+    # The approval proof follows as a reply to the post, as a real attachment.
+    [shared] = [c.args["payload"] for c in h.channel_posts() if "uploaded" in c.args["payload"]]
+    assert shared["uploaded"] == {"approval_proof.png": make_png()}
+    assert shared["message_reference"]["message_id"] == post_id
 
     # The bot's own seeded reactions come back through the gateway: ignored.
     h.react(BOT_ID, post_id, "✅")

@@ -154,3 +154,22 @@ def test_a_decision_after_a_restart_still_updates_the_post(
         assert "React ✅ to approve" not in edited.text and "Approved by @reviewer" in edited.text
     finally:
         second.close()
+
+
+def test_approval_proof_reaches_reviewers_only_and_is_deleted_once_decided(
+    bot: Bot, clock: Clock, tmp_path: Path
+) -> None:
+    driver, review = _submitted(bot, clock, tmp_path)
+    [shared] = [s for s in driver.console.to("#reviewers") if s.message.files]
+    assert (
+        shared.destination.thread is not None
+        and shared.destination.thread.message_id == review.posts[-1].message_id
+    )
+    assert [f.filename for f in shared.message.files] == ["approval_proof.png"]  # no personal name in it
+    assert shared.message.files[0].data == (tmp_path / "docs" / "approval.png").read_bytes()
+    assert not any(s.message.files for s in driver.console.sent if s.destination.user is not None)
+    assert len(list(bot.store.files_dir.iterdir())) == 1  # the CITI report itself is never kept
+    driver.as_("reviewer").say("/react ✅")
+    assert not list(bot.store.files_dir.iterdir())
+    applicant = bot.store.get("console:alice")
+    assert applicant is not None and all(not d.stored_file for d in applicant.documents)

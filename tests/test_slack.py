@@ -329,6 +329,11 @@ def test_complete_package_is_posted_with_blocks_and_seeded_reactions(world: Slac
         (REVIEWERS, ts, "x"),
     ]
     assert any("sent to the lab's reviewers" in t for t in world.texts(ALICE))
+    # The approval proof goes up with files_upload_v2, into the post's thread, and nowhere else.
+    [complete] = world.fake.calls_to("files.completeUploadExternal")
+    assert complete.params["channel_id"] == REVIEWERS and complete.params["thread_ts"] == ts
+    assert list(world.fake.uploads.values()) == [make_png()]
+    assert "approval_proof.png" in json.dumps(world.fake.calls_to("files.getUploadURLExternal")[0].params)
 
 
 def test_reviewer_reaction_approves_and_non_reviewer_changes_nothing(world: SlackWorld) -> None:

@@ -16,6 +16,7 @@ class Capabilities:
     reactions: bool = True
     threads: bool = False
     forms: bool = False
+    files: bool = False
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ class ConsoleAdapter:
     out: TextIO | None = None
     platform: str = PLATFORM
     capabilities: Capabilities = field(
-        default_factory=lambda: Capabilities(buttons=True, reactions=True, threads=True)
+        default_factory=lambda: Capabilities(buttons=True, reactions=True, threads=True, files=True)
     )
     sent: list[Sent] = field(default_factory=list)
     edits: list[Sent] = field(default_factory=list)
@@ -113,6 +113,8 @@ class ConsoleAdapter:
         lines = sent.message.text.splitlines() or [""]
         for line in lines:
             self.out.write(f"[{tag}] {line}\n")
+        for attached in sent.message.files:
+            self.out.write(f"[{tag}] 📎 {attached.filename} ({len(attached.data):,} bytes)\n")
         if sent.message.buttons:
             buttons = " ".join(f"[{b.action}]" for b in sent.message.buttons)
             self.out.write(f"[{tag}] buttons: {buttons}  (/press NAME {sent.ref.message_id})\n")

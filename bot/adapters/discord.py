@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import io
 import itertools
 import logging
 import re
@@ -98,7 +99,7 @@ class DiscordAdapter:
     """Implements bot.adapters.base.Adapter on top of an AccessClient. Call `send` from worker threads."""
 
     platform = PLATFORM
-    capabilities = Capabilities(buttons=True, reactions=True, threads=True, forms=True)
+    capabilities = Capabilities(buttons=True, reactions=True, threads=True, forms=True, files=True)
 
     def __init__(self, client: AccessClient, *, timeout_s: float = SEND_TIMEOUT_S) -> None:
         self.client = client
@@ -625,6 +626,9 @@ class AccessClient(discord.Client):
                 return await channel.send(embed=embed, view=render_view(message.buttons), reference=reply_to)
             return await channel.send(embed=embed, reference=reply_to)
         text = f"**{message.title}**\n{message.text}" if message.title else message.text
+        if message.files:  # attachments ride with the first chunk of text
+            files = [discord.File(io.BytesIO(f.data), filename=f.filename) for f in message.files]
+            return await channel.send(_clip(text, 2000), files=files, reference=reply_to)
         first: discord.Message | None = None
         for chunk in split_text(text):
             reference_once: Any = reply_to if first is None else None

@@ -67,6 +67,7 @@ OPTIONAL_SCOPES: dict[str, str] = {
     "users:read.email": "e-mail addresses cannot be matched against documents",
     "groups:history": "reject reasons replied in the private reviewers channel's threads are not seen",
     "channels:history": "files posted in public channels go unnoticed (nobody is told to send privately)",
+    "files:write": "files applicants sent (the approval proof) cannot be attached to review posts",
 }
 
 PERMANENT_ERRORS = frozenset(
@@ -230,7 +231,9 @@ class SlackAdapter:
     token: str
     platform: str = PLATFORM
     capabilities: Capabilities = field(
-        default_factory=lambda: Capabilities(buttons=True, reactions=True, threads=True, forms=True)
+        default_factory=lambda: Capabilities(
+            buttons=True, reactions=True, threads=True, forms=True, files=True
+        )
     )
     bot_user_id: str = ""
     _dm_channels: dict[str, str] = field(default_factory=dict, repr=False)
@@ -250,6 +253,8 @@ class SlackAdapter:
             "unfurl_links": False,
             "unfurl_media": False,
         }
+        if message.files:
+            return self._upload(channel, destination, message)
         if message.title or message.fields or message.buttons:
             kwargs["blocks"] = render_blocks(message)
         if destination.thread is not None:
@@ -262,6 +267,22 @@ class SlackAdapter:
         ref = MessageRef(PLATFORM, str(response.get("channel") or channel), ts)
         self._seed_reactions(ref, message.reactions)
         return ref
+
+    def _upload(self, channel: str, destination: Destination, message: Outgoing) -> MessageRef:
+        """Files go up with files_upload_v2 (files:write), the text as their comment."""
+        uploads = [{"content": f.data, "filename": f.filename, "title": f.filename} for f in message.files]
+        kwargs: dict[str, Any] = {
+            "channel": channel,
+            "file_uploads": uploads,
+            "initial_comment": escape(message.text),
+        }
+        if destination.thread is not None:
+            kwargs["thread_ts"] = destination.thread.message_id
+        try:
+            self.client.files_upload_v2(**kwargs)
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            raise delivery_error(f"files_upload_v2 to {channel}", exc) from exc
+        return MessageRef(PLATFORM, channel, destination.thread.message_id if destination.thread else "")
 
     def edit(self, ref: MessageRef, message: Outgoing) -> None:
         kwargs: dict[str, Any] = {

@@ -118,7 +118,7 @@ class UploadHandler:
             duplicate_of_own = any(d.sha256 == verdict.sha256 and d.step == step.id for d in a.documents)
             accepted = verdict.accepted and not problems
             stored = ""
-            if ctx.rules.retention.keep_files and accepted:
+            if accepted and (ctx.rules.retention.keep_files or profile.share_with_reviewers):
                 stored = self._keep_file(ctx, verdict.sha256, filename, data)
             a.documents = [d for d in a.documents if d.sha256 != verdict.sha256]
             a.documents.append(
@@ -192,7 +192,7 @@ class UploadHandler:
 
     def _keep_file(self, ctx: Context, sha256: str, filename: str, data: bytes) -> str:
         """Only when rules.yaml asks: the file, 0600, named by pseudonym and hash (no name in the path)."""
-        folder = ctx.bot.store.dir / "files"
+        folder = ctx.bot.store.files_dir
         folder.mkdir(mode=0o700, exist_ok=True)
         suffix = os.path.splitext(filename)[1].lower()[:6] or ".bin"
         path = folder / f"{ctx.bot.store.pseudonym(ctx.user.key)}-{sha256[:16]}{suffix}"
