@@ -8,7 +8,7 @@ import re
 import statistics
 from datetime import datetime
 
-from bot.models import Applicant, Review, StepState, from_iso
+from bot.models import Applicant, StepState, from_iso
 from bot.rules import Rules
 from bot.store import Store
 from bot.workflow import current_step, done_count
@@ -156,11 +156,3 @@ def stats(store: Store, rules: Rules) -> list[str]:
         median = f", median {_age(statistics.median(times))}" if times else ""
         lines.append(f"{number}. {s.id}: {at_step[s.id]} here now{median}")
     return lines
-
-
-def open_review(store: Store, key: str) -> Review | None:
-    applicant = store.get(key)
-    if applicant is None or not applicant.review_id:
-        return None
-    review = store.review(applicant.review_id)
-    return review if review is not None and review.state == "pending" else None

@@ -74,6 +74,19 @@ class ReviewDesk:
         review = self.bot.store.review(applicant.review_id) if applicant.review_id else None
         return review if review is not None and review.state == "pending" else None
 
+    def start_round(self, applicant_key: str) -> Review:
+        """A new pending review round, linked from the applicant's record."""
+        review = Review(
+            id=secrets.token_hex(6),
+            applicant=applicant_key,
+            state="pending",
+            created=self.bot.store.now(),
+            platform=applicant_key.split(":", 1)[0],
+        )
+        self.bot.store.create_review(review)
+        self.bot.store.update(applicant_key, lambda a: setattr(a, "review_id", review.id))
+        return review
+
     @_serialized
     def submit_if_complete(self, applicant_key: str) -> Review | None:
         """Open a review round once every step before the review is done; post it once."""
@@ -87,16 +100,7 @@ class ReviewDesk:
         existing = self.pending_review(applicant)
         if existing is not None:
             return existing
-        platform = applicant_key.split(":", 1)[0]
-        review = Review(
-            id=secrets.token_hex(6),
-            applicant=applicant_key,
-            state="pending",
-            created=self.bot.store.now(),
-            platform=platform,
-        )
-        self.bot.store.create_review(review)
-        self.bot.store.update(applicant_key, lambda a: setattr(a, "review_id", review.id))
+        review = self.start_round(applicant_key)
         self.bot.store.audit(applicant_key, "review.opened", applicant_key, review=review.id)
         self.bot.send_dm(applicant_key, "review.submitted")
         return self.post(review.id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from bot import admin
 from bot.core import Context
 from bot.events import DirectMessage
@@ -70,21 +68,11 @@ class AdminCommandHandler:
             ctx.bot.send_dm(key, "admin.step_reset_dm", step=step.title.get(ctx.rules.language))
 
     def _override_review(self, ctx: Context, key: str) -> Review | None:
-        if ctx.bot.store.get(key) is None:
+        applicant = ctx.bot.store.get(key)
+        if applicant is None:
             ctx.reply(ctx.t("admin.no_such_user", user=key))
             return None
-        review = admin.open_review(ctx.bot.store, key)
-        if review is None:
-            review = Review(
-                id=secrets.token_hex(6),
-                applicant=key,
-                state="pending",
-                created=ctx.bot.store.now(),
-                platform=key.split(":", 1)[0],
-            )
-            ctx.bot.store.create_review(review)
-            ctx.bot.store.update(key, lambda a: setattr(a, "review_id", review.id))
-        return review
+        return ctx.bot.reviews.pending_review(applicant) or ctx.bot.reviews.start_round(key)
 
     def _approve(self, ctx: Context, args: list[str]) -> None:
         key = self._user(ctx, args[0])
