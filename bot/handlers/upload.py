@@ -54,13 +54,15 @@ class UploadHandler:
     def _validate(
         self, ctx: Context, attachment: Attachment, profile: DocumentProfile
     ) -> tuple[Verdict, bytes] | None:
-        if attachment.size > profile.max_bytes:  # refuse before downloading anything
-            self._reject_early(ctx, "too_large", max_mb=f"{profile.max_bytes / 1_000_000:g}")
-            return None
         try:
-            data = attachment.read(profile.max_bytes)
+            data = attachment.read(profile.max_bytes)  # refuses a declared size over the limit unfetched
         except AttachmentTooLarge:
-            self._reject_early(ctx, "too_large", max_mb=f"{profile.max_bytes / 1_000_000:g}")
+            finding = Finding("too_large", {"max_mb": f"{profile.max_bytes / 1_000_000:g}"})
+            ctx.reply(
+                ctx.t(
+                    "upload.rejected", problems="• " + render_problem(ctx.bot.translator, ctx.lang, finding)
+                )
+            )
             return None
         except AttachmentUnavailable as exc:
             log.error("could not download an attachment on %s: %s", ctx.adapter.platform, exc)
@@ -83,10 +85,6 @@ class UploadHandler:
     def _profile_names(self, ctx: Context) -> tuple[str, ...]:
         profile = ctx.bot.profile(ctx.user)
         return (profile.real_name, profile.display_name)
-
-    def _reject_early(self, ctx: Context, code: str, **params: str) -> None:
-        message = render_problem(ctx.bot.translator, ctx.lang, Finding(code, params))
-        ctx.reply(ctx.t("upload.rejected", problems="• " + message))
 
     def _conclude(
         self,
