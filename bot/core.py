@@ -82,8 +82,7 @@ class Context:
     def lang(self) -> str:
         if self._applicant is not None:
             return self._applicant.lang
-        existing = self.bot.store.get(self.user.key)
-        return existing.lang if existing else self.rules.language
+        return self.bot.language_of(self.user.key)
 
     def t(self, key: str, **params: object) -> str:
         return self.bot.translator.t(self.lang, key, **params)
@@ -155,9 +154,7 @@ class Bot:
 
     def _apologise(self, adapter: Adapter, user: UserRef) -> None:
         try:
-            lang = self.rules.current.language
-            known = self.store.get(user.key)
-            text = self.translator.t(known.lang if known else lang, "error.internal")
+            text = self.translator.t(self.language_of(user.key), "error.internal")
         except Exception:  # the store itself may be what failed: apologise in the default language
             text = self.translator.t(self.rules.current.language, "error.internal")
         self.send(adapter, Destination.dm(user), text)
@@ -210,9 +207,13 @@ class Bot:
         if adapter is None:
             log.warning("no adapter for %s: message %s not sent", user.platform, key)
             return None
+        text = self.translator.t(self.language_of(user_key), key, **params)
+        return self.send(adapter, Destination.dm(user), text)
+
+    def language_of(self, user_key: str) -> str:
+        """The person's chosen language, or the program's default for someone new."""
         applicant = self.store.get(user_key)
-        lang = applicant.lang if applicant else self.rules.current.language
-        return self.send(adapter, Destination.dm(user), self.translator.t(lang, key, **params))
+        return applicant.lang if applicant else self.rules.current.language
 
     def notify_admins(self, key: str, **params: object) -> None:
         for admin in self.rules.current.admins:

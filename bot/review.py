@@ -350,9 +350,7 @@ class ReviewDesk:
 
         self.bot.store.update(review.applicant, mark)
         self.bot.store.audit(by[0] if by else "", "review.approved", review.applicant, override=override)
-        applicant = self.bot.store.get(review.applicant)
-        lang = applicant.lang if applicant else rules.language
-        closing = rules.program.approved.get(lang)
+        closing = rules.program.approved.get(self.bot.language_of(review.applicant))
         self.bot.send_dm(review.applicant, "review.approved_dm", closing=closing)
         decided_by = ", ".join(self.bot.mention(k) for k in by)
         self._announce(review, "review.channel_approved", by=decided_by)
