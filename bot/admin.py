@@ -11,7 +11,7 @@ from datetime import datetime
 from bot.models import Applicant, StepState, from_iso
 from bot.rules import Rules
 from bot.store import Store
-from bot.workflow import current_step, done_count
+from bot.workflow import current_step, done_count, is_applicant
 
 _MENTION = re.compile(r"^<@!?([A-Za-z0-9]+)(\|[^>]*)?>$")
 
@@ -37,8 +37,7 @@ def _age(hours: float) -> str:
 
 def applicants(store: Store, rules: Rules) -> list[Applicant]:
     """Everyone with a record, less staff (reviewers, admins) who only talked to the bot."""
-    staff = set(rules.admins) | set(rules.reviewers.users)
-    return [a for a in store.all() if a.key not in staff or a.steps]
+    return [a for a in store.all() if is_applicant(rules, a)]
 
 
 def pending(store: Store, rules: Rules, now: datetime) -> list[str]:

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.models import Applicant, Review, from_iso
-from bot.workflow import current_step
+from bot.workflow import current_step, is_applicant
 
 if TYPE_CHECKING:
     from bot.core import Bot
@@ -23,24 +23,25 @@ def tick(bot: Bot) -> int:
     """Send whatever is due now; returns how many reminders went out."""
     now = bot.clock()
     sent = 0
-    for applicant in bot.store.all():
+    applicants = bot.store.all()
+    for applicant in applicants:
         sent += _stale_step(bot, applicant, now)
         sent += _training_expiry(bot, applicant, now)
     for review in bot.store.reviews():
         if review.state == "pending":
             sent += _waiting_review(bot, review, now)
-    expire_kept_files(bot, now)
+    expire_kept_files(bot, now, applicants)
     return sent
 
 
-def expire_kept_files(bot: Bot, now: datetime) -> int:
+def expire_kept_files(bot: Bot, now: datetime, applicants: list[Applicant]) -> int:
     """Delete uploaded files kept past `retention.keep_days` (only when rules.yaml keeps files at all)."""
     keep_days = bot.rules.current.retention.keep_days
     if keep_days <= 0:
         return 0
     cutoff = now - timedelta(days=keep_days)
     removed = 0
-    for applicant in bot.store.all():
+    for applicant in applicants:
         count = bot.store.drop_files(applicant.key, lambda d: from_iso(d.at) < cutoff)
         if count:
             bot.store.audit("", "retention.files_deleted", applicant.key, count=count)
@@ -67,9 +68,8 @@ def _stale_step(bot: Bot, applicant: Applicant, now: datetime) -> int:
     step = current_step(rules, applicant)
     if step is None or step.complete_by == "review" or not applicant.step_started:
         return 0
-    staff = rules.is_reviewer(applicant.key) or rules.is_admin(applicant.key)
-    if staff and not applicant.steps:
-        return 0  # staff who only talk to the bot are not applicants
+    if not is_applicant(rules, applicant):
+        return 0
     schedule = step.remind_after_days or (
         (rules.reminders.stale_step_days,) if rules.reminders.stale_step_days else ()
     )

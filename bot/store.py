@@ -228,8 +228,9 @@ class Store:
                     removed += 1
 
         with self._lock:
-            if key in self._by_key:
-                self.update(key, clear)
+            applicant = self.get(key)
+            if applicant is not None and any(d.stored_file and which(d) for d in applicant.documents):
+                self.update(key, clear)  # only then: a tick must not rewrite every shard
         return removed
 
     def _index_documents(self, applicant: Applicant) -> None:

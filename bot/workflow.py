@@ -19,6 +19,12 @@ class ChecklistItem:
     reopened: bool = False
 
 
+def is_applicant(rules: Rules, applicant: Applicant) -> bool:
+    """Reviewers and admins who only talk to the bot are not applicants (no reminders, not counted)."""
+    staff = rules.is_reviewer(applicant.key) or rules.is_admin(applicant.key)
+    return not staff or bool(applicant.steps)
+
+
 def current_step(rules: Rules, applicant: Applicant) -> Step | None:
     """The first step not done, in order; None once every step (the review included) is done."""
     return next((s for s in rules.steps if not applicant.is_done(s.id)), None)

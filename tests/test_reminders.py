@@ -145,3 +145,19 @@ def test_approved_member_renews_training_after_the_reminder(bot: Bot, clock: Clo
     assert applicant is not None and applicant.approved_at
     evidence = applicant.steps["citi_training"].evidence
     assert evidence["fields"]["record_id"] == "40599999"
+
+
+def test_a_tick_with_nothing_due_writes_nothing(tmp_path: Path, validator: Validator, clock: Clock) -> None:
+    text = (Path(__file__).resolve().parent.parent / "rules.yaml").read_text(encoding="utf-8")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(text.replace("keep_days: 0", "keep_days: 30"))  # the retention sweep runs every tick
+    bot = make_bot(tmp_path / "data", validator, clock, rules)
+    try:
+        Driver(bot).say("hi")
+        before = {p.name: p.stat().st_mtime_ns for p in bot.store.dir.glob("applicants-*.json")}
+        clock.advance(days=1)
+        assert reminders.tick(bot) == 0
+        after = {p.name: p.stat().st_mtime_ns for p in bot.store.dir.glob("applicants-*.json")}
+        assert after == before
+    finally:
+        bot.close()
