@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 # Every variable `Settings.from_env` reads, by the field it fills. docs/configuration.md and .env.example
@@ -72,14 +72,6 @@ class Settings:
         if self.discord_token:
             return "discord"
         return "console"
-
-    def redacted(self) -> dict[str, str]:
-        out = {}
-        for f in fields(self):
-            value = str(getattr(self, f.name))
-            secret = "token" in f.name or "secret" in f.name
-            out[f.name] = ("set" if value else "not set") if secret else value
-        return out
 
 
 def _positive_float(name: str, raw: str, unit: str) -> float:

@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 from tinydb import TinyDB
 
-from bot.models import Applicant, DocumentRecord, PostRef, Review, to_iso, utc_now
+from bot.models import Applicant, DocumentRecord, Review, to_iso, utc_now
 from bot.storage import (
     DIR_MODE,
     FILE_MODE,
@@ -295,9 +295,6 @@ class Store:
     def reviews(self) -> list[Review]:
         with self._lock:
             return [Review.from_dict(_copy(dict(doc))) for doc in self._reviews.all()]
-
-    def add_post(self, review_id: str, post: PostRef) -> Review:
-        return self.update_review(review_id, lambda r: r.posts.append(post))
 
     # -- de-duplication --------------------------------------------------------------------
 
