@@ -108,7 +108,7 @@ def run() -> str:
             def status() -> None:
                 key = rng.choice(keys)
                 event = DirectMessage(event_id="", user=UserRef.from_key(key), text="status")
-                checklist_text(Context(bot, event, bot.rules.current, adapter))
+                checklist_text(Context(bot, event, bot.rules, adapter))
 
             counter = iter(range(10**9))
 

@@ -52,5 +52,5 @@ class ReminderLoop:
                     log.info("sent %d reminder(s)", sent)
             except Exception:
                 log.exception("reminder tick failed; will try again at the next tick")
-            minutes = max(1, self.bot.rules.current.reminders.check_every_minutes)
+            minutes = max(1, self.bot.rules.reminders.check_every_minutes)
             self._stop.wait(minutes * 60)

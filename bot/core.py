@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from bot.adapters.base import Adapter, DeliveryError, Profile
+from bot.platform import Adapter, DeliveryError, Profile
 from bot.documents import Validator
 from bot.events import (
+    ButtonPress,
+    Form,
     ChannelMessage,
     Command,
     Destination,
@@ -102,7 +104,7 @@ class Bot:
         clock: Callable[[], datetime] = utc_now,
         handlers: Sequence[Handler] | None = None,
     ) -> None:
-        self.rules = rules
+        self.rules_holder = rules
         self.store = store
         self.validator = validator
         self.translator = translator or Translator()
@@ -117,6 +119,10 @@ class Bot:
             handlers = default_handlers()
         self.handlers: list[Handler] = list(handlers)
         self.reviews = ReviewDesk(self)
+
+    @property
+    def rules(self) -> Rules:
+        return self.rules_holder.current
 
     def attach(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
@@ -134,7 +140,7 @@ class Bot:
                 log.info("skipping repeated event %s", event.event_id)
                 return
             self.maybe_reload_rules()
-            ctx = Context(self, event, self.rules.current, adapter)
+            ctx = Context(self, event, self.rules, adapter)
             # One person's events run in order; different people run in parallel (adapters may call
             # dispatch from several threads, so a slow PDF never holds up anyone else).
             with self._user_lock(event.user.key):
@@ -156,7 +162,7 @@ class Bot:
         try:
             text = self.translator.t(self.language_of(user.key), "error.internal")
         except Exception:  # the store itself may be what failed: apologise in the default language
-            text = self.translator.t(self.rules.current.language, "error.internal")
+            text = self.translator.t(self.rules.language, "error.internal")
         self.send(adapter, Destination.dm(user), text)
 
     def _user_lock(self, key: str) -> threading.Lock:
@@ -167,12 +173,12 @@ class Bot:
             return lock
 
     def maybe_reload_rules(self) -> None:
-        if not self.rules.changed_on_disk():
+        if not self.rules_holder.changed_on_disk():
             return
         with self._lock:
-            if not self.rules.changed_on_disk():
+            if not self.rules_holder.changed_on_disk():
                 return
-            error = self.rules.reload()
+            error = self.rules_holder.reload()
             if error is None:
                 self.notify_admins("admin.rules_reloaded")
             else:
@@ -195,7 +201,7 @@ class Bot:
             if (
                 exc.permanent
                 and destination.user is not None
-                and not self.rules.current.is_admin(destination.user.key)
+                and not self.rules.is_admin(destination.user.key)
             ):
                 self.notify_admins("admin.cannot_dm", user=adapter.mention(destination.user), reason=str(exc))
             return None
@@ -213,10 +219,10 @@ class Bot:
     def language_of(self, user_key: str) -> str:
         """The person's chosen language, or the program's default for someone new."""
         applicant = self.store.get(user_key)
-        return applicant.lang if applicant else self.rules.current.language
+        return applicant.lang if applicant else self.rules.language
 
     def notify_admins(self, key: str, **params: object) -> None:
-        for admin in self.rules.current.admins:
+        for admin in self.rules.admins:
             if UserRef.from_key(admin).platform in self.adapters:
                 self.send_dm(admin, key, **params)
 
@@ -240,8 +246,15 @@ class Bot:
         adapter = self.adapters.get(user.platform)
         return adapter.mention(user) if adapter else user_key
 
+    def form_for(self, press: ButtonPress) -> Form | None:
+        """A reviewer's Reject button opens the reject form where the platform has forms."""
+        adapter = self.adapters.get(press.user.platform)
+        if adapter is None or not adapter.capabilities.forms or not self.rules.is_reviewer(press.user.key):
+            return None
+        return self.reviews.form_for(press, self.language_of(press.user.key))
+
     def reviewers_channel(self, platform: str) -> str | None:
-        return self.rules.current.reviewers.channel.get(platform)
+        return self.rules.reviewers.channel.get(platform)
 
     def close(self) -> None:
         self.validator.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -110,13 +111,28 @@ class ReactionRemoved(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class ButtonPress(Event):
-    """A button on a bot post. Platforms with forms may bring the reject reason along."""
+    """A button on a bot post."""
 
     message: MessageRef
     action: str
     value: str = ""
-    reason: str | None = None
-    reopen_step: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FormSubmitted(Event):
+    """A form the core asked for (see Host.form_for) came back filled in."""
+
+    form: str
+    """The form's id, as in Form.id."""
+    context: str
+    """Form.context, returned unchanged (e.g. the review id)."""
+    message: MessageRef | None
+    """The post whose button opened the form, when there was one."""
+    answers: tuple[tuple[str, str], ...] = ()
+    """(field id, value) for every field; a choice's value is the Choice.value picked."""
+
+    def answer(self, field_id: str) -> str:
+        return next((v for k, v in self.answers if k == field_id), "").strip()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,6 +176,38 @@ class Destination:
     @staticmethod
     def to_channel(channel: str, thread: MessageRef | None = None) -> Destination:
         return Destination(channel=channel, thread=thread)
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One question of a form. `choice` fields offer `choices`; text fields may be one line or several."""
+
+    id: str
+    label: str
+    kind: Literal["text", "paragraph", "choice"] = "text"
+    choices: tuple[Choice, ...] = ()
+    required: bool = True
+    max_length: int = 1000
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class Form:
+    """A neutral form (Slack modal, Discord modal), every text already in the reader's language."""
+
+    id: str
+    title: str
+    submit: str
+    cancel: str
+    fields: tuple[FormField, ...]
+    context: str = ""
+    """Opaque to adapters: returned in FormSubmitted.context."""
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def tick(bot: Bot) -> int:
 
 def expire_kept_files(bot: Bot, now: datetime, applicants: list[Applicant]) -> int:
     """Delete uploaded files kept past `retention.keep_days` (only when rules.yaml keeps files at all)."""
-    keep_days = bot.rules.current.retention.keep_days
+    keep_days = bot.rules.retention.keep_days
     if keep_days <= 0:
         return 0
     cutoff = now - timedelta(days=keep_days)
@@ -64,7 +64,7 @@ def _mark(bot: Bot, key: str, tag: str) -> bool:
 
 
 def _stale_step(bot: Bot, applicant: Applicant, now: datetime) -> int:
-    rules = bot.rules.current
+    rules = bot.rules
     step = current_step(rules, applicant)
     if step is None or step.complete_by == "review" or not applicant.step_started:
         return 0
@@ -98,7 +98,7 @@ def _stale_step(bot: Bot, applicant: Applicant, now: datetime) -> int:
 
 
 def _training_expiry(bot: Bot, applicant: Applicant, now: datetime) -> int:
-    warning_days = bot.rules.current.reminders.training_expiry_warning_days
+    warning_days = bot.rules.reminders.training_expiry_warning_days
     if not applicant.approved_at or warning_days <= 0:
         return 0
     expiry = _latest_expiry(applicant)
@@ -128,7 +128,7 @@ def _waiting_review(bot: Bot, review: Review, now: datetime) -> int:
     if not review.posts:
         bot.reviews.post(review.id)  # the first post failed: try again
         return 0
-    hours = bot.rules.current.reminders.review_waiting_hours
+    hours = bot.rules.reminders.review_waiting_hours
     if hours <= 0:
         return 0
     last = from_iso(review.last_ping or review.created)

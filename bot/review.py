@@ -18,9 +18,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
-from bot.adapters.base import Adapter, DeliveryError
+from bot.platform import Adapter, DeliveryError
 from bot.emoji import canonical, matches
-from bot.events import Button, ButtonStyle, Destination, MessageRef, Outgoing, OutgoingFile
+from bot.events import (
+    Button,
+    ButtonPress,
+    ButtonStyle,
+    Choice,
+    Destination,
+    Form,
+    FormField,
+    MessageRef,
+    Outgoing,
+    OutgoingFile,
+)
 from bot.models import Applicant, PostRef, Review, StepState, Vote, from_iso
 from bot.rules import Rules, Step
 from bot.workflow import package_complete, review_step
@@ -32,6 +43,7 @@ log = logging.getLogger(__name__)
 
 APPROVE = "approve"
 REJECT = "reject"
+REJECT_FORM = "reject_reason"
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,7 @@ class ReviewDesk:
 
     @property
     def rules(self) -> Rules:
-        return self.bot.rules.current
+        return self.bot.rules
 
     # -- submission ------------------------------------------------------------------------
 
@@ -458,6 +470,28 @@ class ReviewDesk:
             if step is not None and step.complete_by != "review" and rest:
                 return step, rest
         return None, text.strip()
+
+    def form_for(self, press: ButtonPress, lang: str) -> Form | None:
+        """The reject form: which step to reopen, and why (the applicant reads the reason)."""
+        if press.action != REJECT:
+            return None
+        t = self.bot.translator.t
+        choices = tuple(
+            Choice(s.id, f"{n}. {s.title.get(lang)}")
+            for n, s in enumerate(self.rules.steps, start=1)
+            if s.complete_by != "review"
+        )
+        return Form(
+            id=REJECT_FORM,
+            title=t(lang, "review.form_title"),
+            submit=t(lang, "review.form_submit"),
+            cancel=t(lang, "review.form_cancel"),
+            fields=(
+                FormField("reopen_step", t(lang, "review.form_step"), "choice", choices, max_length=60),
+                FormField("reason", t(lang, "review.form_reason"), "paragraph", max_length=1000),
+            ),
+            context=press.value,
+        )
 
     def step_menu(self) -> str:
         return "\n".join(

@@ -1,12 +1,18 @@
-"""Settings from the environment: one table, documented in docs/configuration.md and .env.example."""
+"""The core's settings from the environment, documented in docs/configuration.md and .env.example.
+
+Platform packages declare and read their own variables (their `Platform.settings`) from `env`;
+`bot.doctor.all_variables()` lists both, for the docs test and `doctor`.
+"""
 
 from __future__ import annotations
 
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from bot.platform import Environment
 
 # Every variable `Settings.from_env` reads, by the field it fills. docs/configuration.md and .env.example
 # list each of them (tests/test_doctor.py checks).
@@ -15,11 +21,6 @@ ENV_VARS: dict[str, str] = {
     "rules_path": "ACCESSBOT_RULES",
     "log_format": "ACCESSBOT_LOG_FORMAT",
     "log_level": "ACCESSBOT_LOG_LEVEL",
-    "slack_bot_token": "SLACK_BOT_TOKEN",
-    "slack_app_token": "SLACK_APP_TOKEN",
-    "slack_signing_secret": "SLACK_SIGNING_SECRET",
-    "discord_token": "DISCORD_TOKEN",
-    "discord_guild_id": "DISCORD_GUILD_ID",
     "pdf_timeout_s": "ACCESSBOT_PDF_TIMEOUT_S",
     "pdf_memory_mb": "ACCESSBOT_PDF_MEMORY_MB",
 }
@@ -35,13 +36,10 @@ class Settings:
     rules_path: Path = Path("rules.yaml")
     log_format: str = "text"
     log_level: str = "INFO"
-    slack_bot_token: str = ""
-    slack_app_token: str = ""
-    slack_signing_secret: str = ""
-    discord_token: str = ""
-    discord_guild_id: str = ""
     pdf_timeout_s: float = 5.0
     pdf_memory_mb: int = 512
+    env: Environment = field(default_factory=Environment, repr=False, compare=False)
+    """The whole environment as read at start-up: platform packages read their own variables here."""
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -56,22 +54,10 @@ class Settings:
             rules_path=Path(get("rules_path", "rules.yaml")),
             log_format=get("log_format", "text").lower(),
             log_level=get("log_level", "INFO").upper(),
-            slack_bot_token=get("slack_bot_token", ""),
-            slack_app_token=get("slack_app_token", ""),
-            slack_signing_secret=get("slack_signing_secret", ""),
-            discord_token=get("discord_token", ""),
-            discord_guild_id=get("discord_guild_id", ""),
             pdf_timeout_s=_positive_float(ENV_VARS["pdf_timeout_s"], get("pdf_timeout_s", "5"), "seconds"),
             pdf_memory_mb=_positive_int(ENV_VARS["pdf_memory_mb"], get("pdf_memory_mb", "512"), "megabytes"),
+            env=Environment(dict(env)),
         )
-
-    def platform(self) -> str:
-        """The adapter `accessbot run` picks when none is named: Slack, then Discord, then the console."""
-        if self.slack_bot_token and (self.slack_app_token or self.slack_signing_secret):
-            return "slack"
-        if self.discord_token:
-            return "discord"
-        return "console"
 
 
 def _positive_float(name: str, raw: str, unit: str) -> float:

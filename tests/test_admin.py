@@ -83,7 +83,7 @@ def test_reload_keeps_old_rules_and_tells_admin(tmp_path: Path, validator: Valid
         path.write_text("version: 1\nsteps: [", encoding="utf-8")
         reply = driver.as_("admin").say("reload")[0].text
         assert "has errors, so I kept the previous rules" in reply and "rules.yaml:" in reply
-        assert len(bot.rules.current.steps) == 8
+        assert len(bot.rules.steps) == 8
         assert "PhysioNet account" in driver.as_("alice").say("status")[0].text
     finally:
         bot.close()

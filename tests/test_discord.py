@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.adapters.base import DeliveryError
+from bot.platform import DeliveryError
 from bot.documents import Validator
 from tests.citi_pdfs import make_png, make_report
 from tests.conftest import Clock

@@ -27,7 +27,7 @@ def alices_review(bot: Bot) -> Review:
 
 
 def current_id(bot: Bot) -> str | None:
-    step = current_step(bot.rules.current, alice(bot))
+    step = current_step(bot.rules, alice(bot))
     return step.id if step else None
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.base import DeliveryError
+from bot.platform import DeliveryError
 from bot.core import Bot
 from bot.events import Destination, MessageRef, Outgoing
 from bot.logs import JsonFormatter, setup_logging

@@ -11,7 +11,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.adapters.base import DeliveryError
+from bot.platform import DeliveryError
 from bot.adapters.slack import (
     REQUIRED_SCOPES,
     SlackAdapter,

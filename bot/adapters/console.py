@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from bot.adapters.base import Capabilities, Profile
+from bot.platform import Capabilities, Profile
 from bot.events import (
     Attachment,
     AttachmentUnavailable,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.adapters.base import Capabilities, DeliveryError, Profile
+from bot.platform import Capabilities, DeliveryError, Profile
 from bot.emoji import canonical
 from bot.events import (
     Attachment,
@@ -318,7 +318,7 @@ class RejectForm(discord.ui.Modal):
 
     def __init__(self, client: AccessClient, review_id: str, post: MessageRef, steps: str) -> None:
         core = client.bot
-        lang = core.rules.current.language
+        lang = core.rules.language
 
         def t(key: str) -> str:
             return core.translator.t(lang, f"review.form_{key}")
@@ -547,7 +547,7 @@ class AccessClient(discord.Client):
         post = MessageRef(PLATFORM, str(channel_id), str(interaction.message.id))
         self.remember(interaction.user)
         user = user_ref(interaction.user)
-        rules = self.bot.rules.current
+        rules = self.bot.rules
         if action == "reject" and rules.is_reviewer(user.key):
             try:
                 await interaction.response.send_modal(RejectForm(self, value, post, self._step_hint()))
@@ -562,7 +562,7 @@ class AccessClient(discord.Client):
         await self.dispatch_event(event, reply_to=interaction)
 
     def _step_hint(self) -> str:
-        rules = self.bot.rules.current
+        rules = self.bot.rules
         steps = [f"{n}. {s.id}" for n, s in enumerate(rules.steps, start=1) if s.complete_by != "review"]
         return ", ".join(steps)
 

@@ -24,7 +24,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.adapters.base import Capabilities, DeliveryError, Profile
+from bot.platform import Capabilities, DeliveryError, Profile
 from bot.adapters.slack_files import download
 from bot.core import Bot
 from bot.emoji import short_name
@@ -225,7 +225,7 @@ def header(headers: Mapping[str, Any], name: str) -> str:
 
 @dataclass
 class SlackAdapter:
-    """The contract in bot/adapters/base.py, over a slack_sdk WebClient."""
+    """The contract in bot/platform.py, over a slack_sdk WebClient."""
 
     client: WebClient
     token: str
@@ -480,7 +480,7 @@ class _Events:
             value=value,
         )
         # Only reviewers get the form; anyone else's press goes to the core, which tells them why not.
-        reviewer = self.bot.rules.current.is_reviewer(press.user.key)
+        reviewer = self.bot.rules.is_reviewer(press.user.key)
         if name == "reject" and reviewer and self._open_reject_form(body, press):
             return  # the decision comes with the form
         self.dispatch(press)
@@ -526,7 +526,7 @@ class _Events:
 
 def reject_view(bot: Bot, press: ButtonPress) -> dict[str, Any]:
     """The modal asking a rejecting reviewer why, and which step the applicant must redo."""
-    rules = bot.rules.current
+    rules = bot.rules
     lang = rules.language
     options = [
         {

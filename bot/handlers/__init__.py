@@ -5,7 +5,12 @@ from __future__ import annotations
 from bot.core import Handler
 from bot.handlers.admin import AdminCommandHandler
 from bot.handlers.channel import ChannelFileHandler, ChannelIgnoreHandler
-from bot.handlers.review import ButtonVoteHandler, ReactionVoteHandler, RejectReasonHandler
+from bot.handlers.review import (
+    ButtonVoteHandler,
+    ReactionVoteHandler,
+    RejectFormHandler,
+    RejectReasonHandler,
+)
 from bot.handlers.status import FallbackHandler, LanguageHandler, SlashCommandHandler, StatusHandler
 from bot.handlers.steps import AnswerHandler, DoneHandler
 from bot.handlers.upload import UploadHandler
@@ -16,6 +21,7 @@ def default_handlers() -> list[Handler]:
         ChannelFileHandler(),  # a document posted in a channel: never processed, the sender is told privately
         ReactionVoteHandler(),  # reviewers' emoji on review posts
         ButtonVoteHandler(),  # Approve / Reject buttons
+        RejectFormHandler(),  # the reject form, filled in
         RejectReasonHandler(),  # a reviewer who rejected answers with the reason (DM or thread)
         ChannelIgnoreHandler(),  # any other channel chatter is not for the bot
         AdminCommandHandler(),  # pending, show, reset, approve, reject, reload, export, forget, stats

@@ -93,7 +93,7 @@ class AdminCommandHandler:
             ctx.reply(ctx.t("admin.done"))
 
     def _reload(self, ctx: Context, args: list[str]) -> None:
-        error = ctx.bot.rules.reload()
+        error = ctx.bot.rules_holder.reload()
         ctx.bot.store.audit(ctx.user.key, "admin.reload", ok=error is None)
         ctx.reply(
             ctx.t("admin.rules_reloaded") if error is None else ctx.t("admin.rules_broken", errors=str(error))

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from bot.core import Context
-from bot.events import ButtonPress, ChannelMessage, DirectMessage, ReactionAdded, ReactionRemoved
+from bot.events import (
+    ButtonPress,
+    ChannelMessage,
+    DirectMessage,
+    FormSubmitted,
+    ReactionAdded,
+    ReactionRemoved,
+)
 from bot.intents import Intent, understand
 from bot.models import Review, Vote
-from bot.review import APPROVE, REJECT, VoteOutcome
+from bot.review import APPROVE, REJECT, REJECT_FORM, VoteOutcome
 
 
 def _tell_voter(ctx: Context, outcome: VoteOutcome) -> None:
@@ -62,13 +69,34 @@ class ButtonVoteHandler:
             ctx.reply(ctx.t("review.unknown_post"))
             return
         vote: Vote = "approve" if event.action == APPROVE else "reject"
-        outcome = ctx.bot.reviews.vote(review, ctx.user.key, vote)
-        if outcome.status == "ask_reason" and event.reason:
-            finish_rejection(
-                ctx, outcome.review or review, f"{event.reopen_step or ''} {event.reason}".strip()
+        _tell_voter(ctx, ctx.bot.reviews.vote(review, ctx.user.key, vote))
+
+
+class RejectFormHandler:
+    """The reject form came back: the vote and its reason in one go."""
+
+    def accepts(self, ctx: Context) -> bool:
+        return isinstance(ctx.event, FormSubmitted) and ctx.event.form == REJECT_FORM
+
+    def handle(self, ctx: Context) -> None:
+        event = ctx.event
+        assert isinstance(event, FormSubmitted)
+        review = (
+            ctx.bot.store.review_for_post(
+                event.message.platform, event.message.channel, event.message.message_id
             )
+            if event.message is not None
+            else None
+        ) or (ctx.bot.store.review(event.context) if event.context else None)
+        if review is None:
+            ctx.reply(ctx.t("review.unknown_post"))
             return
-        _tell_voter(ctx, outcome)
+        outcome = ctx.bot.reviews.vote(review, ctx.user.key, "reject")
+        if outcome.status != "ask_reason":
+            _tell_voter(ctx, outcome)
+            return
+        text = f"{event.answer('reopen_step')} {event.answer('reason')}".strip()
+        finish_rejection(ctx, outcome.review or review, text)
 
 
 def finish_rejection(ctx: Context, review: Review, text: str) -> None:
