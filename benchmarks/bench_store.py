@@ -14,8 +14,9 @@ from typing import Any
 from tinydb import Query, TinyDB
 
 from benchmarks.timing import measure, summary
-from bot.adapters.console_runner import console_for
-from bot.core import Bot, Context
+from bot.adapters.console.serve import console_for
+from bot.app import assemble
+from bot.context import Context
 from bot.events import DirectMessage, UserRef
 from bot.models import Applicant, DocumentRecord, StepState
 from bot.presenter import checklist_text
@@ -99,7 +100,7 @@ def run() -> str:
         from bot.documents import Validator
 
         with Validator() as validator:
-            bot = Bot(rules=RulesHolder(ROOT / "rules.yaml"), store=Store(data), validator=validator)
+            bot = assemble(rules=RulesHolder(ROOT / "rules.yaml"), store=Store(data), validator=validator)
             for n in range(EVENT_MEMORY):  # steady state: the de-duplication memory is full
                 bot.store.first_time(f"earlier-{n}")
             adapter, _session = console_for(bot, None)
@@ -108,7 +109,7 @@ def run() -> str:
             def status() -> None:
                 key = rng.choice(keys)
                 event = DirectMessage(event_id="", user=UserRef.from_key(key), text="status")
-                checklist_text(Context(bot, event, bot.rules, adapter))
+                checklist_text(Context(bot.services, event, bot.rules, adapter))
 
             counter = iter(range(10**9))
 

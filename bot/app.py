@@ -1,24 +1,51 @@
-"""Assemble a Bot from Settings: the one place that wires rules, store, validator and translator."""
+"""The composition root: the one place that wires rules, store, validator, translator, the review
+desk, the outbox and the handlers into an Application (discord.py's setup_hook, bolt's starter app)."""
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
-from bot import reminders
-from bot.core import Bot
+from bot.application import Application
+from bot.context import Handler, Services
 from bot.documents import Validator
+from bot.handlers import default_handlers
+from bot.i18n import Translator
+from bot.messenger import Messenger
 from bot.models import utc_now
+from bot.review.desk import ReviewDesk
+from bot.review.posts import ReviewPosts
 from bot.rules import RulesHolder
 from bot.settings import Settings
 from bot.store import Store
 
-log = logging.getLogger(__name__)
+
+def assemble(
+    *,
+    rules: RulesHolder,
+    store: Store,
+    validator: Validator,
+    clock: Callable[[], datetime] = utc_now,
+    translator: Translator | None = None,
+    handlers: Sequence[Handler[Any]] | None = None,
+) -> Application:
+    translator = translator or Translator()
+    messenger = Messenger(store, translator, lambda: rules.current)
+    services = Services(
+        rules_holder=rules,
+        store=store,
+        validator=validator,
+        translator=translator,
+        clock=clock,
+        messenger=messenger,
+        desk=ReviewDesk(store, lambda: rules.current),
+        posts=ReviewPosts(store, messenger, clock),
+    )
+    return Application(services, default_handlers() if handlers is None else handlers)
 
 
-def build_bot(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Bot:
+def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Application:
     """Raises RulesError, CorruptDatabase or StoreLocked with a message fit for the admin."""
     rules = RulesHolder(settings.rules_path)
     store = Store(settings.data_dir, clock=clock)
@@ -27,30 +54,4 @@ def build_bot(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
     except Exception:
         store.close()
         raise
-    return Bot(rules=rules, store=store, validator=validator, clock=clock)
-
-
-class ReminderLoop:
-    """Runs reminders every `check_every_minutes` in a daemon thread until stopped."""
-
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="reminders", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                sent = reminders.tick(self.bot)
-                if sent:
-                    log.info("sent %d reminder(s)", sent)
-            except Exception:
-                log.exception("reminder tick failed; will try again at the next tick")
-            minutes = max(1, self.bot.rules.reminders.check_every_minutes)
-            self._stop.wait(minutes * 60)
+    return assemble(rules=rules, store=store, validator=validator, clock=clock)

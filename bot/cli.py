@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot import __version__
+from bot import __version__, adapters
 from bot.logs import setup_logging
+from bot.platform import ServeOptions
 from bot.rules import RulesError, load_rules, missing_translations
 from bot.settings import Settings, SettingsError
-from bot.storage import CorruptDatabase
-from bot.store import StoreLocked
 
 log = logging.getLogger("accessbot")
 
@@ -27,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"accessbot {__version__}")
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="start the bot (Slack, Discord or the console, from the environment)")
-    run.add_argument("platform", nargs="?", choices=["console", "slack", "discord"])
+    run.add_argument("platform", nargs="?", choices=adapters.names())
     run.add_argument("--http", action="store_true", help="Slack: HTTP mode (needs SLACK_SIGNING_SECRET)")
     run.add_argument("--port", type=int, default=3000, help="Slack HTTP mode port (default 3000)")
     run.add_argument("--as", dest="user", default="alice", help="console: the first user (default alice)")
@@ -73,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return rules_check(args.path or settings.rules_path, sys.stdout, sys.stderr)
     if args.command in ("run", "console"):
-        platform = "console" if args.command == "console" else (args.platform or settings.platform())
+        chosen = adapters.chosen(settings.env)
+        platform = "console" if args.command == "console" else (args.platform or chosen)
         return run(
             settings,
             platform,
@@ -111,28 +110,10 @@ def rules_check(path: Path, out: TextIO, err: TextIO) -> int:
 def run(
     settings: Settings, platform: str, *, user: str = "alice", http: bool = False, port: int = 3000
 ) -> int:
-    from bot.app import build_bot
+    from bot.runtime import run as run_platform
 
-    try:
-        bot = build_bot(settings)
-    except (RulesError, CorruptDatabase, StoreLocked) as exc:
-        log.error("cannot start: %s", exc)
-        sys.stderr.write(f"accessbot cannot start:\n{exc}\n")
-        return EXIT_FAIL
-    try:
-        if platform == "console":
-            from bot.adapters.console_runner import run_console
-
-            return run_console(bot, sys.stdin, sys.stdout, user=user)
-        # Each platform module offers run(bot, settings, **options) -> exit code; imported only when used.
-        module = importlib.import_module(f"bot.adapters.{platform}")
-        code: int = module.run(bot, settings, http=http, port=port)
-        return code
-    except ModuleNotFoundError as exc:
-        sys.stderr.write(f"the {platform} adapter is not available: {exc}\n")
-        return EXIT_FAIL
-    finally:
-        bot.close()
+    options = ServeOptions(http=http, port=port, user=user, rules_path=settings.rules_path)
+    return run_platform(settings, platform, options, err=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

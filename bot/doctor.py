@@ -86,7 +86,7 @@ def run_checks(settings: Settings) -> Iterator[Check]:
     rules = _check_rules(settings, rules_checks)
     yield from rules_checks
     yield from _check_data_dir(settings.data_dir)
-    yield Check.good(f"platform chosen by `accessbot run`: {chosen_platform(settings.env)}")
+    yield Check.good(f"platform chosen by `accessbot run`: {adapters.chosen(settings.env)}")
     for platform in platforms_to_check(settings.env):
         yield from platform.checks(settings.env, rules, ServeOptions(rules_path=settings.rules_path))
     yield from _check_packages()
@@ -242,14 +242,9 @@ def all_variables() -> dict[str, str]:
     return variables
 
 
-def chosen_platform(env: Environment) -> str:
-    """The platform `accessbot run` picks when none is named: the first configured in the registry."""
-    return next((p.name for p in adapters.load_all() if p.name != "console" and p.configured(env)), "console")
-
-
 def platforms_to_check(env: Environment) -> list[Platform]:
     """The platform `accessbot run` picks, plus any other whose variables are (partly) set."""
-    chosen = chosen_platform(env)
+    chosen = adapters.chosen(env)
     return [p for p in adapters.load_all() if p.name == chosen or p.partly_configured(env)]
 
 

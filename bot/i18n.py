@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import yaml
 
@@ -42,6 +42,19 @@ def load_catalog(directory: Path = LOCALES_DIR) -> dict[str, dict[str, str]]:
     return catalog
 
 
+@runtime_checkable
+class Localised(Protocol):
+    """Text written in several languages (a rules.yaml LocalText): resolved in the reader's language."""
+
+    def get(self, lang: str) -> str: ...
+
+
+def _resolve(value: object, lang: str) -> object:
+    if isinstance(value, str | int | float | Mapping):
+        return value
+    return value.get(lang) if isinstance(value, Localised) else value
+
+
 class Translator:
     def __init__(self, catalog: dict[str, dict[str, str]] | None = None) -> None:
         self.catalog = catalog if catalog is not None else load_catalog()
@@ -60,4 +73,21 @@ class Translator:
         if template is None:
             log.error("missing text %r", key)
             return key
-        return template.format_map(_Blank({k: v for k, v in params.items()}))
+        return template.format_map(_Blank({k: _resolve(v, lang) for k, v in params.items()}))
+
+    def bound(self, lang: str) -> Bound:
+        return Bound(self, lang)
+
+
+class Bound:
+    """A translator fixed to one reader's language: `t("key", **params)`."""
+
+    def __init__(self, translator: Translator, lang: str) -> None:
+        self.translator = translator
+        self.lang = lang
+
+    def __call__(self, key: str, **params: Any) -> str:
+        return self.translator.t(self.lang, key, **params)
+
+    def has(self, key: str) -> bool:
+        return self.translator.has(key)

@@ -106,6 +106,14 @@ class Host(Protocol):
         """The private reviewers channel on this platform (thread replies there may be for the bot)."""
         ...
 
+    def tick(self) -> int:
+        """Send the reminders due now; returns how many went out (the console's /tick)."""
+        ...
+
+    def review_posts(self, platform: str, *, pending_only: bool = False) -> list[MessageRef]:
+        """The review posts on this platform, oldest first (the console numbers its posts after them)."""
+        ...
+
     @property
     def rules(self) -> Rules:
         """The rules in force now (read-only: platform packages check ids and channels against them)."""

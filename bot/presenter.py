@@ -2,56 +2,40 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot.models import Applicant
-from bot.rules import Rules, Step
+from bot.context import Context
+from bot.rules import Step
+from bot.step_kinds import kind_of
 from bot.workflow import checklist, current_step, done_count, missing_for_review
-
-if TYPE_CHECKING:
-    from bot.core import Context
 
 _MARKS = {"done": "✅", "current": "👉", "todo": "⬜"}
 
 
 def step_instructions(ctx: Context, step: Step, number: int) -> str:
     lang = ctx.lang
-    parts = [ctx.t("status.now", number=number, title=step.title.get(lang)), step.help.get(lang).strip()]
+    parts = [ctx.t("status.now", number=number, title=step.title), step.help.get(lang).strip()]
     state = ctx.applicant().steps.get(step.id)
     if state is not None and state.status == "reopened" and state.note:
         parts.append(ctx.t("status.reopened_because", reason=state.note))
     if step.links:
         parts.append(ctx.t("status.links"))
         parts.extend(f"• {link.label.get(lang)}: {link.url}" for link in step.links)
-    parts.append(how_to_finish(ctx, step))
+    parts.append(kind_of(step).how_to_finish(step, ctx.rules, lang, ctx.tr))
     return "\n".join(p for p in parts if p)
 
 
-def how_to_finish(ctx: Context, step: Step) -> str:
-    if step.complete_by == "answer" and step.ask is not None:
-        return step.ask.get(ctx.lang)
-    if step.complete_by == "document" and step.document:
-        profile = ctx.rules.documents[step.document]
-        return ctx.t("status.finish_document", document=profile.title.get(ctx.lang))
-    if step.complete_by == "review":
-        return ""
-    return ctx.t("status.finish_confirm")
-
-
 def checklist_text(ctx: Context, *, with_instructions: bool = True) -> str:
-    rules: Rules = ctx.rules
-    applicant: Applicant = ctx.applicant()
+    rules = ctx.rules
+    applicant = ctx.applicant()
     lang = ctx.lang
-    items = checklist(rules, applicant)
     lines = [
         ctx.t(
             "status.header",
-            program=rules.program.name.get(lang),
+            program=rules.program.name,
             done=done_count(rules, applicant),
             total=len(rules.steps),
         )
     ]
-    for item in items:
+    for item in checklist(rules, applicant):
         suffix = ctx.t("status.you_are_here") if item.state == "current" else ""
         if item.reopened and item.state != "done":
             suffix += " " + ctx.t("status.reopened_mark")
@@ -65,7 +49,7 @@ def checklist_text(ctx: Context, *, with_instructions: bool = True) -> str:
         lines.append("")
         lines.append(step_instructions(ctx, step, rules.step_index(step.id) + 1))
     missing = missing_for_review(rules, applicant)
-    if missing and step.complete_by != "review":
+    if missing and not kind_of(step).decided_by_reviewers:
         numbers = ", ".join(str(rules.step_index(s.id) + 1) for s in missing)
         lines.append("")
         lines.append(ctx.t("status.missing", steps=numbers))

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
+from bot.context import Services
+from bot.documents.summary import expiry as document_expiry
 from bot.models import Applicant, Review, from_iso
+from bot.step_kinds import kind_of
 from bot.workflow import current_step, is_applicant
-
-if TYPE_CHECKING:
-    from bot.core import Bot
 
 log = logging.getLogger(__name__)
 
 
-def tick(bot: Bot) -> int:
+def tick(bot: Services) -> int:
     """Send whatever is due now; returns how many reminders went out."""
     now = bot.clock()
     sent = 0
@@ -34,7 +33,7 @@ def tick(bot: Bot) -> int:
     return sent
 
 
-def expire_kept_files(bot: Bot, now: datetime, applicants: list[Applicant]) -> int:
+def expire_kept_files(bot: Services, now: datetime, applicants: list[Applicant]) -> int:
     """Delete uploaded files kept past `retention.keep_days` (only when rules.yaml keeps files at all)."""
     keep_days = bot.rules.retention.keep_days
     if keep_days <= 0:
@@ -49,7 +48,7 @@ def expire_kept_files(bot: Bot, now: datetime, applicants: list[Applicant]) -> i
     return removed
 
 
-def _mark(bot: Bot, key: str, tag: str) -> bool:
+def _mark(bot: Services, key: str, tag: str) -> bool:
     """Record a reminder as sent; False if it already was (another tick got there first)."""
     claimed = False
 
@@ -63,10 +62,10 @@ def _mark(bot: Bot, key: str, tag: str) -> bool:
     return claimed
 
 
-def _stale_step(bot: Bot, applicant: Applicant, now: datetime) -> int:
+def _stale_step(bot: Services, applicant: Applicant, now: datetime) -> int:
     rules = bot.rules
     step = current_step(rules, applicant)
-    if step is None or step.complete_by == "review" or not applicant.step_started:
+    if step is None or kind_of(step).decided_by_reviewers or not applicant.step_started:
         return 0
     if not is_applicant(rules, applicant):
         return 0
@@ -82,22 +81,21 @@ def _stale_step(bot: Bot, applicant: Applicant, now: datetime) -> int:
     if not _mark(bot, applicant.key, tag):
         return 0
     if step.reminder is not None:
-        text = step.reminder.get(applicant.lang)
-        bot.send_dm(applicant.key, "reminder.custom", text=text)
+        bot.messenger.tell(applicant.key, "reminder.custom", text=step.reminder)
     else:
         number = rules.step_index(step.id) + 1
-        bot.send_dm(
+        bot.messenger.tell(
             applicant.key,
             "reminder.stale",
             number=number,
-            title=step.title.get(applicant.lang),
+            title=step.title,
             days=idle_days,
         )
     bot.store.audit("", "reminder.stale", applicant.key, step=step.id, days=days)
     return 1
 
 
-def _training_expiry(bot: Bot, applicant: Applicant, now: datetime) -> int:
+def _training_expiry(bot: Services, applicant: Applicant, now: datetime) -> int:
     warning_days = bot.rules.reminders.training_expiry_warning_days
     if not applicant.approved_at or warning_days <= 0:
         return 0
@@ -107,26 +105,23 @@ def _training_expiry(bot: Bot, applicant: Applicant, now: datetime) -> int:
     tag = f"expiry:{expiry.isoformat()}"
     if not _mark(bot, applicant.key, tag):
         return 0
-    bot.send_dm(applicant.key, "reminder.training_expiring", date=expiry.isoformat())
+    bot.messenger.tell(applicant.key, "reminder.training_expiring", date=expiry.isoformat())
     bot.store.audit("", "reminder.training_expiry", applicant.key)
     return 1
 
 
 def _latest_expiry(applicant: Applicant) -> date | None:
-    dates = []
-    for doc in applicant.documents:
-        value = doc.fields.get("expiration_date") if doc.accepted else None
-        if isinstance(value, str):
-            try:
-                dates.append(date.fromisoformat(value))
-            except ValueError:
-                continue
+    dates = [
+        d
+        for d in (document_expiry(doc.fields) for doc in applicant.documents if doc.accepted)
+        if d is not None
+    ]
     return max(dates) if dates else None
 
 
-def _waiting_review(bot: Bot, review: Review, now: datetime) -> int:
+def _waiting_review(bot: Services, review: Review, now: datetime) -> int:
     if not review.posts:
-        bot.reviews.post(review.id)  # the first post failed: try again
+        bot.posts.post(review.id)  # the first post failed: try again
         return 0
     hours = bot.rules.reminders.review_waiting_hours
     if hours <= 0:
@@ -137,6 +132,6 @@ def _waiting_review(bot: Bot, review: Review, now: datetime) -> int:
     stamp = bot.store.now()
     bot.store.update_review(review.id, lambda r: setattr(r, "last_ping", stamp))
     waited = int((now - from_iso(review.created)).total_seconds() // 3600)
-    bot.reviews.reping(review, waited)
+    bot.posts.note(review.id, "review.reping", hours=waited)
     bot.store.audit("", "reminder.review_waiting", review.applicant, hours=waited)
     return 1

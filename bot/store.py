@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 from tinydb import TinyDB
 
+from bot.documents.summary import identity
 from bot.models import Applicant, DocumentRecord, Review, to_iso, utc_now
 from bot.storage import (
     DIR_MODE,
@@ -238,7 +239,7 @@ class Store:
             if not doc.accepted:
                 continue
             self._sha_owner.setdefault(doc.sha256, applicant.key)
-            record_id = str(doc.fields.get("record_id") or "")
+            record_id = identity(doc.fields)
             if record_id:
                 self._record_owner.setdefault(record_id, applicant.key)
 

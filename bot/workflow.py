@@ -7,6 +7,7 @@ from typing import Literal
 
 from bot.models import Applicant
 from bot.rules import Rules, Step
+from bot.step_kinds import kind_of
 
 ItemState = Literal["done", "current", "todo"]
 
@@ -49,12 +50,12 @@ def checklist(rules: Rules, applicant: Applicant) -> list[ChecklistItem]:
 
 def review_step(rules: Rules) -> Step | None:
     last = rules.steps[-1] if rules.steps else None
-    return last if last is not None and last.complete_by == "review" else None
+    return last if last is not None and kind_of(last).decided_by_reviewers else None
 
 
 def missing_for_review(rules: Rules, applicant: Applicant) -> list[Step]:
     """Steps that must be done before the package can go to the reviewers."""
-    return [s for s in rules.steps if s.complete_by != "review" and not applicant.is_done(s.id)]
+    return [s for s in rules.steps if not kind_of(s).decided_by_reviewers and not applicant.is_done(s.id)]
 
 
 def package_complete(rules: Rules, applicant: Applicant) -> bool:

@@ -1,4 +1,4 @@
-"""Shared fixtures: a real Bot on a temporary data folder, a settable clock, and no network.
+"""Shared fixtures: a real Application on a temporary data folder, a settable clock, and no network.
 
 Any attempt to reach beyond loopback fails the test: the suite must never touch the internet.
 """
@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.core import Bot
+from bot.app import assemble
+from bot.application import Application
 from bot.documents import Validator
 from bot.rules import RulesHolder
 from bot.store import Store
@@ -76,8 +77,8 @@ class _SharedValidator:
         pass
 
 
-def make_bot(data_dir: Path, validator: Validator, clock: Clock, rules_path: Path = RULES) -> Bot:
-    return Bot(
+def make_bot(data_dir: Path, validator: Validator, clock: Clock, rules_path: Path = RULES) -> Application:
+    return assemble(
         rules=RulesHolder(rules_path),
         store=Store(data_dir, clock=clock),
         validator=_SharedValidator(validator),  # type: ignore[arg-type]
@@ -86,7 +87,7 @@ def make_bot(data_dir: Path, validator: Validator, clock: Clock, rules_path: Pat
 
 
 @pytest.fixture
-def bot(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[Bot]:
+def bot(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[Application]:
     b = make_bot(tmp_path / "data", validator, clock)
     yield b
     b.close()

@@ -1,20 +1,20 @@
-"""Drive a Bot through the console adapter as several people, errbot-style."""
+"""Drive a Application through the console adapter as several people, errbot-style."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot.adapters.console import ConsoleAdapter, Sent
-from bot.adapters.console_runner import console_for
-from bot.core import Bot
+from bot.adapters.console.adapter import ConsoleAdapter, Sent
+from bot.adapters.console.serve import console_for
+from bot.application import Application
 from tests.citi_pdfs import make_png, make_report
 
 
 class Driver:
     """`driver.as_("alice").say("status")`, then assert on what reached whom."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Application) -> None:
         self.bot = bot
         self.adapter, self.session = console_for(bot, None)
         self.adapter.names.update({"alice": "Alice Kim"})

@@ -8,21 +8,21 @@ from pathlib import Path
 
 import pytest
 
+from bot.application import Application
 from bot.cli import main as cli_main
-from bot.core import Bot
 from bot.documents import Validator
 from tests.conftest import RULES, Clock, make_bot
 from tests.journey import Driver, complete_package, write_documents
 
 
-def _submitted(bot: Bot, clock: Clock, tmp_path: Path) -> Driver:
+def _submitted(bot: Application, clock: Clock, tmp_path: Path) -> Driver:
     driver = Driver(bot)
     report, proof = write_documents(tmp_path / "docs", clock().date())
     complete_package(driver, report, proof)
     return driver
 
 
-def test_non_admin_is_refused_politely_and_audited(bot: Bot) -> None:
+def test_non_admin_is_refused_politely_and_audited(bot: Application) -> None:
     driver = Driver(bot)
     reply = driver.as_("mallory").say("forget alice")[0]
     assert reply.where == "DM → mallory" and "admin command" in reply.text
@@ -31,7 +31,7 @@ def test_non_admin_is_refused_politely_and_audited(bot: Bot) -> None:
     assert "mallory" not in str(entries)
 
 
-def test_display_name_admin_is_not_an_admin(bot: Bot) -> None:
+def test_display_name_admin_is_not_an_admin(bot: Application) -> None:
     from bot.events import DirectMessage, UserRef
 
     driver = Driver(bot)
@@ -40,7 +40,7 @@ def test_display_name_admin_is_not_an_admin(bot: Bot) -> None:
     assert "admin command" in driver.dm_texts("eve")[-1]
 
 
-def test_pending_show_stats_and_export(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+def test_pending_show_stats_and_export(bot: Application, clock: Clock, tmp_path: Path) -> None:
     driver = _submitted(bot, clock, tmp_path)
     driver.as_("reviewer").say("hi")  # staff talking to the bot are not applicants
     clock.advance(hours=5)
@@ -58,7 +58,7 @@ def test_pending_show_stats_and_export(bot: Bot, clock: Clock, tmp_path: Path) -
     assert "Alice" not in exported and "example.edu" not in exported and "40512345" not in exported
 
 
-def test_overrides_reset_and_forget(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+def test_overrides_reset_and_forget(bot: Application, clock: Clock, tmp_path: Path) -> None:
     driver = _submitted(bot, clock, tmp_path)
     driver.as_("admin").say("reject alice citi_training please upload a newer report")
     assert "please upload a newer report" in driver.dm_texts("alice")[-1]
@@ -91,7 +91,7 @@ def test_reload_keeps_old_rules_and_tells_admin(tmp_path: Path, validator: Valid
 
 def test_admin_cli_on_a_data_folder(
     tmp_path: Path,
-    bot: Bot,
+    bot: Application,
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

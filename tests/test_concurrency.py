@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from bot.core import Bot
+from bot.application import Application
 from bot.events import DirectMessage, MessageRef, ReactionAdded, UserRef
 from tests.conftest import Clock
 from tests.journey import Driver, complete_package, write_documents
@@ -26,7 +26,7 @@ def _run_together(*actions: object) -> None:
         t.join(timeout=30)
 
 
-def test_simultaneous_approvals_decide_once(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+def test_simultaneous_approvals_decide_once(bot: Application, clock: Clock, tmp_path: Path) -> None:
     driver = Driver(bot)
     report, proof = write_documents(tmp_path / "docs", clock().date())
     complete_package(driver, report, proof)
@@ -54,16 +54,16 @@ def test_simultaneous_approvals_decide_once(bot: Bot, clock: Clock, tmp_path: Pa
     assert len(reviews) == 1 and reviews[0].state == "approved" and len(reviews[0].decided_by) == 1
 
 
-def test_one_slow_event_does_not_block_other_people(bot: Bot) -> None:
+def test_one_slow_event_does_not_block_other_people(bot: Application) -> None:
     driver = Driver(bot)
     slow_started = threading.Event()
-    real_validate = bot.validator.validate
+    real_validate = bot.services.validator.validate
 
     class SlowHandler:
-        def accepts(self, ctx: object) -> bool:
-            return getattr(getattr(ctx, "user", None), "id", "") == "slowpoke"
+        def match(self, ctx: object) -> bool | None:
+            return getattr(getattr(ctx, "user", None), "id", "") == "slowpoke" or None
 
-        def handle(self, ctx: object) -> None:
+        def handle(self, ctx: object, found: bool) -> None:
             slow_started.set()
             time.sleep(1.0)
 
@@ -79,10 +79,10 @@ def test_one_slow_event_does_not_block_other_people(bot: Bot) -> None:
     assert time.monotonic() - began < 0.5  # answered while the slow event is still running
     assert driver.dm_texts("alice")
     slow.join()
-    assert bot.validator.validate == real_validate
+    assert bot.services.validator.validate == real_validate
 
 
-def test_one_persons_events_stay_in_order(bot: Bot) -> None:
+def test_one_persons_events_stay_in_order(bot: Application) -> None:
     driver = Driver(bot)
     user = UserRef("console", "alice")
     events = [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import Bot
+from bot.application import Application
 from bot.documents import Validator
 from bot.models import Applicant, Review
 from bot.workflow import current_step
@@ -14,24 +14,24 @@ from tests.conftest import Clock, make_bot
 from tests.journey import Driver, complete_package, write_documents
 
 
-def alice(bot: Bot) -> Applicant:
+def alice(bot: Application) -> Applicant:
     found = bot.store.get("console:alice")
     assert found is not None
     return found
 
 
-def alices_review(bot: Bot) -> Review:
+def alices_review(bot: Application) -> Review:
     review = bot.store.review(alice(bot).review_id)
     assert review is not None
     return review
 
 
-def current_id(bot: Bot) -> str | None:
+def current_id(bot: Application) -> str | None:
     step = current_step(bot.rules, alice(bot))
     return step.id if step else None
 
 
-def test_status_shows_checklist_with_account_as_current_step(bot: Bot, clock: Clock) -> None:
+def test_status_shows_checklist_with_account_as_current_step(bot: Application, clock: Clock) -> None:
     driver = Driver(bot)
     replies = driver.say("what step am I on?")
     assert [s.where for s in replies] == ["DM → alice"]
@@ -41,28 +41,28 @@ def test_status_shows_checklist_with_account_as_current_step(bot: Bot, clock: Cl
     assert "What is your PhysioNet username?" in text
 
 
-def test_korean_question_gets_korean_answer(bot: Bot) -> None:
+def test_korean_question_gets_korean_answer(bot: Application) -> None:
     driver = Driver(bot)
     replies = driver.say("지금 몇 단계야?")
     assert "PhysioNet 계정 만들기" in replies[0].text and "현재 단계" in replies[0].text
     assert alice(bot).lang == "ko"
 
 
-def test_typos_and_unknown_text_still_get_helpful_answers(bot: Bot) -> None:
+def test_typos_and_unknown_text_still_get_helpful_answers(bot: Application) -> None:
     driver = Driver(bot)
     assert "your progress" in driver.say("stauts")[0].text
     reply = driver.say("what is the meaning of life, the universe and everything?")[0].text
     assert "did not understand" in reply and "help" in reply
 
 
-def test_wrong_answer_gets_hint_and_keeps_step(bot: Bot) -> None:
+def test_wrong_answer_gets_hint_and_keeps_step(bot: Application) -> None:
     driver = Driver(bot)
     reply = driver.say("my username is !!bad!!")[0].text
     assert "does not look right" in reply
     assert current_id(bot) == "physionet_account"
 
 
-def test_done_on_document_step_asks_for_the_file(bot: Bot) -> None:
+def test_done_on_document_step_asks_for_the_file(bot: Application) -> None:
     driver = Driver(bot)
     driver.say("jdoe")
     reply = driver.say("done")[0].text
@@ -70,7 +70,7 @@ def test_done_on_document_step_asks_for_the_file(bot: Bot) -> None:
 
 
 def test_full_journey_reaches_reviewers_once_and_reviewer_approves(
-    bot: Bot, clock: Clock, tmp_path: Path
+    bot: Application, clock: Clock, tmp_path: Path
 ) -> None:
     driver = Driver(bot)
     report, proof = write_documents(tmp_path / "docs", clock().date())
@@ -101,7 +101,7 @@ def test_full_journey_reaches_reviewers_once_and_reviewer_approves(
     assert any("already decided" in t for t in driver.dm_texts("reviewer2"))
 
 
-def test_reject_with_reason_reopens_named_step(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+def test_reject_with_reason_reopens_named_step(bot: Application, clock: Clock, tmp_path: Path) -> None:
     driver = Driver(bot)
     report, proof = write_documents(tmp_path / "docs", clock().date())
     complete_package(driver, report, proof)
@@ -133,7 +133,7 @@ def test_review_survives_restart(tmp_path: Path, validator: Validator, clock: Cl
         second.close()
 
 
-def test_repeated_event_is_processed_once(bot: Bot) -> None:
+def test_repeated_event_is_processed_once(bot: Application) -> None:
     from bot.events import DirectMessage, UserRef
 
     driver = Driver(bot)
@@ -143,7 +143,9 @@ def test_repeated_event_is_processed_once(bot: Bot) -> None:
     assert len(driver.console.to("alice")) == 1
 
 
-def test_file_posted_in_a_channel_is_not_read_and_sender_told_privately(bot: Bot, tmp_path: Path) -> None:
+def test_file_posted_in_a_channel_is_not_read_and_sender_told_privately(
+    bot: Application, tmp_path: Path
+) -> None:
     driver = Driver(bot)
     secret = tmp_path / "report.pdf"
     secret.write_bytes(b"%PDF-1.7 not even read")
@@ -184,7 +186,7 @@ def test_rules_file_changed_on_disk_is_picked_up_and_admins_told(
 
 
 def test_disk_full_mid_step_apologises_and_corrupts_nothing(
-    bot: Bot, monkeypatch: pytest.MonkeyPatch
+    bot: Application, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import errno
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.platform import DeliveryError
-from bot.core import Bot
+from bot.application import Application
 from bot.events import Destination, MessageRef, Outgoing
 from bot.logs import JsonFormatter, setup_logging
+from bot.platform import DeliveryError
 from tests.citi_pdfs import make_certificate, make_report
 from tests.conftest import Clock
 from tests.journey import Driver, complete_package, write_documents
@@ -22,7 +22,7 @@ PERSONAL = ("Alice", "Kim", "alice@example.edu", "40512345", "alice_kim", "conso
 
 
 def test_whole_journey_logs_no_personal_data(
-    bot: Bot, clock: Clock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    bot: Application, clock: Clock, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     driver = Driver(bot)
@@ -69,10 +69,10 @@ def test_whole_journey_logs_no_personal_data(
 
 
 class _Exploding:
-    def accepts(self, ctx: object) -> bool:
+    def match(self, ctx: object) -> bool:
         return True
 
-    def handle(self, ctx: object) -> None:
+    def handle(self, ctx: object, found: bool) -> None:
         raise RuntimeError("boom")
 
 

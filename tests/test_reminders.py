@@ -5,53 +5,56 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot import reminders
-from bot.core import Bot
+from bot.application import Application
 from bot.documents import Validator
 from tests.conftest import Clock, make_bot
 from tests.journey import Driver, complete_package, write_documents
 
 
-def test_idle_applicant_is_nudged_once_after_14_days(bot: Bot, clock: Clock) -> None:
+def test_idle_applicant_is_nudged_once_after_14_days(bot: Application, clock: Clock) -> None:
     driver = Driver(bot)
     driver.say("hi")
     clock.advance(days=13)
-    assert reminders.tick(bot) == 0
+    assert bot.tick() == 0
     clock.advance(days=1)
-    assert reminders.tick(bot) == 1
+    assert bot.tick() == 1
     assert "for 14 days" in driver.dm_texts("alice")[-1]
     clock.advance(days=30)
-    assert reminders.tick(bot) == 0  # one nudge per step, not a nag
+    assert bot.tick() == 0  # one nudge per step, not a nag
 
 
-def test_credentialing_wait_gets_notes_at_2_and_8_weeks(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+def test_credentialing_wait_gets_notes_at_2_and_8_weeks(
+    bot: Application, clock: Clock, tmp_path: Path
+) -> None:
     driver = Driver(bot)
     report, _ = write_documents(tmp_path / "docs", clock().date())
     for line in ("alice_kim", f"/upload {report}", "done"):
         driver.say(line)
     assert "Apply for credentialed access" in driver.dm_texts("alice")[-1]
     clock.advance(days=14)
-    assert reminders.tick(bot) == 1
+    assert bot.tick() == 1
     assert "MIT's review takes 2 to 8 weeks" in driver.dm_texts("alice")[-1]
     clock.advance(days=41)
-    assert reminders.tick(bot) == 0
+    assert bot.tick() == 0
     clock.advance(days=1)
-    assert reminders.tick(bot) == 1
-    assert reminders.tick(bot) == 0
+    assert bot.tick() == 1
+    assert bot.tick() == 0
 
 
-def test_waiting_package_repings_reviewers_every_48_hours(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+def test_waiting_package_repings_reviewers_every_48_hours(
+    bot: Application, clock: Clock, tmp_path: Path
+) -> None:
     driver = Driver(bot)
     report, proof = write_documents(tmp_path / "docs", clock().date())
     complete_package(driver, report, proof)
     clock.advance(hours=47)
-    assert reminders.tick(bot) == 0
+    assert bot.tick() == 0
     clock.advance(hours=1)
-    assert reminders.tick(bot) == 1
+    assert bot.tick() == 1
     assert "still waiting for a decision (48 hours)" in driver.console.to("#reviewers")[-1].text
-    assert reminders.tick(bot) == 0
+    assert bot.tick() == 0
     clock.advance(hours=48)
-    assert reminders.tick(bot) == 1
+    assert bot.tick() == 1
 
 
 def test_expiring_training_asks_approved_member_for_new_report(
@@ -65,22 +68,22 @@ def test_expiring_training_asks_approved_member_for_new_report(
     driver.as_("reviewer").say("/react ✅")
     expiry = clock().date() + timedelta(days=1000)
     clock.advance(days=1000 - 61)
-    assert reminders.tick(bot) == 0
+    assert bot.tick() == 0
     clock.advance(days=1)
-    assert reminders.tick(bot) == 1
+    assert bot.tick() == 1
     assert expiry.isoformat() in driver.dm_texts("alice")[-1]
     bot.close()
     again = make_bot(data, validator, clock)  # a restart neither loses nor repeats reminders
     try:
         Driver(again)
-        assert reminders.tick(again) == 0
+        assert again.tick() == 0
     finally:
         again.close()
 
 
-def test_failed_review_post_is_retried_by_the_tick(bot: Bot, clock: Clock, tmp_path: Path) -> None:
-    from bot.platform import DeliveryError
+def test_failed_review_post_is_retried_by_the_tick(bot: Application, clock: Clock, tmp_path: Path) -> None:
     from bot.events import Destination, MessageRef, Outgoing
+    from bot.platform import DeliveryError
 
     driver = Driver(bot)
     real_send = driver.console.send
@@ -96,7 +99,7 @@ def test_failed_review_post_is_retried_by_the_tick(bot: Bot, clock: Clock, tmp_p
     complete_package(driver, report, proof)
     assert not driver.console.to("#reviewers")
     failing["on"] = False
-    reminders.tick(bot)
+    bot.tick()
     posts = [s for s in driver.console.to("#reviewers") if s.destination.thread is None]
     assert len(posts) == 1
 
@@ -115,7 +118,7 @@ def test_kept_files_are_deleted_after_retention(tmp_path: Path, validator: Valid
         assert len(kept) == 1 and oct(kept[0].stat().st_mode & 0o777) == "0o600"
         assert "alice" not in kept[0].name.lower()  # named by pseudonym and hash only
         clock.advance(days=31)
-        reminders.tick(bot)
+        bot.tick()
         assert not list((bot.store.dir / "files").iterdir())
         applicant = bot.store.get("console:alice")
         assert applicant is not None and all(not d.stored_file for d in applicant.documents)
@@ -123,7 +126,9 @@ def test_kept_files_are_deleted_after_retention(tmp_path: Path, validator: Valid
         bot.close()
 
 
-def test_approved_member_renews_training_after_the_reminder(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+def test_approved_member_renews_training_after_the_reminder(
+    bot: Application, clock: Clock, tmp_path: Path
+) -> None:
     from tests.citi_pdfs import make_report
 
     driver = Driver(bot)
@@ -131,7 +136,7 @@ def test_approved_member_renews_training_after_the_reminder(bot: Bot, clock: Clo
     complete_package(driver, report, proof)
     driver.as_("reviewer").say("/react ✅")
     clock.advance(days=1000 - 30)
-    assert reminders.tick(bot) == 1
+    assert bot.tick() == 1
     renewed = tmp_path / "renewed.pdf"
     new_expiry = clock().date() + timedelta(days=1095)
     renewed.write_bytes(
@@ -140,7 +145,7 @@ def test_approved_member_renews_training_after_the_reminder(bot: Bot, clock: Clo
     driver.as_("alice").say(f"/upload {renewed}")
     assert f"now expires on {new_expiry.isoformat()}" in driver.dm_texts("alice")[-1]
     clock.advance(days=60)
-    assert reminders.tick(bot) == 0  # the old expiry no longer counts
+    assert bot.tick() == 0  # the old expiry no longer counts
     applicant = bot.store.get("console:alice")
     assert applicant is not None and applicant.approved_at
     evidence = applicant.steps["citi_training"].evidence
@@ -156,7 +161,7 @@ def test_a_tick_with_nothing_due_writes_nothing(tmp_path: Path, validator: Valid
         Driver(bot).say("hi")
         before = {p.name: p.stat().st_mtime_ns for p in bot.store.dir.glob("applicants-*.json")}
         clock.advance(days=1)
-        assert reminders.tick(bot) == 0
+        assert bot.tick() == 0
         after = {p.name: p.stat().st_mtime_ns for p in bot.store.dir.glob("applicants-*.json")}
         assert after == before
     finally:

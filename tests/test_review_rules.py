@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import Bot
+from bot.application import Application
 from bot.documents import Validator
 from bot.models import Review
 from tests.conftest import RULES, Clock, make_bot
@@ -25,7 +25,7 @@ def _rules(tmp_path: Path, **replacements: str) -> Path:
 
 
 @pytest.fixture
-def two_approvals(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[Bot]:
+def two_approvals(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[Application]:
     path = _rules(
         tmp_path,
         **{
@@ -38,14 +38,14 @@ def two_approvals(tmp_path: Path, validator: Validator, clock: Clock) -> Iterato
     bot.close()
 
 
-def _submitted(bot: Bot, clock: Clock, tmp_path: Path) -> tuple[Driver, Review]:
+def _submitted(bot: Application, clock: Clock, tmp_path: Path) -> tuple[Driver, Review]:
     driver = Driver(bot)
     report, proof = write_documents(tmp_path / "docs", clock().date())
     complete_package(driver, report, proof)
     return driver, _review(bot)
 
 
-def _review(bot: Bot) -> Review:
+def _review(bot: Application) -> Review:
     """Alice's latest review round (a rejection unlinks it from her record, so look in the reviews)."""
     rounds = [r for r in bot.store.reviews() if r.applicant == "console:alice"]
     assert rounds
@@ -53,7 +53,7 @@ def _review(bot: Bot) -> Review:
 
 
 def test_distinct_reviewers_are_needed_and_self_votes_do_not_count(
-    two_approvals: Bot, clock: Clock, tmp_path: Path
+    two_approvals: Application, clock: Clock, tmp_path: Path
 ) -> None:
     driver, _ = _submitted(two_approvals, clock, tmp_path)
     driver.as_("alice").say("/react ✅")  # alice is a reviewer here, but it is her own package
@@ -70,7 +70,9 @@ def test_distinct_reviewers_are_needed_and_self_votes_do_not_count(
     ]
 
 
-def test_removing_a_reaction_withdraws_the_vote(two_approvals: Bot, clock: Clock, tmp_path: Path) -> None:
+def test_removing_a_reaction_withdraws_the_vote(
+    two_approvals: Application, clock: Clock, tmp_path: Path
+) -> None:
     driver, _ = _submitted(two_approvals, clock, tmp_path)
     driver.as_("reviewer").say("/react ✅")
     driver.say("/unreact ✅")
@@ -79,14 +81,16 @@ def test_removing_a_reaction_withdraws_the_vote(two_approvals: Bot, clock: Clock
     assert _review(two_approvals).state == "pending"  # only one approval remains
 
 
-def test_reactions_elsewhere_and_other_emoji_are_not_votes(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+def test_reactions_elsewhere_and_other_emoji_are_not_votes(
+    bot: Application, clock: Clock, tmp_path: Path
+) -> None:
     driver, _ = _submitted(bot, clock, tmp_path)
     driver.as_("reviewer").say("/react 👀")
     driver.say("/react ✅ 1")  # post 1 is a DM, not a review post
     assert _review(bot).votes == {} and _review(bot).state == "pending"
 
 
-def test_button_approve_and_post_content(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+def test_button_approve_and_post_content(bot: Application, clock: Clock, tmp_path: Path) -> None:
     driver, _ = _submitted(bot, clock, tmp_path)
     post = driver.console.last_post("reviewers")
     assert post is not None and post.message.reactions == ("✅", "❌")
@@ -100,7 +104,9 @@ def test_button_approve_and_post_content(bot: Bot, clock: Clock, tmp_path: Path)
     assert thread and "Approved by @reviewer" in thread[-1].text
 
 
-def test_reject_needs_step_and_reason_and_can_be_cancelled(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+def test_reject_needs_step_and_reason_and_can_be_cancelled(
+    bot: Application, clock: Clock, tmp_path: Path
+) -> None:
     driver, _ = _submitted(bot, clock, tmp_path)
     driver.as_("reviewer").say("/press reject")
     driver.say("cancel")
@@ -115,7 +121,7 @@ def test_reject_needs_step_and_reason_and_can_be_cancelled(bot: Bot, clock: Cloc
     assert "the report looks edited" in driver.dm_texts("alice")[-1]
 
 
-def test_resubmitted_package_gets_a_new_review_round(bot: Bot, clock: Clock, tmp_path: Path) -> None:
+def test_resubmitted_package_gets_a_new_review_round(bot: Application, clock: Clock, tmp_path: Path) -> None:
     driver, first = _submitted(bot, clock, tmp_path)
     driver.as_("reviewer").say("/react ❌")
     driver.say("7 please fill in the form again")
@@ -127,7 +133,7 @@ def test_resubmitted_package_gets_a_new_review_round(bot: Bot, clock: Clock, tmp
 
 
 def test_name_warning_reaches_reviewers_in_words_without_the_names(
-    bot: Bot, clock: Clock, tmp_path: Path
+    bot: Application, clock: Clock, tmp_path: Path
 ) -> None:
     driver = Driver(bot)
     driver.console.names["alice"] = "Bob Lee"  # her profile name differs from the report's
@@ -157,7 +163,7 @@ def test_a_decision_after_a_restart_still_updates_the_post(
 
 
 def test_approval_proof_reaches_reviewers_only_and_is_deleted_once_decided(
-    bot: Bot, clock: Clock, tmp_path: Path
+    bot: Application, clock: Clock, tmp_path: Path
 ) -> None:
     driver, review = _submitted(bot, clock, tmp_path)
     [shared] = [s for s in driver.console.to("#reviewers") if s.message.files]

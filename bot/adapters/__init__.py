@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from bot.platform import Platform
+from bot.platform import Environment, Platform
 
 REGISTRY: dict[str, str] = {
     "slack": "bot.adapters.slack",
@@ -40,3 +40,8 @@ def load(name: str) -> Platform:
 
 def load_all() -> list[Platform]:
     return [load(name) for name in REGISTRY]
+
+
+def chosen(env: Environment) -> str:
+    """The platform `accessbot run` picks when none is named: the first configured, else the console."""
+    return next((p.name for p in load_all() if p.name != "console" and p.configured(env)), "console")

@@ -1,8 +1,12 @@
-"""Reviewers decide: emoji on the review post, buttons, and the reason for a rejection."""
+"""Reviewers decide: emoji on the review post, buttons, the reject form, text commands, and the
+reason for a rejection. Each decision's deliveries go out after the desk's lock is released."""
 
 from __future__ import annotations
 
-from bot.core import Context
+import re
+from dataclasses import dataclass
+
+from bot.context import Context
 from bot.events import (
     ButtonPress,
     ChannelMessage,
@@ -11,128 +15,188 @@ from bot.events import (
     ReactionAdded,
     ReactionRemoved,
 )
-from bot.intents import Intent, understand
+from bot.intents import Intent
 from bot.models import Review, Vote
-from bot.review import APPROVE, REJECT, REJECT_FORM, VoteOutcome
+from bot.review.desk import REJECT_FORM, Decision
+from bot.review.render import APPROVE, REJECT
+
+_TEXT_VOTE = re.compile(r"^\s*/?(approve|reject)\s+([0-9a-f]{12})\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
 
 
-def _tell_voter(ctx: Context, outcome: VoteOutcome) -> None:
-    review = outcome.review
-    if outcome.status == "ignored_not_reviewer":
+def tell_voter(ctx: Context, decision: Decision) -> None:
+    """Deliver what the decision left to send, then tell the voter what their vote did."""
+    ctx.deliver(decision.deliveries)
+    review = decision.review
+    if decision.status == "ignored_not_reviewer":
         ctx.reply(ctx.t("review.not_reviewer"))
-    elif outcome.status == "ignored_self":
+    elif decision.status == "ignored_self":
         ctx.reply(ctx.t("review.not_yourself"))
-    elif outcome.status == "already_decided" and review is not None:
+    elif decision.status == "already_decided" and review is not None:
         ctx.reply(ctx.t("review.already_decided", state=ctx.t(f"review.state_{review.state}")))
-    elif outcome.status == "ask_reason":
-        applicant = ctx.bot.mention(review.applicant) if review else ""
-        ctx.reply(ctx.t("review.ask_reason", applicant=applicant, steps=ctx.bot.reviews.step_menu()))
-    elif outcome.status == "counted" and review is not None:
+    elif decision.status == "ask_reason":
+        applicant = ctx.messenger.mention(review.applicant) if review else ""
+        ctx.reply(ctx.t("review.ask_reason", applicant=applicant, steps=ctx.desk.step_menu(ctx.tr)))
+    elif decision.status == "counted" and review is not None:
         approvals = sum(1 for v in review.votes.values() if v == "approve")
         ctx.reply(ctx.t("review.counted", have=approvals, needed=ctx.rules.reviewers.approvals_required))
 
 
-def _review_for(ctx: Context) -> Review | None:
-    event = ctx.event
-    assert isinstance(event, ReactionAdded | ReactionRemoved | ButtonPress)
-    ref = event.message
-    return ctx.bot.store.review_for_post(ref.platform, ref.channel, ref.message_id)
+def finish_rejection(ctx: Context, review: Review, text: str) -> None:
+    step, reason = ctx.desk.parse_reason(text)
+    if step is None or not reason:
+        ctx.reply(ctx.t("review.reason_needs_step", steps=ctx.desk.step_menu(ctx.tr)))
+        return
+    decision = ctx.desk.reject(review, ctx.user.key, reason, step)
+    ctx.deliver(decision.deliveries)
+    ctx.reply(ctx.t("review.rejected_ack", step=step.id))
+
+
+@dataclass(frozen=True)
+class ReactionVote:
+    review: Review
+    vote: Vote
+    withdraw: bool
 
 
 class ReactionVoteHandler:
-    def accepts(self, ctx: Context) -> bool:
-        return isinstance(ctx.event, ReactionAdded | ReactionRemoved)
+    """Reviewers' emoji on review posts (the core already dropped reactions on anything else)."""
 
-    def handle(self, ctx: Context) -> None:
+    def match(self, ctx: Context) -> ReactionVote | None:
         event = ctx.event
-        assert isinstance(event, ReactionAdded | ReactionRemoved)
-        review = _review_for(ctx)
-        vote = ctx.bot.reviews.vote_for_emoji(event.emoji)
+        if not isinstance(event, ReactionAdded | ReactionRemoved):
+            return None
+        ref = event.message
+        review = ctx.store.review_for_post(ref.platform, ref.channel, ref.message_id)
+        vote = ctx.desk.vote_for_emoji(event.emoji)
         if review is None or vote is None:
-            return  # reactions on other messages, or other emoji: not a vote
-        withdraw = isinstance(event, ReactionRemoved)
-        outcome = ctx.bot.reviews.vote(review, ctx.user.key, vote, withdraw=withdraw)
-        if withdraw and outcome.status in ("withdrawn", "ignored", "already_decided"):
+            return None
+        return ReactionVote(review, vote, isinstance(event, ReactionRemoved))
+
+    def handle(self, ctx: Context, found: ReactionVote) -> None:
+        decision = ctx.desk.vote(found.review, ctx.user.key, found.vote, withdraw=found.withdraw)
+        if found.withdraw and decision.status in ("withdrawn", "ignored", "already_decided"):
+            ctx.deliver(decision.deliveries)
             return  # removing a reaction needs no answer
-        _tell_voter(ctx, outcome)
+        tell_voter(ctx, decision)
+
+
+@dataclass(frozen=True)
+class ButtonVote:
+    review: Review | None
+    vote: Vote
 
 
 class ButtonVoteHandler:
-    def accepts(self, ctx: Context) -> bool:
-        return isinstance(ctx.event, ButtonPress) and ctx.event.action in (APPROVE, REJECT)
+    """Approve / Reject buttons on the review post."""
 
-    def handle(self, ctx: Context) -> None:
+    def match(self, ctx: Context) -> ButtonVote | None:
         event = ctx.event
-        assert isinstance(event, ButtonPress)
-        review = _review_for(ctx) or (ctx.bot.store.review(event.value) if event.value else None)
-        if review is None:
+        if not isinstance(event, ButtonPress) or event.action not in (APPROVE, REJECT):
+            return None
+        ref = event.message
+        review = ctx.store.review_for_post(ref.platform, ref.channel, ref.message_id) or (
+            ctx.store.review(event.value) if event.value else None
+        )
+        return ButtonVote(review, "approve" if event.action == APPROVE else "reject")
+
+    def handle(self, ctx: Context, found: ButtonVote) -> None:
+        if found.review is None:
             ctx.reply(ctx.t("review.unknown_post"))
             return
-        vote: Vote = "approve" if event.action == APPROVE else "reject"
-        _tell_voter(ctx, ctx.bot.reviews.vote(review, ctx.user.key, vote))
+        tell_voter(ctx, ctx.desk.vote(found.review, ctx.user.key, found.vote))
+
+
+@dataclass(frozen=True)
+class FilledRejectForm:
+    review: Review | None
+    text: str
 
 
 class RejectFormHandler:
     """The reject form came back: the vote and its reason in one go."""
 
-    def accepts(self, ctx: Context) -> bool:
-        return isinstance(ctx.event, FormSubmitted) and ctx.event.form == REJECT_FORM
-
-    def handle(self, ctx: Context) -> None:
+    def match(self, ctx: Context) -> FilledRejectForm | None:
         event = ctx.event
-        assert isinstance(event, FormSubmitted)
-        review = (
-            ctx.bot.store.review_for_post(
-                event.message.platform, event.message.channel, event.message.message_id
-            )
-            if event.message is not None
-            else None
-        ) or (ctx.bot.store.review(event.context) if event.context else None)
-        if review is None:
+        if not isinstance(event, FormSubmitted) or event.form != REJECT_FORM:
+            return None
+        ref = event.message
+        review = (ctx.store.review_for_post(ref.platform, ref.channel, ref.message_id) if ref else None) or (
+            ctx.store.review(event.context) if event.context else None
+        )
+        return FilledRejectForm(review, f"{event.answer('reopen_step')} {event.answer('reason')}".strip())
+
+    def handle(self, ctx: Context, found: FilledRejectForm) -> None:
+        if found.review is None:
             ctx.reply(ctx.t("review.unknown_post"))
             return
-        outcome = ctx.bot.reviews.vote(review, ctx.user.key, "reject")
-        if outcome.status != "ask_reason":
-            _tell_voter(ctx, outcome)
+        decision = ctx.desk.vote(found.review, ctx.user.key, "reject")
+        if decision.status != "ask_reason":
+            tell_voter(ctx, decision)
             return
-        text = f"{event.answer('reopen_step')} {event.answer('reason')}".strip()
-        finish_rejection(ctx, outcome.review or review, text)
+        finish_rejection(ctx, decision.review or found.review, found.text)
 
 
-def finish_rejection(ctx: Context, review: Review, text: str) -> None:
-    desk = ctx.bot.reviews
-    step, reason = desk.parse_reason(text)
-    if step is None or not reason:
-        ctx.reply(ctx.t("review.reason_needs_step", steps=desk.step_menu()))
-        return
-    desk.reject(review, ctx.user.key, reason, step)
-    ctx.reply(ctx.t("review.rejected_ack", step=step.id))
+@dataclass(frozen=True)
+class TextVote:
+    review: Review | None
+    vote: Vote
+    rest: str
+
+
+class TextVoteHandler:
+    """`approve ID` / `reject ID [step reason]`: how reviewers decide where posts have neither
+    buttons nor reactions (the review post says so), and a way that works on every platform."""
+
+    def match(self, ctx: Context) -> TextVote | None:
+        if not ctx.is_dm_text or not ctx.rules.is_reviewer(ctx.user.key):
+            return None
+        command = _TEXT_VOTE.match(ctx.text)
+        if command is None:
+            return None
+        vote: Vote = "approve" if command.group(1).lower() == APPROVE else "reject"
+        return TextVote(ctx.store.review(command.group(2)), vote, command.group(3).strip())
+
+    def handle(self, ctx: Context, found: TextVote) -> None:
+        if found.review is None:
+            ctx.reply(ctx.t("review.unknown_post"))
+            return
+        decision = ctx.desk.vote(found.review, ctx.user.key, found.vote)
+        if decision.status == "ask_reason" and found.rest:
+            finish_rejection(ctx, decision.review or found.review, found.rest)
+            return
+        tell_voter(ctx, decision)
+
+
+@dataclass(frozen=True)
+class ReasonReply:
+    review: Review
+    cancel: bool
 
 
 class RejectReasonHandler:
     """The reviewer's next DM (or thread reply) after a rejection is the reason; 'cancel' withdraws."""
 
-    def accepts(self, ctx: Context) -> bool:
+    def match(self, ctx: Context) -> ReasonReply | None:
         event = ctx.event
         if not isinstance(event, DirectMessage | ChannelMessage) or not ctx.text:
-            return False
+            return None
         if not ctx.rules.is_reviewer(ctx.user.key):
-            return False
-        review = ctx.bot.reviews.awaiting_reason(ctx.user.key)
+            return None
+        review = ctx.desk.awaiting_reason(ctx.user.key)
         if review is None:
-            return False
+            return None
         if isinstance(event, ChannelMessage):  # only a reply in the review post's own thread
-            return event.thread is not None and any(
-                (p.channel, p.message_id) == (event.thread.channel, event.thread.message_id)
-                for p in review.posts
+            thread = event.thread
+            in_thread = thread is not None and any(
+                (p.channel, p.message_id) == (thread.channel, thread.message_id) for p in review.posts
             )
-        return True
+            if not in_thread:
+                return None
+        return ReasonReply(review, ctx.understood.intent is Intent.CANCEL)
 
-    def handle(self, ctx: Context) -> None:
-        review = ctx.bot.reviews.awaiting_reason(ctx.user.key)
-        assert review is not None
-        if understand(ctx.text).intent is Intent.CANCEL:
-            ctx.bot.reviews.vote(review, ctx.user.key, "reject", withdraw=True)
+    def handle(self, ctx: Context, found: ReasonReply) -> None:
+        if found.cancel:
+            ctx.deliver(ctx.desk.vote(found.review, ctx.user.key, "reject", withdraw=True).deliveries)
             ctx.reply(ctx.t("review.reject_cancelled"))
             return
-        finish_rejection(ctx, review, ctx.text)
+        finish_rejection(ctx, found.review, ctx.text)

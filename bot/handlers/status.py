@@ -2,36 +2,30 @@
 
 from __future__ import annotations
 
-from bot.core import Context
+from bot.context import Context
 from bot.events import Command, DirectMessage
-from bot.intents import Intent, understand
+from bot.intents import Intent
 from bot.presenter import checklist_text, next_step_text
+
+_STATUS_INTENTS = (Intent.STATUS, Intent.NEXT, Intent.HELP, Intent.GREETING, Intent.THANKS)
 
 
 class StatusHandler:
-    def accepts(self, ctx: Context) -> bool:
+    def match(self, ctx: Context) -> Intent | None:
         if not isinstance(ctx.event, DirectMessage):
-            return False
-        return understand(ctx.text).intent in (
-            Intent.STATUS,
-            Intent.NEXT,
-            Intent.HELP,
-            Intent.GREETING,
-            Intent.THANKS,
-        )
+            return None
+        intent = ctx.understood.intent
+        return intent if intent in _STATUS_INTENTS else None
 
-    def handle(self, ctx: Context) -> None:
-        intent = understand(ctx.text).intent
-        if intent is Intent.HELP:
+    def handle(self, ctx: Context, found: Intent) -> None:
+        if found is Intent.HELP:
             ctx.reply(help_text(ctx))
-        elif intent is Intent.NEXT:
+        elif found is Intent.NEXT:
             ctx.reply(next_step_text(ctx))
-        elif intent is Intent.THANKS:
+        elif found is Intent.THANKS:
             ctx.reply(ctx.t("thanks"))
-        elif intent is Intent.GREETING:
-            ctx.reply(
-                ctx.t("greeting", program=ctx.rules.program.name.get(ctx.lang)) + "\n\n" + checklist_text(ctx)
-            )
+        elif found is Intent.GREETING:
+            ctx.reply(ctx.t("greeting", program=ctx.rules.program.name) + "\n\n" + checklist_text(ctx))
         else:
             ctx.reply(checklist_text(ctx))
 
@@ -49,36 +43,33 @@ def help_text(ctx: Context) -> str:
 class SlashCommandHandler:
     """Discord's /status and /help (and any platform's commands) behave like the same words in DM."""
 
-    def accepts(self, ctx: Context) -> bool:
-        return isinstance(ctx.event, Command)
+    def match(self, ctx: Context) -> Command | None:
+        return ctx.event if isinstance(ctx.event, Command) else None
 
-    def handle(self, ctx: Context) -> None:
-        assert isinstance(ctx.event, Command)
-        if ctx.event.name == "help":
-            ctx.reply(help_text(ctx))
-        else:
-            ctx.reply(checklist_text(ctx))
+    def handle(self, ctx: Context, found: Command) -> None:
+        ctx.reply(help_text(ctx) if found.name == "help" else checklist_text(ctx))
 
 
 class LanguageHandler:
-    def accepts(self, ctx: Context) -> bool:
-        return isinstance(ctx.event, DirectMessage) and understand(ctx.text).intent is Intent.LANGUAGE
+    def match(self, ctx: Context) -> str | None:
+        if not isinstance(ctx.event, DirectMessage) or ctx.understood.intent is not Intent.LANGUAGE:
+            return None
+        return ctx.understood.language or ""
 
-    def handle(self, ctx: Context) -> None:
-        wanted = understand(ctx.text).language
+    def handle(self, ctx: Context, found: str) -> None:
         languages = ctx.rules.languages
-        if wanted is None or wanted not in languages:
+        if not found or found not in languages:
             ctx.reply(ctx.t("language.which", languages=", ".join(languages)))
             return
-        applicant = ctx.bot.store.update(ctx.applicant().key, lambda a: setattr(a, "lang", wanted))
+        applicant = ctx.store.update(ctx.applicant().key, lambda a: setattr(a, "lang", found))
         ctx.refresh(applicant)
         ctx.reply(ctx.t("language.switched"))
 
 
 class FallbackHandler:
-    def accepts(self, ctx: Context) -> bool:
-        return isinstance(ctx.event, DirectMessage)
+    def match(self, ctx: Context) -> DirectMessage | None:
+        return ctx.event if isinstance(ctx.event, DirectMessage) else None
 
-    def handle(self, ctx: Context) -> None:
+    def handle(self, ctx: Context, found: DirectMessage) -> None:
         ctx.applicant()
         ctx.reply(ctx.t("fallback"))  # never silence: even a sticker gets a pointer to help

@@ -6,32 +6,32 @@ import logging
 import os
 from typing import Any
 
-from bot.core import Context
+from bot.context import Context
 from bot.documents import Finding, Verdict, render_problem
+from bot.documents.summary import applicant_lines, expiry, identity, renewable
 from bot.events import Attachment, AttachmentTooLarge, AttachmentUnavailable, DirectMessage
 from bot.handlers.steps import after_step, complete_step
 from bot.models import Applicant, DocumentRecord
-from bot.rules import DocumentProfile, Step
+from bot.rules import DocumentProfile, Rules, Step
+from bot.step_kinds import kind_of
 from bot.storage import write_atomically
 from bot.workflow import current_step
 
 log = logging.getLogger(__name__)
 
-_SHOWN_FIELDS = ("name", "course_learner_group", "stage", "completion_date", "expiration_date", "record_id")
-
 
 class UploadHandler:
-    def accepts(self, ctx: Context) -> bool:
-        return isinstance(ctx.event, DirectMessage) and bool(ctx.event.attachments)
-
-    def handle(self, ctx: Context) -> None:
+    def match(self, ctx: Context) -> DirectMessage | None:
         event = ctx.event
-        assert isinstance(event, DirectMessage)
+        return event if isinstance(event, DirectMessage) and event.attachments else None
+
+    def handle(self, ctx: Context, found: DirectMessage) -> None:
+        event = found
         step = current_step(ctx.rules, ctx.applicant())
         renewal = step is None and ctx.applicant().approved_at != ""
         if renewal:  # approved members send a new CITI report when theirs is about to expire
-            step = renewal_step(ctx)
-        if step is None or step.complete_by != "document" or not step.document:
+            step = renewal_step(ctx.rules)
+        if step is None or not kind_of(step).takes_document or not step.document:
             self._not_expected(ctx, step)
             return
         profile = ctx.rules.documents[step.document]
@@ -49,7 +49,7 @@ class UploadHandler:
             ctx.reply(ctx.t("upload.not_expected_done"))
             return
         number = ctx.rules.step_index(step.id) + 1
-        ctx.reply(ctx.t("upload.not_expected", number=number, title=step.title.get(ctx.lang)))
+        ctx.reply(ctx.t("upload.not_expected", number=number, title=step.title))
 
     def _validate(
         self, ctx: Context, attachment: Attachment, profile: DocumentProfile
@@ -60,30 +60,33 @@ class UploadHandler:
             finding = Finding("too_large", {"max_mb": f"{profile.max_bytes / 1_000_000:g}"})
             ctx.reply(
                 ctx.t(
-                    "upload.rejected", problems="• " + render_problem(ctx.bot.translator, ctx.lang, finding)
+                    "upload.rejected",
+                    problems="• " + render_problem(ctx.services.translator, ctx.lang, finding),
                 )
             )
             return None
         except AttachmentUnavailable as exc:
             log.error("could not download an attachment on %s: %s", ctx.adapter.platform, exc)
             if exc.ours:
-                ctx.bot.notify_admins("admin.download_failed", platform=ctx.adapter.platform, reason=str(exc))
+                ctx.messenger.notify_admins(
+                    "admin.download_failed", platform=ctx.adapter.platform, reason=str(exc)
+                )
             ctx.reply(ctx.t("upload.download_failed"))
             return None
         ctx.reply(ctx.t("upload.checking", filename=attachment.filename))
         names = list(dict.fromkeys(n for n in (ctx.user.display_name, *self._profile_names(ctx)) if n))
-        verdict = ctx.bot.validator.validate(
+        verdict = ctx.services.validator.validate(
             data,
             filename=attachment.filename,
             content_type=attachment.content_type,
             profile=profile,
             applicant_names=names,
-            today=ctx.bot.clock().date(),
+            today=ctx.services.clock().date(),
         )
         return verdict, data
 
     def _profile_names(self, ctx: Context) -> tuple[str, ...]:
-        profile = ctx.bot.profile(ctx.user)
+        profile = ctx.messenger.profile(ctx.user)
         return (profile.real_name, profile.display_name)
 
     def _conclude(
@@ -97,10 +100,10 @@ class UploadHandler:
         *,
         renewal: bool = False,
     ) -> None:
-        store = ctx.bot.store
+        store = ctx.store
         key = ctx.user.key
         problems = list(verdict.problems)
-        record_id = str(verdict.fields.get("record_id") or "")
+        record_id = identity(verdict.fields)
         duplicate_of_own = False
 
         def record(a: Applicant) -> None:
@@ -139,7 +142,7 @@ class UploadHandler:
         store.audit(key, "upload.accepted" if accepted else "upload.rejected", key, step=step.id, codes=codes)
         read = self._what_was_read(ctx, verdict)
         if not accepted:
-            listed = "\n".join("• " + render_problem(ctx.bot.translator, ctx.lang, p) for p in problems)
+            listed = "\n".join("• " + render_problem(ctx.services.translator, ctx.lang, p) for p in problems)
             prefix = ctx.t("upload.same_file_again") + "\n" if duplicate_of_own else ""
             ctx.reply(prefix + (read + "\n\n" if read else "") + ctx.t("upload.rejected", problems=listed))
             return
@@ -157,15 +160,11 @@ class UploadHandler:
         notes = ""
         if verdict.warnings:
             notes = "\n" + "\n".join(
-                "• " + render_problem(ctx.bot.translator, ctx.lang, w) for w in verdict.warnings
+                "• " + render_problem(ctx.services.translator, ctx.lang, w) for w in verdict.warnings
             )
             notes = "\n" + ctx.t("upload.warnings") + notes
-        first = (
-            (read + "\n\n" if read else "")
-            + ctx.t("upload.accepted", document=profile.title.get(ctx.lang))
-            + notes
-        )
-        after_step(ctx, step, first)
+        first = (read + "\n\n" if read else "") + ctx.t("upload.accepted", document=profile.title) + notes
+        after_step(ctx, first)
 
     def _renew(self, ctx: Context, step: Step, evidence: dict[str, Any], read: str) -> None:
         """A newer report for an approved member: the step keeps its status, its evidence is replaced."""
@@ -175,37 +174,34 @@ class UploadHandler:
             if state is not None:
                 state.evidence = dict(evidence)
 
-        ctx.bot.store.update(ctx.user.key, replace)
-        ctx.bot.store.audit(ctx.user.key, "upload.renewed", ctx.user.key, step=step.id)
-        expires = str(evidence["fields"].get("expiration_date") or "-")
+        ctx.store.update(ctx.user.key, replace)
+        ctx.store.audit(ctx.user.key, "upload.renewed", ctx.user.key, step=step.id)
+        until = expiry(evidence["fields"])
+        expires = until.isoformat() if until else "-"
         ctx.reply((read + "\n\n" if read else "") + ctx.t("upload.renewed", date=expires))
 
     def _what_was_read(self, ctx: Context, verdict: Verdict) -> str:
-        lines = [
-            f"• {ctx.t('fields.' + name)}: {verdict.fields[name]}"
-            for name in _SHOWN_FIELDS
-            if verdict.fields.get(name)
-        ]
+        lines = applicant_lines(verdict.fields, ctx.tr)
         return ctx.t("upload.read_fields") + "\n" + "\n".join(lines) if lines else ""
 
     def _keep_file(self, ctx: Context, sha256: str, filename: str, data: bytes) -> str:
         """Only when rules.yaml asks: the file, 0600, named by pseudonym and hash (no name in the path)."""
-        folder = ctx.bot.store.files_dir
+        folder = ctx.store.files_dir
         folder.mkdir(mode=0o700, exist_ok=True)
         suffix = os.path.splitext(filename)[1].lower()[:6] or ".bin"
-        path = folder / f"{ctx.bot.store.pseudonym(ctx.user.key)}-{sha256[:16]}{suffix}"
+        path = folder / f"{ctx.store.pseudonym(ctx.user.key)}-{sha256[:16]}{suffix}"
         write_atomically(path, data)
         return path.name
 
 
-def renewal_step(ctx: Context) -> Step | None:
+def renewal_step(rules: Rules) -> Step | None:
     """The step whose document expires (the CITI report), for renewals after approval."""
-    documents = ctx.rules.documents
+    documents = rules.documents
     return next(
         (
             s
-            for s in ctx.rules.steps
-            if s.document and s.document in documents and documents[s.document].parser == "citi"
+            for s in rules.steps
+            if s.document and s.document in documents and renewable(documents[s.document].parser)
         ),
         None,
     )

@@ -1,0 +1,230 @@
+"""The Application: one per process, serving every attached platform (opsdroid-style composition).
+
+Lifecycle (python-telegram-bot's Application is the model):
+  app = assemble(...)        bot/app.py, the composition root, builds it
+  app.attach(adapter)        each platform package attaches its adapter (Host.attach)
+  app.start()                warms the document worker in the background, starts the reminder loop
+  app.dispatch(event)        from any thread, any number of times; never raises
+  app.stop()                 stops the reminders, waits for the events in hand, closes the store
+
+Thread-safe: one person's events run in order, different people's in parallel; review decisions
+are serialized by the review desk. `dispatch` never raises: a handler's failure is logged for admins
+and the person gets a plain apology, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from bot import reminders
+from bot.context import Context, Handler, Services
+from bot.events import (
+    ButtonPress,
+    ChannelMessage,
+    Destination,
+    Event,
+    Form,
+    MessageRef,
+    ReactionAdded,
+    ReactionRemoved,
+)
+from bot.platform import Adapter
+from bot.rules import Rules
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Application:
+    def __init__(self, services: Services, handlers: Sequence[Handler[Any]]) -> None:
+        self.services = services
+        self.handlers: list[Handler[Any]] = list(handlers)
+        self._lock = threading.Lock()
+        self._user_locks: dict[str, threading.Lock] = {}
+        self._in_flight = 0
+        self._idle = threading.Condition()
+        self._reminders: ReminderLoop | None = None
+
+    # -- what tests, the CLI and platform packages use -------------------------------------
+
+    @property
+    def rules(self) -> Rules:
+        return self.services.rules
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    @property
+    def adapters(self) -> dict[str, Adapter]:
+        return self.services.messenger.adapters
+
+    def attach(self, adapter: Adapter) -> None:
+        self.services.messenger.attach(adapter)
+
+    def reviewers_channel(self, platform: str) -> str | None:
+        return self.services.messenger.reviewers_channel(platform)
+
+    def review_posts(self, platform: str, *, pending_only: bool = False) -> list[MessageRef]:
+        rounds = sorted(self.services.store.reviews(), key=lambda r: r.created)
+        return [
+            MessageRef(p.platform, p.channel, p.message_id)
+            for r in rounds
+            if r.platform == platform and (r.state == "pending" or not pending_only)
+            for p in r.posts
+        ]
+
+    def form_for(self, press: ButtonPress) -> Form | None:
+        """A reviewer's Reject button opens the reject form where the platform has forms."""
+        adapter = self.adapters.get(press.user.platform)
+        if adapter is None or not adapter.capabilities.forms or not self.rules.is_reviewer(press.user.key):
+            return None
+        t = self.services.translator.bound(self.services.messenger.language_of(press.user.key))
+        return self.services.desk.form_for(press, t)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, *, reminders_every: bool = True) -> None:
+        """Warm the document worker without blocking the first reply; start the reminder loop."""
+        threading.Thread(target=self._warm_up, name="pdf-warm-up", daemon=True).start()
+        if reminders_every and self._reminders is None:
+            self._reminders = ReminderLoop(self)
+            self._reminders.start()
+
+    def _warm_up(self) -> None:
+        try:
+            self.services.validator.warm_up()
+        except Exception:
+            log.exception("the document worker did not start; uploads will retry it")
+
+    def tick(self) -> int:
+        """Send the reminders due now (the reminder loop and the console's /tick)."""
+        return reminders.tick(self.services)
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until every event in hand is handled; False if some were still running at the timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
+    def stop(self) -> None:
+        if self._reminders is not None:
+            self._reminders.stop()
+            self._reminders = None
+        if not self.drain():
+            log.warning("stopping with events still in hand after 30 s")
+
+    def close(self) -> None:
+        self.stop()
+        self.services.validator.close()
+        self.services.store.close()
+
+    # -- incoming ----------------------------------------------------------------------------
+
+    def dispatch(self, event: Event) -> None:
+        """Handle one event. Never raises: failures are logged for admins and the person is told."""
+        adapter = self.adapters.get(event.user.platform)
+        if adapter is None:
+            log.error("event from platform %r with no adapter attached", event.user.platform)
+            return
+        with self._idle:
+            self._in_flight += 1
+        try:
+            self._dispatch(event, adapter)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _dispatch(self, event: Event, adapter: Adapter) -> None:
+        store = self.services.store
+        try:
+            if not self._concerns_us(event):
+                return  # reactions on other messages: not even remembered
+            if not store.first_time(event.event_id):
+                log.info("skipping repeated event %s", event.event_id)
+                return
+            self.maybe_reload_rules()
+            ctx = Context(self.services, event, self.rules, adapter)
+            # One person's events run in order; different people run in parallel (adapters may call
+            # dispatch from several threads, so a slow PDF never holds up anyone else).
+            with self._user_lock(event.user.key):
+                for handler in self.handlers:
+                    found = handler.match(ctx)
+                    if found is not None:
+                        handler.handle(ctx, found)
+                        return
+        except Exception:
+            log.exception(
+                "handling %s failed (event %s, user %s); the person was told to try again",
+                type(event).__name__,
+                event.event_id,
+                store.pseudonym(event.user.key),
+            )
+            if not isinstance(event, ChannelMessage):
+                self._apologise(adapter, event)
+
+    def _concerns_us(self, event: Event) -> bool:
+        """Reactions matter only as votes on review posts: anything else is dropped before the log."""
+        if not isinstance(event, ReactionAdded | ReactionRemoved):
+            return True
+        if self.services.desk.vote_for_emoji(event.emoji) is None:
+            return False
+        ref = event.message
+        return self.services.store.review_for_post(ref.platform, ref.channel, ref.message_id) is not None
+
+    def _apologise(self, adapter: Adapter, event: Event) -> None:
+        messenger = self.services.messenger
+        try:
+            lang = messenger.language_of(event.user.key)
+        except Exception:  # the store itself may be what failed: apologise in the default language
+            lang = self.rules.language
+        messenger.send(adapter, Destination.dm(event.user), messenger.text(lang, "error.internal"))
+
+    def _user_lock(self, key: str) -> threading.Lock:
+        with self._lock:
+            lock = self._user_locks.get(key)
+            if lock is None:
+                lock = self._user_locks[key] = threading.Lock()
+            return lock
+
+    def maybe_reload_rules(self) -> None:
+        holder = self.services.rules_holder
+        if not holder.changed_on_disk():
+            return
+        with self._lock:
+            if not holder.changed_on_disk():
+                return
+            error = holder.reload()
+        if error is None:
+            self.services.messenger.notify_admins("admin.rules_reloaded")
+        else:
+            self.services.messenger.notify_admins("admin.rules_broken", errors=str(error))
+
+
+class ReminderLoop:
+    """Runs reminders every `check_every_minutes` in a daemon thread until stopped."""
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="reminders", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sent = self.app.tick()
+                if sent:
+                    log.info("sent %d reminder(s)", sent)
+            except Exception:
+                log.exception("reminder tick failed; will try again at the next tick")
+            minutes = max(1, self.app.rules.reminders.check_every_minutes)
+            self._stop.wait(minutes * 60)

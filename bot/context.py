@@ -1,0 +1,152 @@
+"""What a handler sees: the event, the rules fixed for the whole event, and narrow services.
+
+Handlers depend on this module only (never on the Application): `match(ctx)` reads and returns what
+it found, with no writes; `handle(ctx, found)` acts on it. The text of a message is parsed once per
+event (`ctx.understood`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Protocol, TypeVar
+
+from bot.documents import Validator
+from bot.events import (
+    ChannelMessage,
+    Command,
+    Destination,
+    DirectMessage,
+    Event,
+    FormSubmitted,
+    MessageRef,
+    Outgoing,
+    UserRef,
+)
+from bot.i18n import Bound, Translator
+from bot.intents import Understood, has_hangul, understand
+from bot.messenger import Delivery, Messenger
+from bot.models import Applicant
+from bot.platform import Adapter
+from bot.review.desk import ReviewDesk
+from bot.review.posts import ReviewPosts
+from bot.rules import Rules, RulesHolder
+from bot.store import Store
+
+M = TypeVar("M")
+
+
+@dataclass
+class Services:
+    """The parts of the bot handlers may use. Built once by the composition root (bot/app.py)."""
+
+    rules_holder: RulesHolder
+    store: Store
+    validator: Validator
+    translator: Translator
+    clock: Callable[[], datetime]
+    messenger: Messenger
+    desk: ReviewDesk
+    posts: ReviewPosts
+
+    @property
+    def rules(self) -> Rules:
+        return self.rules_holder.current
+
+
+class Handler(Protocol[M]):
+    """One kind of event the bot answers. Handlers are tried in order; the first match wins."""
+
+    def match(self, ctx: Context) -> M | None:
+        """What this handler would act on, or None. Reads only: never writes anything."""
+        ...
+
+    def handle(self, ctx: Context, found: M) -> None: ...
+
+
+@dataclass
+class Context:
+    """Everything a handler needs for one event, with the rules fixed for the whole event."""
+
+    services: Services
+    event: Event
+    rules: Rules
+    adapter: Adapter
+    _applicant: Applicant | None = field(default=None, repr=False)
+
+    @property
+    def user(self) -> UserRef:
+        return self.event.user
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    @property
+    def desk(self) -> ReviewDesk:
+        return self.services.desk
+
+    @property
+    def messenger(self) -> Messenger:
+        return self.services.messenger
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.event, DirectMessage | ChannelMessage | Command):
+            return self.event.text.strip()
+        return ""
+
+    @cached_property
+    def understood(self) -> Understood:
+        """The message's meaning, parsed once for every handler that asks."""
+        return understand(self.text)
+
+    @property
+    def is_dm_text(self) -> bool:
+        """A DM with text and no file."""
+        return isinstance(self.event, DirectMessage) and not self.event.attachments and bool(self.text)
+
+    def existing_applicant(self) -> Applicant | None:
+        """The sender's record if there is one (read only: fit for `match`)."""
+        if self._applicant is None:
+            self._applicant = self.store.get(self.user.key)
+        return self._applicant
+
+    def applicant(self) -> Applicant:
+        """The sender's record, created on first contact (language guessed from their writing)."""
+        lang = "ko" if has_hangul(self.text) and "ko" in self.rules.languages else self.rules.language
+        applicant = self.existing_applicant()
+        if applicant is None:
+            applicant = self.store.ensure(self.user.key, lang=lang, display_name=self.user.display_name)
+        if lang == "ko" and applicant.lang != "ko":  # writing in Korean is the clearest language request
+            applicant = self.store.update(applicant.key, lambda a: setattr(a, "lang", "ko"))
+        self._applicant = applicant
+        return applicant
+
+    def refresh(self, applicant: Applicant) -> None:
+        self._applicant = applicant
+
+    @property
+    def lang(self) -> str:
+        applicant = self.existing_applicant()
+        return applicant.lang if applicant is not None else self.rules.language
+
+    @property
+    def tr(self) -> Bound:
+        return self.services.translator.bound(self.lang)
+
+    def t(self, key: str, **params: object) -> str:
+        return self.messenger.text(self.lang, key, **params)
+
+    def reply(self, message: str | Outgoing) -> MessageRef | None:
+        return self.messenger.send(self.adapter, Destination.dm(self.user), message)
+
+    def deliver(self, deliveries: Sequence[Delivery]) -> None:
+        """Send what a decision left to send (after the decision's lock is released)."""
+        self.messenger.deliver(deliveries)
+
+
+def is_form(event: Event, form_id: str) -> FormSubmitted | None:
+    return event if isinstance(event, FormSubmitted) and event.form == form_id else None

@@ -1,0 +1,284 @@
+"""The review desk decides: complete packages open a round; votes become one decision.
+
+Every decision goes through `vote`, `approve` and `reject`, whatever brought it (reaction, button,
+form, text command, admin override), so the rules (listed reviewers, distinct votes, no
+self-approval, nothing after a decision) live in one place and run one at a time, under one lock.
+Deciding writes the store and returns what is left to send (`Delivery` values); nothing is sent
+while the lock is held: the caller hands the deliveries to the outbox (Messenger.deliver).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.emoji import matches
+from bot.events import ButtonPress, Choice, Form, FormField
+from bot.i18n import Bound
+from bot.messenger import Delivery, Mention, Tell
+from bot.models import Applicant, Review, StepState, Vote
+from bot.review.deliveries import ClosePost, DropSharedFiles, PostReview, ReviewNote
+from bot.review.render import REJECT
+from bot.rules import Rules, Step
+from bot.step_kinds import kind_of
+from bot.store import Store
+from bot.workflow import package_complete, review_step
+
+REJECT_FORM = "reject_reason"
+
+VoteStatus = str
+"""counted, withdrawn, decided, ask_reason, ignored, ignored_not_reviewer, ignored_self, already_decided"""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a call to the desk did, and what is left to send once the lock is released."""
+
+    status: VoteStatus
+    review: Review | None = None
+    deliveries: tuple[Delivery, ...] = ()
+
+
+class ReviewDesk:
+    def __init__(self, store: Store, rules: Callable[[], Rules]) -> None:
+        self.store = store
+        self._rules = rules
+        self._lock = threading.RLock()
+
+    @property
+    def rules(self) -> Rules:
+        return self._rules()
+
+    # -- rounds ------------------------------------------------------------------------------
+
+    def pending_review(self, applicant: Applicant) -> Review | None:
+        review = self.store.review(applicant.review_id) if applicant.review_id else None
+        return review if review is not None and review.state == "pending" else None
+
+    def _start_round(self, applicant_key: str) -> Review:
+        review = Review(
+            id=secrets.token_hex(6),
+            applicant=applicant_key,
+            state="pending",
+            created=self.store.now(),
+            platform=applicant_key.split(":", 1)[0],
+        )
+        self.store.create_review(review)
+        self.store.update(applicant_key, lambda a: setattr(a, "review_id", review.id))
+        return review
+
+    def open_round(self, applicant_key: str) -> Review:
+        """The pending round of an applicant, opened if there is none (admin overrides)."""
+        with self._lock:
+            applicant = self.store.get(applicant_key)
+            existing = self.pending_review(applicant) if applicant is not None else None
+            return existing or self._start_round(applicant_key)
+
+    def submit_if_complete(self, applicant_key: str) -> Decision:
+        """Open a review round once every step before the review is done; post it once."""
+        with self._lock:
+            rules = self.rules
+            applicant = self.store.get(applicant_key)
+            final = review_step(rules)
+            if applicant is None or final is None or applicant.is_done(final.id):
+                return Decision("ignored")
+            if not package_complete(rules, applicant):
+                return Decision("ignored")
+            existing = self.pending_review(applicant)
+            if existing is not None:
+                return Decision("counted", existing)
+            review = self._start_round(applicant_key)
+            self.store.audit(applicant_key, "review.opened", applicant_key, review=review.id)
+            return Decision(
+                "opened", review, (Tell(applicant_key, "review.submitted"), PostReview(review.id))
+            )
+
+    # -- votes and decisions -----------------------------------------------------------------
+
+    def vote_for_emoji(self, emoji: str) -> Vote | None:
+        reviewers = self.rules.reviewers
+        if matches(emoji, reviewers.approve):
+            return "approve"
+        if matches(emoji, reviewers.reject):
+            return "reject"
+        return None
+
+    def vote(self, review: Review, voter: str, vote: Vote, *, withdraw: bool = False) -> Decision:
+        with self._lock:
+            rules = self.rules
+            review = self.store.review(review.id) or review  # the caller's copy may be stale
+            if not rules.is_reviewer(voter):
+                self.store.audit(voter, "review.vote_refused", review.applicant, reason="not_reviewer")
+                return Decision("ignored_not_reviewer", review)
+            if voter == review.applicant:
+                self.store.audit(voter, "review.vote_refused", review.applicant, reason="self")
+                return Decision("ignored_self", review)
+            if review.state != "pending":
+                return Decision("already_decided", review)
+            if withdraw:
+                if review.votes.get(voter) != vote:
+                    return Decision("ignored", review)
+
+                def drop(r: Review) -> None:
+                    r.votes.pop(voter, None)
+                    if voter in r.awaiting_reason_from:
+                        r.awaiting_reason_from.remove(voter)
+
+                review = self.store.update_review(review.id, drop)
+                self.store.audit(voter, "review.vote_withdrawn", review.applicant, vote=vote)
+                return Decision("withdrawn", review)
+
+            def record(r: Review) -> None:
+                r.votes[voter] = vote
+                if vote == "reject" and voter not in r.awaiting_reason_from:
+                    r.awaiting_reason_from.append(voter)
+                if vote == "approve" and voter in r.awaiting_reason_from:
+                    r.awaiting_reason_from.remove(voter)
+
+            review = self.store.update_review(review.id, record)
+            self.store.audit(voter, "review.vote", review.applicant, vote=vote)
+            if vote == "reject":
+                return Decision("ask_reason", review)
+            approvals = [
+                k
+                for k, v in review.votes.items()
+                if v == "approve" and rules.is_reviewer(k) and k != review.applicant
+            ]
+            if len(approvals) >= rules.reviewers.approvals_required:
+                decided = self.approve(review, approvals)
+                return Decision("decided", decided.review, decided.deliveries)
+            return Decision("counted", review)
+
+    def approve(self, review: Review, by: list[str], *, override: bool = False) -> Decision:
+        with self._lock:
+            current = self.store.review(review.id)
+            if current is not None and current.state != "pending":
+                return Decision("already_decided", current)  # decided meanwhile: decide once only
+            step = review_step(self.rules)
+            now = self.store.now()
+
+            def close(r: Review) -> None:
+                r.state = "approved"
+                r.decided_at = now
+                r.decided_by = list(by)
+
+            review = self.store.update_review(review.id, close)
+
+            def mark(a: Applicant) -> None:
+                if step is not None:
+                    a.steps[step.id] = StepState("done", now, {"review": review.id}, by=",".join(by))
+                a.approved_at = now
+
+            self.store.update(review.applicant, mark)
+            self.store.audit(by[0] if by else "", "review.approved", review.applicant, override=override)
+            deciders = tuple(Mention(k) for k in by)
+            return Decision(
+                "decided",
+                review,
+                (
+                    Tell(review.applicant, "review.approved_dm", {"closing": self.rules.program.approved}),
+                    ReviewNote(review.id, "review.channel_approved", {"by": deciders}),
+                    ClosePost(review.id, "review.channel_approved", {"by": deciders}),
+                    DropSharedFiles(review.id),
+                ),
+            )
+
+    def reject(
+        self, review: Review, by: str, reason: str, reopen: Step, *, override: bool = False
+    ) -> Decision:
+        with self._lock:
+            current = self.store.review(review.id)
+            if current is not None and current.state != "pending":
+                return Decision("already_decided", current)
+            now = self.store.now()
+
+            def close(r: Review) -> None:
+                r.state = "rejected"
+                r.decided_at = now
+                r.decided_by = [by]
+                r.reason = reason
+                r.reopen_step = reopen.id
+                r.awaiting_reason_from = []
+
+            review = self.store.update_review(review.id, close)
+
+            def reopen_step(a: Applicant) -> None:
+                a.steps[reopen.id] = StepState("reopened", now, {}, by=by, note=reason)
+                a.review_id = ""
+                a.step_started = now
+                a.reminders_sent = [r for r in a.reminders_sent if not r.startswith(("stale:", "expiry:"))]
+
+            self.store.update(review.applicant, reopen_step)
+            self.store.audit(by, "review.rejected", review.applicant, step=reopen.id, override=override)
+            note = {"by": Mention(by), "step": reopen.id}
+            return Decision(
+                "decided",
+                review,
+                (
+                    Tell(review.applicant, "review.rejected_dm", {"reason": reason, "step": reopen.title}),
+                    ReviewNote(review.id, "review.channel_rejected", note),
+                    ClosePost(review.id, "review.channel_rejected", note),
+                    DropSharedFiles(review.id),
+                ),
+            )
+
+    # -- reasons -----------------------------------------------------------------------------
+
+    def awaiting_reason(self, reviewer: str) -> Review | None:
+        for review in self.store.reviews():
+            if review.state == "pending" and reviewer in review.awaiting_reason_from:
+                return review
+        return None
+
+    def reopenable(self) -> list[Step]:
+        """The steps a rejection can send an applicant back to (every step but the lab's review)."""
+        return [s for s in self.rules.steps if not kind_of(s).decided_by_reviewers]
+
+    def find_step(self, name: str) -> Step | None:
+        """A reopenable step by its number as users see it (from 1) or by its id."""
+        rules = self.rules
+        name = name.strip().rstrip(".:)").lower()
+        step = rules.steps[int(name) - 1] if name.isdigit() and 1 <= int(name) <= len(rules.steps) else None
+        step = step or rules.step(name)
+        return step if step is not None and not kind_of(step).decided_by_reviewers else None
+
+    def parse_reason(self, text: str) -> tuple[Step | None, str]:
+        """'3 expired report', 'citi_training: expired report' -> (step, reason)."""
+        match = re.match(r"^\s*([\w-]{1,40})\s*[:.)\-]?\s*(.*)$", text[:4000], re.DOTALL)
+        if match:
+            step = self.find_step(match.group(1))
+            rest = match.group(2).strip()
+            if step is not None and rest:
+                return step, rest
+        return None, text.strip()
+
+    def step_menu(self, t: Bound) -> str:
+        return "\n".join(
+            f"{n}. {s.id} ({s.title.get(t.lang)})"
+            for n, s in enumerate(self.rules.steps, start=1)
+            if not kind_of(s).decided_by_reviewers
+        )
+
+    def form_for(self, press: ButtonPress, t: Bound) -> Form | None:
+        """The reject form: which step to reopen, and why (the applicant reads the reason)."""
+        if press.action != REJECT:
+            return None
+        choices = tuple(
+            Choice(s.id, f"{n}. {s.title.get(t.lang)}")
+            for n, s in enumerate(self.rules.steps, start=1)
+            if not kind_of(s).decided_by_reviewers
+        )
+        return Form(
+            id=REJECT_FORM,
+            title=t("review.form_title"),
+            submit=t("review.form_submit"),
+            cancel=t("review.form_cancel"),
+            fields=(
+                FormField("reopen_step", t("review.form_step"), "choice", choices, max_length=60),
+                FormField("reason", t("review.form_reason"), "paragraph", max_length=1000),
+            ),
+            context=press.value,
+        )

@@ -1,0 +1,101 @@
+"""The review post, as a pure function of the applicant, the review round and the rules.
+
+What reviewers are told to do follows what the platform can show: buttons and reactions, reactions
+only, buttons only, or neither (then the text commands `approve ID` / `reject ID`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.emoji import canonical
+from bot.events import Button, ButtonStyle, Outgoing
+from bot.i18n import Bound
+from bot.models import Applicant, Review, from_iso
+from bot.platform import Capabilities
+from bot.rules import Rules
+from bot.step_kinds import kind_of
+
+APPROVE = "approve"
+REJECT = "reject"
+
+
+def summary(
+    applicant: Applicant,
+    review: Review,
+    rules: Rules,
+    t: Bound,
+    *,
+    mention: Callable[[str], str],
+    now: datetime,
+    capabilities: Capabilities,
+) -> Outgoing:
+    """The post that asks reviewers for a decision on one package."""
+    who = mention(applicant.key)
+    lines = [t("review.post_intro", applicant=who, program=rules.program.name)]
+    fields: list[tuple[str, str]] = []
+    for number, step in enumerate(rules.steps, start=1):
+        kind = kind_of(step)
+        if kind.decided_by_reviewers:
+            continue
+        state = applicant.steps.get(step.id)
+        if state is None or state.status != "done":
+            value = t("review.evidence_missing")
+        else:
+            value = kind.for_reviewers(step, state, rules, t)
+        label = f"{number}. {step.title.get(t.lang)}"
+        fields.append((label, value))
+        lines.append(f"{label}: {value}")
+    days = max(0, (now - from_iso(applicant.created)).days)
+    lines.append(t("review.post_took", days=days))
+    how = how_to_decide(rules, t, capabilities, review.id)
+    lines.append(how)
+    approve, reject = _emoji(rules)
+    buttons = (
+        (
+            Button(APPROVE, t("review.button_approve"), review.id, ButtonStyle.PRIMARY),
+            Button(REJECT, t("review.button_reject"), review.id, ButtonStyle.DANGER),
+        )
+        if capabilities.buttons
+        else ()
+    )
+    return Outgoing(
+        text="\n".join(lines),
+        title=t("review.post_title", applicant=who),
+        fields=(
+            *fields,
+            (t("review.post_took_label"), t("review.post_took_days", days=days)),
+            (t("review.post_how_label"), how),
+        ),
+        buttons=buttons,
+        reactions=(approve, reject) if capabilities.reactions else (),
+    )
+
+
+def how_to_decide(rules: Rules, t: Bound, capabilities: Capabilities, review_id: str) -> str:
+    needed = rules.reviewers.approvals_required
+    if capabilities.reactions:
+        approve, reject = _emoji(rules)
+        return t("review.post_how", approve=approve, reject=reject, needed=needed)
+    if capabilities.buttons:
+        return t("review.post_how_buttons", needed=needed)
+    return t("review.post_how_text", review=review_id, needed=needed)
+
+
+def closed(post: Outgoing, decided: str, label: str) -> Outgoing:
+    """The decided post: the last line and field said how to decide, the decision takes their place."""
+    return dataclasses.replace(
+        post,
+        text=post.text.rsplit("\n", 1)[0] + "\n" + decided,
+        fields=(*post.fields[:-1], (label, decided)),
+        buttons=(),
+        reactions=(),
+    )
+
+
+def _emoji(rules: Rules) -> tuple[str, str]:
+    approve = rules.reviewers.approve[0] if rules.reviewers.approve else "✅"
+    reject = rules.reviewers.reject[0] if rules.reviewers.reject else "❌"
+    return canonical(approve), canonical(reject)
