@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from benchmarks.timing import measure, p
 from bot.documents import Validator
-from bot.rules import load_rules
+from bot.rules_loader import load_rules
 from tests.citi_pdfs import make_report
 from tests.hostile_pdfs import CORPUS
 

@@ -20,7 +20,7 @@ from bot.context import Context
 from bot.events import DirectMessage, UserRef
 from bot.models import Applicant, DocumentRecord, StepState
 from bot.presenter import checklist_text
-from bot.rules import RulesHolder
+from bot.rules_loader import RulesHolder
 from bot.store import EVENT_MEMORY, Store
 
 ROOT = Path(__file__).resolve().parent.parent

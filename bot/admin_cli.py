@@ -7,7 +7,7 @@ from typing import TextIO
 
 from bot import admin
 from bot.models import utc_now
-from bot.rules import RulesError, load_rules
+from bot.rules_loader import RulesError, load_rules
 from bot.settings import Settings
 from bot.storage import CorruptDatabase
 from bot.store import Store, StoreLocked

@@ -16,7 +16,7 @@ from bot.messenger import Messenger
 from bot.models import utc_now
 from bot.review.desk import ReviewDesk
 from bot.review.posts import ReviewPosts
-from bot.rules import RulesHolder
+from bot.rules_loader import RulesHolder
 from bot.settings import Settings
 from bot.store import Store
 

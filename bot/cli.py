@@ -12,7 +12,7 @@ from typing import TextIO
 from bot import __version__, adapters
 from bot.logs import setup_logging
 from bot.platform import ServeOptions
-from bot.rules import RulesError, load_rules, missing_translations
+from bot.rules_loader import RulesError, load_rules, missing_translations
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("accessbot")

@@ -32,7 +32,8 @@ from bot.models import Applicant
 from bot.platform import Adapter
 from bot.review.desk import ReviewDesk
 from bot.review.posts import ReviewPosts
-from bot.rules import Rules, RulesHolder
+from bot.rules import Rules
+from bot.rules_loader import RulesHolder
 from bot.store import Store
 
 M = TypeVar("M")

@@ -17,7 +17,8 @@ from typing import TextIO
 
 from bot import adapters
 from bot.platform import Check, Environment, Platform, ServeOptions
-from bot.rules import Rules, RulesError, load_rules, missing_translations
+from bot.rules import Rules
+from bot.rules_loader import RulesError, load_rules, missing_translations
 from bot.settings import ENV_VARS, Settings
 from bot.storage import DIR_MODE, FILE_MODE, AtomicJSONStorage, CorruptDatabase
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from bot.rules import Rules
+from bot.rules_loader import CHOICES
 from bot.schema import LocalText, field_docs
 
 START = "<!-- generated from bot/rules.py: do not edit by hand; run python -m bot.rules_doc -->"
@@ -61,7 +62,7 @@ def reference() -> str:
             lines += [doc, ""]
         lines.append("| field | type | default | meaning |")
         lines.append("|---|---|---|---|")
-        for name, type_name, default, text in field_docs(cls):
+        for name, type_name, default, text in field_docs(cls, CHOICES):
             cells = (type_name, default, text)
             type_cell, default_cell, text_cell = (c.replace("|", "&#124;") for c in cells)
             lines.append(f"| `{name}` | {type_cell} | {default_cell} | {text_cell} |")

@@ -21,7 +21,8 @@ from typing import TextIO
 from bot import adapters
 from bot.app import build_application
 from bot.platform import Platform, ServeOptions, Stopper
-from bot.rules import Rules, RulesError, load_rules
+from bot.rules import Rules
+from bot.rules_loader import RulesError, load_rules
 from bot.settings import Settings
 from bot.storage import CorruptDatabase
 from bot.store import StoreLocked

@@ -37,9 +37,13 @@ class SchemaError(Exception):
         super().__init__("\n".join(p.render(filename) for p in problems))
 
 
-def doc(text: str, **kwargs: Any) -> Any:
-    """A dataclass field carrying its documentation (used for docs/rules.md)."""
-    return field(metadata={"doc": text}, **kwargs)
+def doc(text: str, *, choices: str = "", **kwargs: Any) -> Any:
+    """A dataclass field carrying its documentation (used for docs/rules.md).
+
+    `choices` names an open set of allowed values the loader supplies (e.g. the registered step
+    kinds), for fields whose values are registries rather than a fixed Literal."""
+    metadata = {"doc": text, "choices": choices} if choices else {"doc": text}
+    return field(metadata=metadata, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,10 @@ def _describe(node: yaml.Node) -> str:
 class Walker:
     """Builds typed objects from nodes, collecting every problem rather than stopping at the first."""
 
-    def __init__(self) -> None:
+    def __init__(self, choices: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.problems: list[Problem] = []
+        self.choices = choices or {}
+        """Open sets of values, by name: a field with `doc(..., choices=NAME)` must be one of them."""
 
     def fail(self, node: yaml.Node | None, path: str, message: str) -> None:
         self.problems.append(Problem(_line(node) if node is not None else 0, path, message))
@@ -200,6 +206,11 @@ class Walker:
                 self.fail(key_node, sub, f"is not a known setting (known here: {known})")
                 continue
             values[key] = self.build(hints[key], value_node, sub)
+            allowed = self.choices.get(str(fields[key].metadata.get("choices", "")))
+            if allowed is not None and values[key] not in allowed:
+                self.fail(
+                    value_node, sub, f"must be one of {', '.join(allowed)} (got {_describe(value_node)})"
+                )
         for name, f in fields.items():
             if name in values:
                 continue
@@ -258,7 +269,9 @@ def parse_yaml(text: str, filename: str) -> yaml.Node:
     return node
 
 
-def field_docs(cls: type) -> list[tuple[str, str, str, str]]:
+def field_docs(
+    cls: type, choices: Mapping[str, tuple[str, ...]] | None = None
+) -> list[tuple[str, str, str, str]]:
     """(name, type, default, doc) for each documented field: the source of docs/rules.md."""
     hints = typing.get_type_hints(cls)
     rows = []
@@ -271,7 +284,9 @@ def field_docs(cls: type) -> list[tuple[str, str, str, str]]:
             default = _show_default(f.default_factory())
         else:
             default = "required"
-        rows.append((f.name, type_name(hints[f.name]), default, str(f.metadata.get("doc", ""))))
+        allowed = (choices or {}).get(str(f.metadata.get("choices", "")))
+        shown = " | ".join(allowed) if allowed is not None else type_name(hints[f.name])
+        rows.append((f.name, shown, default, str(f.metadata.get("doc", ""))))
     return rows
 
 

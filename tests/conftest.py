@@ -16,7 +16,7 @@ import pytest
 from bot.app import assemble
 from bot.application import Application
 from bot.documents import Validator
-from bot.rules import RulesHolder
+from bot.rules_loader import RulesHolder
 from bot.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

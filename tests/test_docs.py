@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 from bot.i18n import load_catalog
-from bot.rules import parse_rules
 from bot.rules_doc import DOC_PATH, render
+from bot.rules_loader import parse_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 

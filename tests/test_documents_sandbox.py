@@ -14,7 +14,7 @@ import pytest
 
 from bot.documents import Validator
 from bot.documents.sandbox import precheck, sniff
-from bot.rules import load_rules
+from bot.rules_loader import load_rules
 from tests import citi_pdfs as pdfs
 from tests.hostile_pdfs import CORPUS, many_pages
 

@@ -13,7 +13,8 @@ import pytest
 
 from bot.documents import Validator, Verdict, render_problem
 from bot.i18n import Translator
-from bot.rules import DocumentChecks, DocumentProfile, ModuleRule, Severity, load_rules
+from bot.rules import DocumentChecks, DocumentProfile, ModuleRule, Severity
+from bot.rules_loader import load_rules
 from tests import citi_pdfs as pdfs
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main as cli_main
-from bot.rules import RulesError, RulesHolder, load_rules, missing_translations, parse_rules
+from bot.rules_loader import RulesError, RulesHolder, load_rules, missing_translations, parse_rules
 from tests.conftest import RULES
 
 SHIPPED = RULES.read_text(encoding="utf-8")

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.platform import Capabilities, DeliveryError, Profile
 from bot.emoji import canonical
 from bot.events import (
     Attachment,
@@ -47,6 +46,7 @@ from bot.events import (
     ReactionRemoved,
     UserRef,
 )
+from bot.platform import Capabilities, DeliveryError, Profile
 
 if TYPE_CHECKING:
     from bot.core import Bot

@@ -24,7 +24,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.platform import Capabilities, DeliveryError, Profile
 from bot.adapters.slack_files import download
 from bot.core import Bot
 from bot.emoji import short_name
@@ -43,6 +42,7 @@ from bot.events import (
     ReactionRemoved,
     UserRef,
 )
+from bot.platform import Capabilities, DeliveryError, Profile
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

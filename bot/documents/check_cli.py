@@ -17,7 +17,9 @@ from typing import Any, TextIO
 from bot.documents.findings import Finding
 from bot.documents.validator import Validator, Verdict, render_problem
 from bot.i18n import Translator
-from bot.rules import Rules, RulesError, load_rules
+from bot.rules import Rules
+from bot.rules_loader import RulesError, load_rules
+from bot.step_kinds import kind_of
 
 EXIT_ACCEPTED, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -48,7 +50,7 @@ def _parser() -> _Parser:
 
 def default_profile(rules: Rules) -> str | None:
     """The profile of the first `complete_by: document` step."""
-    step = next((s for s in rules.steps if s.complete_by == "document" and s.document), None)
+    step = next((s for s in rules.steps if kind_of(s).takes_document and s.document), None)
     if step is not None:
         return step.document
     return next(iter(rules.documents), None)

@@ -1,0 +1,155 @@
+"""Loading rules.yaml: parse, check every field and cross-reference, and keep the last good rules.
+
+Every error names the file, line and field. Step kinds check their own steps (bot/step_kinds.py);
+a running bot keeps the last good rules when a reload fails (RulesHolder).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from pathlib import Path
+
+from bot.rules import Rules
+from bot.schema import LocalText, Problem, SchemaError, Walker, parse_yaml
+from bot.step_kinds import KINDS
+
+log = logging.getLogger(__name__)
+
+CHOICES: dict[str, tuple[str, ...]] = {"step_kinds": tuple(KINDS)}
+"""The open sets rules.yaml fields draw from (registries), for the walker and docs/rules.md."""
+
+_STEP_ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+_USER_KEY = re.compile(r"^[a-z]+:[^\s:][^\s]*$")
+
+
+class RulesError(SchemaError):
+    """rules.yaml could not be used; `str()` lists every problem as file:line: field message."""
+
+
+def parse_rules(text: str, filename: str = "rules.yaml") -> Rules:
+    try:
+        node = parse_yaml(text, filename)
+    except SchemaError as exc:
+        raise RulesError(exc.filename, exc.problems) from None
+    walker = Walker(CHOICES)
+    rules: Rules = walker.build(Rules, node, "")
+    if not walker.problems:
+        _cross_check(rules, walker.problems)
+    if walker.problems:
+        raise RulesError(filename, walker.problems)
+    return rules
+
+
+def load_rules(path: Path) -> Rules:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesError(str(path), [Problem(0, "", f"cannot be read: {exc.strerror or exc}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise RulesError(str(path), [Problem(0, "", "is not UTF-8 text")]) from exc
+    try:
+        return parse_rules(text, str(path))
+    except SchemaError as exc:
+        raise RulesError(exc.filename, exc.problems) from None
+
+
+def _cross_check(rules: Rules, problems: list[Problem]) -> None:
+    seen: dict[str, int] = {}
+    for i, step in enumerate(rules.steps):
+        path = f"steps[{i}]"
+
+        def bad(suffix: str, message: str, line: int = step.line, path: str = path) -> None:
+            problems.append(Problem(line, f"{path}.{suffix}", message))
+
+        if not _STEP_ID.match(step.id):
+            bad("id", f"must be lower-case letters, digits and _ (got {step.id!r})")
+        if step.id in seen:
+            bad("id", f"{step.id!r} is already used by steps[{seen[step.id]}]")
+        seen.setdefault(step.id, i)
+        kind = KINDS[step.complete_by]  # the walker refused any other value
+        for suffix, message in kind.problems(step, i, rules):
+            bad(suffix, message)
+        if step.answer_pattern is not None:
+            try:
+                re.compile(step.answer_pattern)
+            except re.error as exc:
+                bad("answer_pattern", f"is not a valid regular expression ({exc})")
+        for j, link in enumerate(step.links):
+            if not link.url.startswith(("https://", "http://")):
+                bad(f"links[{j}].url", f"must start with https:// (got {link.url!r})")
+        if any(d <= 0 for d in step.remind_after_days):
+            bad("remind_after_days", "must be positive numbers of days")
+    if not rules.steps:
+        problems.append(Problem(0, "steps", "needs at least one step"))
+    for name, profile in rules.documents.items():
+        for j, rule in enumerate(profile.require.modules):
+            try:
+                re.compile(rule.pattern)
+            except re.error as exc:
+                problems.append(
+                    Problem(
+                        0, f"documents.{name}.require.modules[{j}].pattern", f"is not a valid regex ({exc})"
+                    )
+                )
+        if profile.max_bytes <= 0:
+            problems.append(Problem(0, f"documents.{name}.max_bytes", "must be positive"))
+    for where, keys in (("admins", rules.admins), ("reviewers.users", rules.reviewers.users)):
+        for j, key in enumerate(keys):
+            if not _USER_KEY.match(key):
+                problems.append(Problem(0, f"{where}[{j}]", f"must look like platform:id (got {key!r})"))
+    if rules.reviewers.approvals_required < 1:
+        problems.append(Problem(0, "reviewers.approvals_required", "must be at least 1"))
+    if rules.language not in rules.languages:
+        problems.append(Problem(0, "language", f"must be one of languages ({', '.join(rules.languages)})"))
+
+
+def missing_translations(rules: Rules) -> list[str]:
+    """Texts lacking a language in `languages`: worth a warning, not a refusal."""
+    out: list[str] = []
+    for step in rules.steps:
+        for name in ("title", "help", "ask", "answer_hint", "reminder"):
+            text = getattr(step, name)
+            if isinstance(text, LocalText):
+                out.extend(
+                    f"steps.{step.id}.{name} has no {lang} text"
+                    for lang in rules.languages
+                    if lang not in text.texts
+                )
+    return out
+
+
+class RulesHolder:
+    """The rules in force. A reload that fails keeps the last good rules and reports why."""
+
+    def __init__(self, path: Path, rules: Rules | None = None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._rules = rules if rules is not None else load_rules(path)
+        self._mtime = self._stat()
+
+    @property
+    def current(self) -> Rules:
+        return self._rules
+
+    def _stat(self) -> float:
+        try:
+            return self.path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    def reload(self) -> RulesError | None:
+        """Load the file again; on error keep the old rules and return the error."""
+        with self._lock:
+            self._mtime = self._stat()
+            try:
+                self._rules = load_rules(self.path)
+            except RulesError as exc:
+                log.error("rules reload failed; keeping the previous rules:\n%s", exc)
+                return exc
+            log.info("rules reloaded from %s", self.path)
+            return None
+
+    def changed_on_disk(self) -> bool:
+        return self._stat() != self._mtime
