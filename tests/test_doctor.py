@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.doctor import doctor, health
+from bot.doctor import chosen_platform, doctor, health
 from bot.settings import ENV_VARS, Settings, SettingsError
 from bot.store import Store
 
@@ -144,7 +144,7 @@ def test_doctor_names_the_fix_for_a_malformed_slack_token(data_dir: Path, token:
 def test_doctor_checks_slack_when_only_part_of_it_is_set(data_dir: Path) -> None:
     """`accessbot run` would silently start the console: doctor says what is missing."""
     settings = settings_for(data_dir, SLACK_BOT_TOKEN=GOOD_SLACK["SLACK_BOT_TOKEN"])
-    assert settings.platform() == "console"
+    assert chosen_platform(settings.env) == "console"
     code, report = run_doctor(settings)
     assert code == 1
     assert "connections:write" in fixes_for(report, "SLACK_APP_TOKEN is not set")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,23 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-from bot.adapters.slack import SlackAdapter, create_app
+from bot.adapters.slack.outbound import SlackAdapter
+from bot.adapters.slack.serve import create_app
 from bot.core import Bot
 from bot.documents import Validator
+from bot.events import (
+    ButtonPress,
+    Choice,
+    Event,
+    Form,
+    FormField,
+    FormSubmitted,
+    MessageRef,
+    ReactionAdded,
+)
 from bot.models import Review
-from bot.settings import Settings
+from bot.platform import Adapter, Environment
+from bot.rules import Rules
 from tests.citi_pdfs import make_png, make_report
 from tests.conftest import RULES, Clock, make_bot
 from tests.fake_slack import BOT_ID, BOT_USER, FakeSlack, Signer, slack_user
@@ -166,8 +179,9 @@ def world(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[SlackW
             }
         )
         bot = make_bot(tmp_path / "data", validator, clock, slack_rules(tmp_path))
-        settings = Settings(slack_bot_token=fake.token, slack_signing_secret=SECRET)
-        app = create_app(bot, settings, client=WebClient(token=fake.token, base_url=fake.api_url))
+        env = Environment({"SLACK_BOT_TOKEN": fake.token, "SLACK_SIGNING_SECRET": SECRET})
+        client = WebClient(token=fake.token, base_url=fake.api_url)
+        app = create_app(bot, env, client=client, allow_loopback_files=True)
         yield SlackWorld(fake, bot, Signer(app, SECRET), clock, tmp_path)
         bot.close()
 
@@ -447,3 +461,183 @@ def test_non_reviewer_reject_press_gets_no_form_and_changes_nothing(world: Slack
     assert world.fake.calls_to("views.open") == []
     assert world.review(review.id).state == "pending"
     assert any("Only the lab's reviewers" in t for t in world.texts(MALLORY))
+
+
+# -- security and correctness (issue 13) --------------------------------------------------------
+
+
+def test_file_on_another_host_never_gets_the_token_and_admins_are_told(world: SlackWorld) -> None:
+    """A url_private_download naming a host that is not Slack's is refused before any request."""
+    world.dm(ALICE, "alice_kim")
+    file = world.fake.add_file("FREPORT", world.report())
+    file["url_private_download"] = file["url_private"] = "https://files.slack.com.evil.example/x.pdf"
+    world.upload(ALICE, file)
+    assert world.fake.downloads == []
+    assert any("problem on our side" in t for t in world.texts(ALICE)), world.texts(ALICE)
+    [to_admin] = world.texts(ADMIN)
+    assert "not a Slack file host" in to_admin
+
+
+def test_app_rate_limited_is_logged_for_the_admins_and_dispatches_nothing(
+    world: SlackWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    notice = {
+        "token": "legacy-verification-token",
+        "type": "app_rate_limited",
+        "team_id": "T0LAB",
+        "minute_rate_limited": 1772440020,
+        "api_app_id": "A0ACCESS",
+    }
+    with caplog.at_level(logging.ERROR):
+        response = world.signer.send_json(notice)
+    assert response.status == 200
+    [record] = [r for r in caplog.records if "app_rate_limited" in r.getMessage()]
+    assert record.levelno == logging.ERROR and "write again" in record.getMessage()
+    assert record.name.startswith("bot.adapters.slack")
+    assert world.fake.calls_to("chat.postMessage") == []
+
+
+def test_failed_users_info_is_retried_on_a_later_event(world: SlackWorld) -> None:
+    now = [1000.0]
+    world.adapter.clock = lambda: now[0]
+    world.fake.errors["users.info"] = "fatal_error"
+    world.dm(ALICE, "hi")
+    assert len(world.fake.calls_to("users.info")) == 1
+    del world.fake.errors["users.info"]
+    world.dm(ALICE, "status")
+    assert len(world.fake.calls_to("users.info")) == 1  # a short pause after a failure, not a storm
+    now[0] += 61
+    world.dm(ALICE, "status")
+    assert len(world.fake.calls_to("users.info")) == 2
+    assert world.adapter.user(ALICE).display_name == "Alice"
+    assert len(world.fake.calls_to("users.info")) == 2  # a success is remembered
+
+
+def test_reaction_on_any_message_reaches_the_core_untouched(world: SlackWorld) -> None:
+    """The adapter neither filters reactions on policy nor calls Slack for them: the core decides."""
+    seen: list[Event] = []
+    dispatch = world.bot.dispatch
+
+    def recording(event: Event) -> None:
+        seen.append(event)
+        dispatch(event)
+
+    world.bot.dispatch = recording  # type: ignore[method-assign]
+    world.react(ALICE, "tada", "1772440000.999999")
+    [event] = seen
+    assert isinstance(event, ReactionAdded) and event.emoji == "tada"
+    assert event.message == MessageRef("slack", REVIEWERS, "1772440000.999999")
+    assert [c.method for c in world.fake.calls] == ["auth.test"]  # bolt's own, once; nothing else
+
+
+# -- forms: the host decides, the adapter renders ----------------------------------------------
+
+
+@dataclass
+class RecordingHost:
+    """A Host that offers `form` for every press and records what it is given."""
+
+    rules: Rules
+    form: Form | None
+    events: list[Event] = field(default_factory=list)
+    asked: list[ButtonPress] = field(default_factory=list)
+    adapters: list[Adapter] = field(default_factory=list)
+
+    def attach(self, adapter: Adapter) -> None:
+        self.adapters.append(adapter)
+
+    def dispatch(self, event: Event) -> None:
+        self.events.append(event)
+
+    def form_for(self, press: ButtonPress) -> Form | None:
+        self.asked.append(press)
+        return self.form
+
+    def reviewers_channel(self, platform: str) -> str | None:
+        return REVIEWERS
+
+
+FORM = Form(
+    id="survey",
+    title="A question",
+    submit="Send",
+    cancel="Not now",
+    fields=(
+        FormField("colour", "Colour", "choice", (Choice("red", "Red"), Choice("blue", "Blue"))),
+        FormField("why", "Why", "paragraph", max_length=500),
+        FormField("note", "Note", required=False),
+    ),
+    context="ctx-42",
+)
+
+
+def recording_world(world: SlackWorld, form: Form | None) -> tuple[RecordingHost, Signer]:
+    host = RecordingHost(world.bot.rules, form)
+    env = Environment({"SLACK_BOT_TOKEN": world.fake.token, "SLACK_SIGNING_SECRET": SECRET})
+    app = create_app(host, env, client=WebClient(token=world.fake.token, base_url=world.fake.api_url))
+    world.signer = Signer(app, SECRET)
+    return host, world.signer
+
+
+def test_a_form_the_host_asks_for_opens_as_a_modal_and_comes_back_as_form_submitted(
+    world: SlackWorld,
+) -> None:
+    host, signer = recording_world(world, FORM)
+    world.press(MALLORY, "anything", "1772440000.000001", "value-1")  # no reviewer check in the adapter
+    [press] = host.asked
+    assert press.action == "anything" and press.value == "value-1" and press.user.id == MALLORY
+    assert host.events == []  # the press opened the form instead of being dispatched
+    [opened] = world.fake.calls_to("views.open")
+    view = opened.params["view"]
+    assert view["callback_id"] == "accessbot_survey"
+    assert [(b["block_id"], b["element"]["action_id"]) for b in view["blocks"]] == [
+        ("colour", "colour_input"),
+        ("why", "why_input"),
+        ("note", "note_input"),
+    ]
+    colour, why, note = (b["element"] for b in view["blocks"])
+    assert colour["type"] == "static_select" and [o["value"] for o in colour["options"]] == ["red", "blue"]
+    assert why["type"] == "plain_text_input" and why["multiline"] and why["max_length"] == 500
+    assert not note["multiline"] and view["blocks"][2]["optional"]
+
+    state = {
+        "colour": {"colour_input": {"type": "static_select", "selected_option": {"value": "blue"}}},
+        "why": {"why_input": {"type": "plain_text_input", "value": "it is calm"}},
+        "note": {"note_input": {"type": "plain_text_input", "value": None}},
+    }
+    response = signer.interaction(
+        {
+            "type": "view_submission",
+            "team": {"id": "T0LAB", "domain": "lab"},
+            "user": {"id": MALLORY, "username": "m", "name": "m", "team_id": "T0LAB"},
+            "api_app_id": "A0ACCESS",
+            "token": "legacy-verification-token",
+            "trigger_id": "1234.5678.77",
+            "view": {**view, "id": "V0SURVEY", "team_id": "T0LAB", "state": {"values": state}},
+        }
+    )
+    assert response.status == 200 and response.body == ""
+    [submitted] = host.events
+    assert submitted == FormSubmitted(
+        event_id="slack:view:V0SURVEY",
+        user=submitted.user,
+        form="survey",
+        context="ctx-42",
+        message=MessageRef("slack", REVIEWERS, "1772440000.000001"),
+        answers=(("colour", "blue"), ("why", "it is calm"), ("note", "")),
+    )
+    assert submitted.user.id == MALLORY
+
+
+def test_a_press_without_a_form_or_whose_modal_fails_is_dispatched(world: SlackWorld) -> None:
+    host, _ = recording_world(world, None)
+    world.press(REVIEWER, "reject", "1772440000.000001", "r1")
+    assert world.fake.calls_to("views.open") == []
+    [press] = host.events
+    assert isinstance(press, ButtonPress) and press.action == "reject" and press.value == "r1"
+
+    host.form = FORM
+    world.fake.errors["views.open"] = "expired_trigger_id"
+    world.press(REVIEWER, "reject", "1772440000.000001", "r1")
+    assert len(world.fake.calls_to("views.open")) == 1
+    assert [type(e) for e in host.events] == [ButtonPress, ButtonPress]
