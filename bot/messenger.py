@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from bot.events import Destination, MessageRef, Outgoing, UserRef
 from bot.i18n import Translator
@@ -52,7 +53,8 @@ class Mention:
     user: str
 
 
-DeliveryHandler = Callable[[Delivery], None]
+D = TypeVar("D", bound=Delivery)
+DeliveryHandler = Callable[[Any], None]
 
 
 class Messenger:
@@ -80,7 +82,7 @@ class Messenger:
     def adapter_for(self, platform: str) -> Adapter | None:
         return self.adapters.get(platform)
 
-    def handle(self, kind: type[Delivery], handler: DeliveryHandler) -> None:
+    def handle(self, kind: type[D], handler: Callable[[D], None]) -> None:
         """Register who carries out one kind of delivery (the review desk registers its posts)."""
         self._handlers[kind] = handler
 
@@ -151,12 +153,10 @@ class Messenger:
             return None
         return self.send(adapter, Destination.dm(user), self.text(self.language_of(user_key), key, **params))
 
-    def _tell(self, delivery: Delivery) -> None:
-        assert isinstance(delivery, Tell)
+    def _tell(self, delivery: Tell) -> None:
         self.tell(delivery.user, delivery.key, **delivery.params)
 
-    def _tell_admins(self, delivery: Delivery) -> None:
-        assert isinstance(delivery, TellAdmins)
+    def _tell_admins(self, delivery: TellAdmins) -> None:
         for admin in self.rules.admins:
             if UserRef.from_key(admin).platform in self.adapters:
                 self.tell(admin, delivery.key, **delivery.params)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.doctor import chosen_platform, doctor, health
+from bot import adapters
+from bot.doctor import all_variables, doctor, health
 from bot.settings import ENV_VARS, Settings, SettingsError
 from bot.store import Store
 
@@ -144,7 +145,7 @@ def test_doctor_names_the_fix_for_a_malformed_slack_token(data_dir: Path, token:
 def test_doctor_checks_slack_when_only_part_of_it_is_set(data_dir: Path) -> None:
     """`accessbot run` would silently start the console: doctor says what is missing."""
     settings = settings_for(data_dir, SLACK_BOT_TOKEN=GOOD_SLACK["SLACK_BOT_TOKEN"])
-    assert chosen_platform(settings.env) == "console"
+    assert adapters.chosen(settings.env) == "console"
     code, report = run_doctor(settings)
     assert code == 1
     assert "connections:write" in fixes_for(report, "SLACK_APP_TOKEN is not set")
@@ -258,7 +259,18 @@ def test_env_vars_lists_exactly_what_from_env_reads() -> None:
     env = RecordingEnv()
     Settings.from_env(env)
     assert env.asked == set(ENV_VARS.values())
-    assert set(ENV_VARS) == set(Settings.__dataclass_fields__), "every setting comes from one variable"
+    fields = set(Settings.__dataclass_fields__) - {"env"}  # env: the platforms' own variables
+    assert set(ENV_VARS) == fields, "every setting comes from one variable"
+
+
+@pytest.mark.parametrize("name", adapters.names())
+def test_each_platform_reads_only_the_variables_it_declares(name: str) -> None:
+    """A platform reading a variable it does not declare would escape doctor and the docs."""
+    package = ROOT / "bot" / "adapters" / name
+    source = "\n".join(p.read_text(encoding="utf-8") for p in package.glob("*.py"))
+    read = set(re.findall(r'"((?:ACCESSBOT|SLACK|DISCORD)_[A-Z0-9_]+)"', source))
+    declared = {s.env for s in adapters.load(name).settings}
+    assert read <= declared, f"{name} reads {sorted(read - declared)} without declaring them"
 
 
 def test_names_in_settings_source_are_all_in_env_vars() -> None:
@@ -275,9 +287,10 @@ def test_every_setting_is_documented(document: str) -> None:
         documented = set(re.findall(r"^\|\s*`([A-Z][A-Z0-9_]+)`", text, flags=re.MULTILINE))
     else:
         documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
-    missing = set(ENV_VARS.values()) - documented
+    every = set(all_variables())
+    missing = every - documented
     assert not missing, f"{document} does not list {sorted(missing)}"
-    unknown = documented - set(ENV_VARS.values())
+    unknown = documented - every
     assert not unknown, f"{document} lists variables accessbot does not read: {sorted(unknown)}"
 
 

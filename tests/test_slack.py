@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 
 from bot.adapters.slack.outbound import SlackAdapter
 from bot.adapters.slack.serve import create_app
-from bot.core import Bot
+from bot.application import Application
 from bot.documents import Validator
 from bot.events import (
     ButtonPress,
@@ -60,7 +60,7 @@ def slack_rules(tmp_path: Path) -> Path:
 @dataclass
 class SlackWorld:
     fake: FakeSlack
-    bot: Bot
+    bot: Application
     signer: Signer
     clock: Clock
     tmp_path: Path

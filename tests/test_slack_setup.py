@@ -25,10 +25,10 @@ from bot.adapters.slack.descriptor import SlackPlatform
 from bot.adapters.slack.outbound import SlackAdapter
 from bot.adapters.slack.serve import create_app, serve
 from bot.adapters.slack.setup import OPTIONAL_SCOPES, REQUIRED_SCOPES, preflight, token_checks
-from bot.core import Bot
+from bot.application import Application
 from bot.documents import Validator
 from bot.platform import Check, Environment, ServeOptions, Stopper
-from bot.rules import load_rules
+from bot.rules_loader import load_rules
 from tests.conftest import RULES, Clock, make_bot
 from tests.fake_slack import BOT_USER, FakeSlack
 
@@ -45,7 +45,7 @@ def fake() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def host(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[Bot]:
+def host(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[Application]:
     bot = make_bot(tmp_path / "data", validator, clock)
     yield bot
     bot.close()
@@ -206,7 +206,7 @@ class FakeConnection:
         self.closed = True
 
 
-def test_serve_returns_exit_codes_and_never_exits(fake: FakeSlack, host: Bot) -> None:
+def test_serve_returns_exit_codes_and_never_exits(fake: FakeSlack, host: Application) -> None:
     err = io.StringIO()
     env = Environment({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN})
     assert serve(host, env, ServeOptions(), Stopper(), err=err, client=client_for(fake, "xoxb-nope")) == 1
@@ -220,7 +220,7 @@ def test_serve_returns_exit_codes_and_never_exits(fake: FakeSlack, host: Bot) ->
     assert "slack" not in host.adapters  # nothing attached before the checks pass
 
 
-def test_socket_mode_connects_waits_for_the_stopper_and_closes(fake: FakeSlack, host: Bot) -> None:
+def test_socket_mode_connects_waits_for_the_stopper_and_closes(fake: FakeSlack, host: Application) -> None:
     env = Environment({"SLACK_BOT_TOKEN": fake.token, "SLACK_APP_TOKEN": APP_TOKEN})
     connections: list[FakeConnection] = []
 
@@ -241,7 +241,7 @@ def test_socket_mode_connects_waits_for_the_stopper_and_closes(fake: FakeSlack, 
     assert isinstance(adapter, SlackAdapter) and adapter.bot_user_id == BOT_USER
 
 
-def test_refused_app_token_is_explained(fake: FakeSlack, host: Bot) -> None:
+def test_refused_app_token_is_explained(fake: FakeSlack, host: Application) -> None:
     env = Environment({"SLACK_BOT_TOKEN": fake.token, "SLACK_APP_TOKEN": APP_TOKEN})
 
     def connect(app: App, token: str) -> FakeConnection:
@@ -263,7 +263,7 @@ def _get(url: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def test_http_mode_serves_events_and_health_until_the_stopper_fires(fake: FakeSlack, host: Bot) -> None:
+def test_http_mode_serves_events_and_health_until_the_stopper_fires(fake: FakeSlack, host: Application) -> None:
     env = Environment({"SLACK_BOT_TOKEN": fake.token, "SLACK_SIGNING_SECRET": SECRET})
     ports: queue.Queue[int] = queue.Queue()
     stopper = Stopper()
@@ -329,7 +329,7 @@ def test_http_mode_serves_events_and_health_until_the_stopper_fires(fake: FakeSl
     assert not thread.is_alive() and codes == [0]
 
 
-def test_http_mode_on_a_busy_port_says_so(fake: FakeSlack, host: Bot) -> None:
+def test_http_mode_on_a_busy_port_says_so(fake: FakeSlack, host: Application) -> None:
     import socket
 
     with socket.socket() as busy:
@@ -344,7 +344,7 @@ def test_http_mode_on_a_busy_port_says_so(fake: FakeSlack, host: Bot) -> None:
     assert code == 1 and f"is port {port} free?" in err.getvalue()
 
 
-def test_injected_client_gets_rate_limit_retries(host: Bot) -> None:
+def test_injected_client_gets_rate_limit_retries(host: Application) -> None:
     client = WebClient(token="xoxb-test", base_url="http://127.0.0.1:9/api/")
     create_app(host, Environment({"SLACK_SIGNING_SECRET": "s"}), client=client)
     assert any(isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.events import Destination, MessageRef, Outgoing, OutgoingFile
-from bot.messenger import Delivery, Messenger
+from bot.messenger import Messenger
 from bot.models import Applicant, PostRef, Review
 from bot.platform import Adapter, DeliveryError
 from bot.review import render
@@ -53,8 +53,7 @@ class ReviewPosts:
 
     # -- posting -----------------------------------------------------------------------------
 
-    def _post(self, delivery: Delivery) -> None:
-        assert isinstance(delivery, PostReview)
+    def _post(self, delivery: PostReview) -> None:
         self.post(delivery.review_id)
 
     def post(self, review_id: str) -> Review | None:
@@ -138,8 +137,7 @@ class ReviewPosts:
         post = review.posts[-1]
         return review, adapter, MessageRef(post.platform, post.channel, post.message_id)
 
-    def _note(self, delivery: Delivery) -> None:
-        assert isinstance(delivery, ReviewNote)
+    def _note(self, delivery: ReviewNote) -> None:
         self.note(delivery.review_id, delivery.key, **delivery.params)
 
     def note(self, review_id: str, key: str, **params: object) -> None:
@@ -152,9 +150,8 @@ class ReviewPosts:
         text = self.messenger.text(self.rules.language, key, **params)
         self.messenger.send(adapter, Destination.to_channel(post.channel, thread), text)
 
-    def _close(self, delivery: Delivery) -> None:
+    def _close(self, delivery: ClosePost) -> None:
         """The post now says what was decided and offers no more buttons (votes after it change nothing)."""
-        assert isinstance(delivery, ClosePost)
         found = self._latest_post(delivery.review_id)
         if found is None:
             return
@@ -170,8 +167,7 @@ class ReviewPosts:
         except DeliveryError as exc:  # the decision stands; only the post's look is stale
             log.warning("could not update the review post of %s: %s", review.id, exc)
 
-    def _drop_files(self, delivery: Delivery) -> None:
-        assert isinstance(delivery, DropSharedFiles)
+    def _drop_files(self, delivery: DropSharedFiles) -> None:
         if self.rules.retention.keep_files:
             return
         review = self.store.review(delivery.review_id)
