@@ -357,6 +357,29 @@ async def test_slash_help_in_a_server(h: Harness) -> None:
     assert "reviewer" in h.followup_texts()[0].lower()
 
 
+async def test_a_vote_withdrawn_before_a_restart_and_given_again_after_it_counts(
+    tmp_path: Path, validator: Validator, clock: Clock
+) -> None:
+    """Reaction ids must not repeat across restarts, or the re-added ✅ is dropped as a duplicate."""
+    async with Harness(tmp_path, validator, clock, approvals=2) as first:
+        post_id = await complete_package(first, clock)
+        post = first.fake.messages[post_id]
+        first.react(REVIEWER, post_id, "✅")
+        await first.until(lambda: first.dm_texts(REVIEWER))
+        assert "1/2" in first.dm_texts(REVIEWER)[0] or "1 of 2" in first.dm_texts(REVIEWER)[0]
+        first.unreact(REVIEWER, post_id, "✅")
+        await first.settle()
+        review = first.bot.store.get(f"discord:{APPLICANT}").review_id  # type: ignore[union-attr]
+        assert first.bot.store.review(review).votes == {}  # type: ignore[union-attr]
+
+    async with Harness(tmp_path, validator, clock, approvals=2) as second:  # a new client, the same store
+        second.fake.messages[post_id] = post
+        second.react(REVIEWER, post_id, "✅")
+        await second.until(lambda: second.dm_texts(REVIEWER))
+        await second.settle()
+        assert second.bot.store.review(review).votes == {f"discord:{REVIEWER}": "approve"}  # type: ignore[union-attr]
+
+
 async def test_buttons_and_reactions_work_after_a_restart(
     tmp_path: Path, validator: Validator, clock: Clock
 ) -> None:

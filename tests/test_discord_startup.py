@@ -11,7 +11,7 @@ import discord
 import pytest
 
 from bot.adapters.discord import PLATFORM
-from bot.adapters.discord.client import AccessClient
+from bot.adapters.discord.client import AccessClient, EventStamps
 from bot.adapters.discord.outbound import delivery_error
 from bot.adapters.discord.render import split_text
 from bot.events import ButtonPress, DirectMessage, Event, Form, UserRef
@@ -149,6 +149,13 @@ def test_stop_requested_before_serving_returns_0_at_once(monkeypatch: pytest.Mon
     assert serve(FakeHost(), {"DISCORD_TOKEN": GOOD_TOKEN}, stopper) == 0
     assert time.monotonic() - began < 5
     stopper.request()  # a second request after serve returned (the loop is gone) is harmless
+
+
+def test_reaction_stamps_never_repeat_even_when_the_clock_stands_still() -> None:
+    stamps = EventStamps(clock_ns=lambda: 1_000)
+    assert [stamps.next() for _ in range(3)] == [1_000, 1_001, 1_002]
+    later = EventStamps(clock_ns=lambda: 5_000)  # after a restart the wall clock has moved on
+    assert later.next() == 5_000
 
 
 def test_long_texts_are_split_at_line_breaks() -> None:

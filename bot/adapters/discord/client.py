@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import itertools
 import logging
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -40,6 +41,22 @@ from bot.platform import Environment, Host
 log = logging.getLogger(__name__)
 
 
+class EventStamps:
+    """Strictly increasing stamps (nanoseconds of the wall clock) for events Discord gives no id.
+
+    A reaction has no id of its own: `message:user:emoji:add` is the same for a vote withdrawn and
+    given again, in this run or the next. The stamp makes each gateway event's id unique; taken from
+    the wall clock, it does not repeat after a restart either (the clock has moved on since)."""
+
+    def __init__(self, clock_ns: Callable[[], int] = time.time_ns) -> None:
+        self._clock_ns = clock_ns
+        self._last = 0
+
+    def next(self) -> int:
+        self._last = max(self._last + 1, self._clock_ns())
+        return self._last
+
+
 class AccessClient(discord.Client):
     """A discord.Client wired to a Host."""
 
@@ -56,7 +73,7 @@ class AccessClient(discord.Client):
         # workers let others be answered while one person's PDF is being read.
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="accessbot")
         self._in_flight: set[asyncio.Future[bool]] = set()
-        self._reactions_seen: dict[str, itertools.count[int]] = {}
+        self.stamps = EventStamps()
         host.attach(self.adapter)
         _add_commands(self)
 
@@ -182,11 +199,7 @@ class AccessClient(discord.Client):
         if not emoji:
             return
         kind = "add" if added else "remove"
-        event_id = f"{payload.message_id}:{payload.user_id}:{emoji}:{kind}"
-        # The same reviewer may withdraw and vote again: later toggles get their own ids.
-        nth = next(self._reactions_seen.setdefault(event_id, itertools.count()))
-        if nth:
-            event_id = f"{event_id}:{nth}"
+        event_id = f"{payload.message_id}:{payload.user_id}:{emoji}:{kind}:{self.stamps.next()}"
         name = payload.member.display_name if payload.member is not None else ""
         known = self.adapter.names().get(str(payload.user_id), "")
         user = UserRef(NAME, str(payload.user_id), name or known)
