@@ -21,6 +21,7 @@ from bot.settings import Settings
 from tests.discord_harness import write_rules
 
 ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "bot" / "adapters" / "discord"
 GOOD_TOKEN = "M" + "T" * 25 + ".GabCdE." + "x" * 30
 
 
@@ -130,11 +131,48 @@ def test_doctor_prints_the_discord_checks_with_their_fixes(
     assert "✗ reviewers channel for discord: 100000000000000001 is the example from rules.yaml" in report
 
 
+# -- permissions: exactly what the code's calls need ------------------------------------------------
+
+# What each kind of call in the package needs in a server channel (discord.Permissions flag names).
+NEEDS: dict[str, set[str]] = {
+    r"\.send\(": {"view_channel", "send_messages"},
+    r"\bembed=": {"embed_links"},
+    r"\bfiles=": {"attach_files"},
+    r"\.add_reaction\(": {"add_reactions", "read_message_history"},
+    r"MessageReference\(": {"read_message_history"},  # a reply to the review post
+    r"discord\.Thread\b": {"send_messages_in_threads"},
+    r"\.edit\(": {"view_channel"},  # the bot edits only its own posts: nothing more
+    r"app_commands\.command\(": {"use_application_commands"},
+    r"\.create_thread\(": {"create_public_threads"},
+    r"\.pin\(|\.clear_reactions\(|\.remove_reaction\(": {"manage_messages"},
+    r"\.history\(|\.fetch_message\(": {"read_message_history"},
+    r"\.create_invite\(": {"create_instant_invite"},
+}
+
+
+def _package_source() -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(PACKAGE.glob("*.py")))
+
+
+def test_invite_permissions_cover_every_call_the_code_makes() -> None:
+    source = _package_source()
+    used = {pattern for pattern in NEEDS if re.search(pattern, source)}
+    # Not vacuous: the calls the bot is known to make are found.
+    for known in (r"\.send\(", r"\bfiles=", r"\.add_reaction\(", r"\.edit\(", r"discord\.Thread\b"):
+        assert known in used, f"no {known} in the package: update NEEDS"
+    needed = set().union(*(NEEDS[p] for p in used))
+    missing = needed - set(PERMISSIONS)
+    assert not missing, f"the code needs {sorted(missing)}, which the invite link does not ask for"
+    unused = set(PERMISSIONS) - needed
+    assert not unused, f"the invite link asks for {sorted(unused)}, which no call needs"
+    assert "attach_files" in PERMISSIONS  # the approval proof goes into the reviewers channel
+
+
 def test_permission_bits_are_discord_py_s_and_the_documented_link_matches() -> None:
     for name, bit in PERMISSIONS.items():
         assert getattr(discord.Permissions, name).flag == bit, name
     expected = discord.Permissions(**dict.fromkeys(PERMISSIONS, True))
-    assert expected.value == PERMISSIONS_VALUE == 277025475648
+    assert expected.value == PERMISSIONS_VALUE == 277025508416
     url = invite_url(123)
     assert url == discord.utils.oauth_url(123, permissions=expected, scopes=("bot", "applications.commands"))
     assert "scope=bot+applications.commands" in url and f"permissions={PERMISSIONS_VALUE}" in url

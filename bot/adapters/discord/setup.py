@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, int] = {
     "view_channel": 1 << 10,  # see the reviewers channel
     "send_messages": 1 << 11,  # post reviews and decisions
     "embed_links": 1 << 14,  # the review post is an embed
+    "attach_files": 1 << 15,  # the approval proof is attached under the review post
     "read_message_history": 1 << 16,  # react to and reply to its own posts
     "use_application_commands": 1 << 31,  # /status, /help
     "send_messages_in_threads": 1 << 38,  # decisions in a thread reviewers started on a post
