@@ -22,10 +22,10 @@ import discord
 import yaml
 from discord.webhook.async_ import async_context
 
-from bot.adapters.discord import AccessClient, create_client
+from bot.adapters.discord.client import AccessClient, create_client
 from bot.core import Bot
 from bot.documents import Validator
-from bot.settings import Settings
+from bot.platform import Environment
 from tests.conftest import RULES, Clock, make_bot
 
 APP_ID = 900000000000000001
@@ -41,12 +41,13 @@ MALLORY = 200000000000000004
 NAMES = {APPLICANT: "Alice Kim", REVIEWER: "Rita Reviewer", ADMIN: "Ada Admin", MALLORY: "Mallory"}
 
 
-def write_rules(folder: Path) -> Path:
+def write_rules(folder: Path, *, approvals: int = 1) -> Path:
     """rules.yaml with Discord snowflakes for the reviewers channel, reviewers and admins."""
     data = yaml.safe_load(RULES.read_text(encoding="utf-8"))
     data["admins"] = [f"discord:{ADMIN}"]
     data["reviewers"]["channel"] = {"discord": str(REVIEW_CHANNEL), "console": "reviewers"}
-    data["reviewers"]["users"] = [f"discord:{REVIEWER}"]
+    data["reviewers"]["users"] = [f"discord:{REVIEWER}", f"discord:{ADMIN}"][:approvals]
+    data["reviewers"]["approvals_required"] = approvals
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "rules.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -234,12 +235,14 @@ _WEBHOOK_ROUTES = ("create_interaction_response", "execute_webhook", "delete_ori
 class Harness:
     """A Bot plus an AccessClient whose HTTP goes to a FakeDiscord. Use `async with Harness(...)`."""
 
-    def __init__(self, tmp_path: Path, validator: Validator, clock: Clock, *, guild_id: str = "") -> None:
-        self.rules_path = write_rules(tmp_path / "config")
+    def __init__(
+        self, tmp_path: Path, validator: Validator, clock: Clock, *, guild_id: str = "", approvals: int = 1
+    ) -> None:
+        self.rules_path = write_rules(tmp_path / "config", approvals=approvals)
         self.bot: Bot = make_bot(tmp_path / "data", validator, clock, self.rules_path)
         self.fake = FakeDiscord()
         self.client: AccessClient = create_client(
-            self.bot, Settings(discord_token="test-token", discord_guild_id=guild_id)
+            self.bot, Environment({"DISCORD_TOKEN": "test-token", "DISCORD_GUILD_ID": guild_id})
         )
         self._ids = itertools.count(600000000000000001)
         self._webhook_adapter = async_context.get()

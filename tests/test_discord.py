@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.platform import DeliveryError
 from bot.documents import Validator
+from bot.events import ButtonPress, Event, FormSubmitted, MessageRef
+from bot.platform import DeliveryError
 from tests.citi_pdfs import make_png, make_report
 from tests.conftest import Clock
 from tests.discord_harness import (
@@ -226,6 +227,73 @@ async def test_reject_reaction_then_reply_to_the_post_gives_the_reason(h: Harnes
     assert review_state(h) == "rejected"
 
 
+async def test_non_reviewer_reject_press_opens_no_form(h: Harness, clock: Clock) -> None:
+    """Whether a press opens a form is the core's answer (Host.form_for), not the adapter's."""
+    post_id = await complete_package(h, clock)
+    review_id = h.bot.store.get(f"discord:{APPLICANT}").review_id  # type: ignore[union-attr]
+    h.press(MALLORY, post_id, f"accessbot:reject:{review_id}")
+    await h.until(lambda: h.followup_texts())
+    assert "Only the lab's reviewers" in h.followup_texts()[0]
+    assert [c.args["type"] for c in h.fake.of("interaction_response")] == [6]  # deferred, no modal
+    assert review_state(h) == "pending"
+
+
+@pytest.mark.parametrize(
+    ("typed", "reopened"), [("3", "citi_on_physionet"), ("Credentialing", "credentialing")]
+)
+async def test_form_choice_is_typed_as_its_number_or_value(
+    h: Harness, clock: Clock, typed: str, reopened: str
+) -> None:
+    post_id = await complete_package(h, clock)
+    review_id = h.bot.store.get(f"discord:{APPLICANT}").review_id  # type: ignore[union-attr]
+    seen: list[Event] = []
+    dispatch = h.bot.dispatch
+
+    def recording(event: Event) -> None:
+        seen.append(event)
+        dispatch(event)
+
+    h.bot.dispatch = recording  # type: ignore[method-assign]
+    h.press(REVIEWER, post_id, f"accessbot:reject:{review_id}")
+    [modal] = await h.until(lambda: h.fake.of("interaction_response"))
+    step_input = modal.args["data"]["components"][0]["components"][0]
+    assert step_input["placeholder"].startswith(
+        "1. physionet_account, 2. citi_training, 3. citi_on_physionet"
+    )
+    assert modal.args["data"]["components"][1]["components"][0]["style"] == 2  # the reason: paragraph
+
+    h.submit_form(
+        REVIEWER, post_id, modal.args["data"]["custom_id"], {"reopen_step": typed, "reason": "redo"}
+    )
+    await h.until(lambda: review_state(h) == "rejected")
+    await h.settle()
+    [submitted] = [e for e in seen if isinstance(e, FormSubmitted)]
+    assert submitted.form == "reject_reason" and submitted.context == review_id
+    assert submitted.message == MessageRef("discord", str(REVIEW_CHANNEL), str(post_id))
+    assert submitted.answers == (("reopen_step", reopened), ("reason", "redo"))
+    assert not any(isinstance(e, ButtonPress) for e in seen), "the press that opened the form is not a vote"
+    applicant = h.bot.store.get(f"discord:{APPLICANT}")
+    assert applicant is not None and applicant.steps[reopened].status == "reopened"
+
+
+async def test_every_reaction_but_the_bots_reaches_the_core(h: Harness, clock: Clock) -> None:
+    """The core, not the adapter, knows which emoji are votes."""
+    post_id = await complete_package(h, clock)
+    seen: list[Event] = []
+    dispatch = h.bot.dispatch
+
+    def recording(event: Event) -> None:
+        seen.append(event)
+        dispatch(event)
+
+    h.bot.dispatch = recording  # type: ignore[method-assign]
+    h.react(REVIEWER, post_id, "👀")
+    h.react(BOT_ID, post_id, "👀")
+    await h.settle()
+    assert [(type(e).__name__, e.user.id) for e in seen] == [("ReactionAdded", str(REVIEWER))]
+    assert h.dm_texts(REVIEWER) == [] and review_state(h) == "pending"
+
+
 async def test_withdrawing_and_voting_again_counts(h: Harness, clock: Clock) -> None:
     post_id = await complete_package(h, clock)
     h.react(REVIEWER, post_id, "❌")
@@ -287,6 +355,29 @@ async def test_slash_help_in_a_server(h: Harness) -> None:
     h.slash(REVIEWER, "help", in_dm=False)
     await h.until(lambda: h.followup_texts())
     assert "reviewer" in h.followup_texts()[0].lower()
+
+
+async def test_a_vote_withdrawn_before_a_restart_and_given_again_after_it_counts(
+    tmp_path: Path, validator: Validator, clock: Clock
+) -> None:
+    """Reaction ids must not repeat across restarts, or the re-added ✅ is dropped as a duplicate."""
+    async with Harness(tmp_path, validator, clock, approvals=2) as first:
+        post_id = await complete_package(first, clock)
+        post = first.fake.messages[post_id]
+        first.react(REVIEWER, post_id, "✅")
+        await first.until(lambda: first.dm_texts(REVIEWER))
+        assert "1/2" in first.dm_texts(REVIEWER)[0] or "1 of 2" in first.dm_texts(REVIEWER)[0]
+        first.unreact(REVIEWER, post_id, "✅")
+        await first.settle()
+        review = first.bot.store.get(f"discord:{APPLICANT}").review_id  # type: ignore[union-attr]
+        assert first.bot.store.review(review).votes == {}  # type: ignore[union-attr]
+
+    async with Harness(tmp_path, validator, clock, approvals=2) as second:  # a new client, the same store
+        second.fake.messages[post_id] = post
+        second.react(REVIEWER, post_id, "✅")
+        await second.until(lambda: second.dm_texts(REVIEWER))
+        await second.settle()
+        assert second.bot.store.review(review).votes == {f"discord:{REVIEWER}": "approve"}  # type: ignore[union-attr]
 
 
 async def test_buttons_and_reactions_work_after_a_restart(
