@@ -23,7 +23,7 @@ import yaml
 from discord.webhook.async_ import async_context
 
 from bot.adapters.discord.client import AccessClient, create_client
-from bot.core import Bot
+from bot.application import Application
 from bot.documents import Validator
 from bot.platform import Environment
 from tests.conftest import RULES, Clock, make_bot
@@ -239,7 +239,7 @@ class Harness:
         self, tmp_path: Path, validator: Validator, clock: Clock, *, guild_id: str = "", approvals: int = 1
     ) -> None:
         self.rules_path = write_rules(tmp_path / "config", approvals=approvals)
-        self.bot: Bot = make_bot(tmp_path / "data", validator, clock, self.rules_path)
+        self.bot: Application = make_bot(tmp_path / "data", validator, clock, self.rules_path)
         self.fake = FakeDiscord()
         self.client: AccessClient = create_client(
             self.bot, Environment({"DISCORD_TOKEN": "test-token", "DISCORD_GUILD_ID": guild_id})

@@ -16,7 +16,7 @@ from bot.adapters.discord import PLATFORM
 from bot.adapters.discord.setup import PERMISSIONS, PERMISSIONS_VALUE, invite_url
 from bot.doctor import doctor
 from bot.platform import Check, Environment, ServeOptions
-from bot.rules import load_rules
+from bot.rules_loader import load_rules
 from bot.settings import Settings
 from tests.discord_harness import write_rules
 

@@ -14,9 +14,10 @@ from bot.adapters.discord import PLATFORM
 from bot.adapters.discord.client import AccessClient, EventStamps
 from bot.adapters.discord.outbound import delivery_error
 from bot.adapters.discord.render import split_text
-from bot.events import ButtonPress, DirectMessage, Event, Form, UserRef
+from bot.events import ButtonPress, DirectMessage, Event, Form, MessageRef, UserRef
 from bot.platform import Adapter, Environment, ServeOptions, Stopper
-from bot.rules import Rules, load_rules
+from bot.rules import Rules
+from bot.rules_loader import load_rules
 from tests.conftest import RULES
 
 GOOD_TOKEN = "M" + "T" * 25 + ".GabCdE." + "x" * 30
@@ -42,6 +43,12 @@ class FakeHost:
 
     def form_for(self, press: ButtonPress) -> Form | None:
         return None
+
+    def tick(self) -> int:
+        return 0
+
+    def review_posts(self, platform: str, *, pending_only: bool = False) -> list[MessageRef]:
+        return []
 
     def reviewers_channel(self, platform: str) -> str | None:
         return None

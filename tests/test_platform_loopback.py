@@ -66,7 +66,7 @@ class Client:
         self.stream.write(json.dumps({"user": user, "text": text}) + "\n")
         self.stream.flush()
         self.transcript.append(f"{user}> {text}")
-        replies = []
+        replies: list[dict[str, str]] = []
         while True:
             message = json.loads(self.stream.readline())
             if message.get("done"):

@@ -553,6 +553,12 @@ class RecordingHost:
         self.asked.append(press)
         return self.form
 
+    def tick(self) -> int:
+        return 0
+
+    def review_posts(self, platform: str, *, pending_only: bool = False) -> list[MessageRef]:
+        return []
+
     def reviewers_channel(self, platform: str) -> str | None:
         return REVIEWERS
 

@@ -263,7 +263,9 @@ def _get(url: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def test_http_mode_serves_events_and_health_until_the_stopper_fires(fake: FakeSlack, host: Application) -> None:
+def test_http_mode_serves_events_and_health_until_the_stopper_fires(
+    fake: FakeSlack, host: Application
+) -> None:
     env = Environment({"SLACK_BOT_TOKEN": fake.token, "SLACK_SIGNING_SECRET": SECRET})
     ports: queue.Queue[int] = queue.Queue()
     stopper = Stopper()

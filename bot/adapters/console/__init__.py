@@ -10,6 +10,7 @@ import sys
 from bot.adapters.console.serve import run_console
 from bot.platform import Check, Environment, Host, ServeOptions, Setting, Stopper
 from bot.rules import Rules
+from bot.setup_checks import people_checks
 
 
 class ConsolePlatform:
@@ -23,14 +24,17 @@ class ConsolePlatform:
         return False
 
     def checks(self, env: Environment, rules: Rules | None, options: ServeOptions) -> list[Check]:
-        if rules is not None and not rules.reviewers.channel.get(self.name):
-            return [
-                Check.warn(
-                    "reviewers channel for console: not set",
-                    f"set reviewers.channel.console in {options.rules_path} (any name, e.g. reviewers)",
-                )
-            ]
-        return []
+        if rules is None:
+            return []
+        return list(
+            people_checks(
+                rules,
+                self.name,
+                options.rules_path,
+                channel_pattern=None,
+                channel_help="any name, e.g. reviewers",
+            )
+        )
 
     def serve(self, host: Host, env: Environment, options: ServeOptions, stopper: Stopper) -> int:
         return run_console(host, sys.stdin, sys.stdout, stopper, user=options.user)
