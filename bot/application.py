@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,6 +65,8 @@ class Application:
 
     def attach(self, adapter: Adapter) -> None:
         self.services.messenger.attach(adapter)
+        if self._reminders is not None:
+            self._reminders.wake()  # what an earlier run left unsent may go out on this platform now
 
     def reviewers_channel(self, platform: str) -> str | None:
         return self.services.messenger.reviewers_channel(platform)
@@ -101,8 +104,20 @@ class Application:
             log.exception("the document worker did not start; uploads will retry it")
 
     def tick(self) -> int:
-        """Send the reminders due now (the reminder loop and the console's /tick)."""
+        """Send what earlier runs left unsent, then the reminders due now (the console's /tick)."""
+        self.redeliver()
         return reminders.tick(self.services)
+
+    def redeliver(self) -> int:
+        """Deliver what the operation log still holds (a crash, or a platform that was down)."""
+        try:
+            sent = self.services.messenger.redeliver()
+        except Exception:
+            log.exception("redelivering the outbox failed; will try again")
+            return 0
+        if sent:
+            log.info("delivered %d message(s) left by an earlier run or a failed send", sent)
+        return sent
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every event in hand is handled; False if some were still running at the timeout."""
@@ -205,11 +220,15 @@ class Application:
 
 
 class ReminderLoop:
-    """Runs reminders every `check_every_minutes` in a daemon thread until stopped."""
+    """In a daemon thread until stopped: the outbox every minute (and soon after a platform
+    attaches), the reminders every `check_every_minutes`."""
+
+    OUTBOX_EVERY_S = 60.0
 
     def __init__(self, app: Application) -> None:
         self.app = app
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="reminders", daemon=True)
 
     def start(self) -> None:
@@ -217,14 +236,22 @@ class ReminderLoop:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
 
     def _run(self) -> None:
+        next_tick = 0.0
         while not self._stop.is_set():
-            try:
-                sent = self.app.tick()
-                if sent:
-                    log.info("sent %d reminder(s)", sent)
-            except Exception:
-                log.exception("reminder tick failed; will try again at the next tick")
-            minutes = max(1, self.app.rules.reminders.check_every_minutes)
-            self._stop.wait(minutes * 60)
+            self.app.redeliver()
+            if time.monotonic() >= next_tick:
+                try:
+                    sent = reminders.tick(self.app.services)
+                    if sent:
+                        log.info("sent %d reminder(s)", sent)
+                except Exception:
+                    log.exception("reminder tick failed; will try again at the next tick")
+                next_tick = time.monotonic() + 60 * max(1, self.app.rules.reminders.check_every_minutes)
+            self._wake.wait(min(self.OUTBOX_EVERY_S, max(0.0, next_tick - time.monotonic())))
+            self._wake.clear()

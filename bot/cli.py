@@ -112,7 +112,9 @@ def run(
 ) -> int:
     from bot.runtime import run as run_platform
 
-    options = ServeOptions(http=http, port=port, user=user, rules_path=settings.rules_path)
+    options = ServeOptions(
+        http=http, port=port, user=user, rules_path=settings.rules_path, data_dir=settings.data_dir
+    )
     return run_platform(settings, platform, options, err=sys.stderr)
 
 

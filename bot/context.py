@@ -30,7 +30,7 @@ from bot.intents import Understood, has_hangul, understand
 from bot.messenger import Delivery, Messenger
 from bot.models import Applicant
 from bot.platform import Adapter
-from bot.review.desk import ReviewDesk
+from bot.review.desk import Decision, ReviewDesk
 from bot.review.posts import ReviewPosts
 from bot.rules import Rules
 from bot.rules_loader import RulesHolder
@@ -144,9 +144,15 @@ class Context:
     def reply(self, message: str | Outgoing) -> MessageRef | None:
         return self.messenger.send(self.adapter, Destination.dm(self.user), message)
 
-    def deliver(self, deliveries: Sequence[Delivery]) -> None:
-        """Send what a decision left to send (after the decision's lock is released)."""
-        self.messenger.deliver(deliveries)
+    def carry_out(self, decision: Decision) -> Decision:
+        """Send what a review decision left to send; returns the decision for the reply."""
+        self.messenger.deliver(decision.deliveries, decision.op_id)
+        return decision
+
+    def deliver(self, deliveries: Sequence[Delivery], op_id: str = "") -> None:
+        """Send what a decision left to send (after the decision's lock is released); with the
+        decision's `op_id`, each is marked sent in the operation log, so a crash loses none."""
+        self.messenger.deliver(deliveries, op_id)
 
 
 def is_form(event: Event, form_id: str) -> FormSubmitted | None:

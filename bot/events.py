@@ -228,3 +228,6 @@ class Outgoing:
     """Emoji the adapter adds to the message after sending (so reviewers can just click)."""
     files: tuple[OutgoingFile, ...] = ()
     """Files to attach (adapters with `capabilities.files`)."""
+    key: str = ""
+    """An idempotency key for messages that must not be sent twice (review posts): adapters that can
+    keep it with the message (Slack metadata, the console transcript) find it again (`find_sent`)."""

@@ -82,6 +82,13 @@ class Adapter(Protocol):
         ...
 
 
+class FindsSent(Protocol):
+    """Optional for adapters: find a message sent with `Outgoing.key`, so that after a crash between
+    sending a review post and recording it, the post is recorded instead of sent twice."""
+
+    def find_sent(self, channel: str, key: str) -> MessageRef | None: ...
+
+
 # -- what a platform may ask of the core ----------------------------------------------------------
 
 
@@ -170,6 +177,8 @@ class ServeOptions:
     """Console: the first user."""
     rules_path: Path = Path("rules.yaml")
     """Where rules.yaml is, for check messages that say which file to edit."""
+    data_dir: Path = Path("data")
+    """The data folder (the console keeps its transcript of review posts there)."""
 
 
 class Stopper:

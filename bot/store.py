@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 import zlib
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from tinydb import TinyDB
 
 from bot.documents.summary import identity
 from bot.models import Applicant, DocumentRecord, Review, to_iso, utc_now
+from bot.oplog import OpLog
 from bot.storage import (
     DIR_MODE,
     FILE_MODE,
@@ -93,6 +94,8 @@ class Store:
         self._events_path = self.dir / "events.log"
         self._seen: dict[str, None] = {}
         self._event_lines = self._load_events()
+        self.oplog = OpLog(self.dir / "oplog.jsonl")
+        self._finish_interrupted_operations()
 
     # -- files -----------------------------------------------------------------------------
 
@@ -296,6 +299,59 @@ class Store:
     def reviews(self) -> list[Review]:
         with self._lock:
             return [Review.from_dict(_copy(dict(doc))) for doc in self._reviews.all()]
+
+    # -- operations that change several records (see bot/oplog.py) ----------------------------
+
+    def commit(
+        self,
+        op_id: str,
+        *,
+        applicants: Sequence[Applicant] = (),
+        reviews: Sequence[Review] = (),
+        deliveries: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        """Write several records as one: all of them survive a crash, or the operation is finished
+        at the next start. `deliveries` (encoded) are what the operation leaves to send."""
+        now = self.now()
+        records = {
+            "applicants": {a.key: {**a.to_dict(), "updated": now} for a in applicants},
+            "reviews": {r.id: r.to_dict() for r in reviews},
+        }
+        with self._lock:
+            self.oplog.begin(op_id, records, list(deliveries))
+            self._apply(records)
+            self.oplog.applied(op_id)
+
+    def _apply(self, records: dict[str, Any]) -> None:
+        for raw in (records.get("applicants") or {}).values():
+            self._put_applicant(Applicant.from_dict(_copy(raw)))
+        for raw in (records.get("reviews") or {}).values():
+            self._put_review(Review.from_dict(_copy(raw)))
+
+    def _put_applicant(self, applicant: Applicant) -> None:
+        where = self._by_key.get(applicant.key)
+        if where is None:
+            shard = zlib.crc32(applicant.key.encode()) % SHARDS
+            self._by_key[applicant.key] = (shard, self._shards[shard].insert(applicant.to_dict()))
+        else:
+            self._shards[where[0]].update(_replace_with(applicant.to_dict()), doc_ids=[where[1]])
+        self._reindex_documents(applicant)
+
+    def _put_review(self, review: Review) -> None:
+        doc_id = self._review_ids.get(review.id)
+        if doc_id is None:
+            doc_id = self._reviews.insert(review.to_dict())
+        else:
+            self._reviews.update(_replace_with(review.to_dict()), doc_ids=[doc_id])
+        self._index_review(review, doc_id)
+
+    def _finish_interrupted_operations(self) -> None:
+        unfinished = self.oplog.unapplied()
+        for op in unfinished:
+            self._apply(op.records)
+            self.oplog.applied(op.id)
+        if unfinished:
+            log.warning("finished %d operation(s) a crash had interrupted", len(unfinished))
 
     # -- de-duplication --------------------------------------------------------------------
 

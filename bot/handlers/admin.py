@@ -104,8 +104,8 @@ def _approve(ctx: Context, args: list[str]) -> None:
     key = _user(ctx, args[0])
     review = _override_review(ctx, key)
     if review is not None:
-        ctx.deliver(ctx.desk.approve(review, [ctx.user.key], override=True).deliveries)
-        ctx.reply(ctx.t("admin.done"))
+        decision = ctx.carry_out(ctx.desk.approve(review, [ctx.user.key], override=True))
+        ctx.reply(ctx.t("review.not_yourself") if decision.status == "ignored_self" else ctx.t("admin.done"))
 
 
 def _reject(ctx: Context, args: list[str]) -> None:
@@ -116,7 +116,7 @@ def _reject(ctx: Context, args: list[str]) -> None:
         return
     review = _override_review(ctx, key)
     if review is not None:
-        ctx.deliver(ctx.desk.reject(review, ctx.user.key, " ".join(args[2:]), step, override=True).deliveries)
+        ctx.carry_out(ctx.desk.reject(review, ctx.user.key, " ".join(args[2:]), step, override=True))
         ctx.reply(ctx.t("admin.done"))
 
 

@@ -25,7 +25,7 @@ _TEXT_VOTE = re.compile(r"^\s*/?(approve|reject)\s+([0-9a-f]{12})\b\s*(.*)$", re
 
 def tell_voter(ctx: Context, decision: Decision) -> None:
     """Deliver what the decision left to send, then tell the voter what their vote did."""
-    ctx.deliver(decision.deliveries)
+    ctx.carry_out(decision)
     review = decision.review
     if decision.status == "ignored_not_reviewer":
         ctx.reply(ctx.t("review.not_reviewer"))
@@ -47,7 +47,7 @@ def finish_rejection(ctx: Context, review: Review, text: str) -> None:
         ctx.reply(ctx.t("review.reason_needs_step", steps=ctx.desk.step_menu(ctx.tr)))
         return
     decision = ctx.desk.reject(review, ctx.user.key, reason, step)
-    ctx.deliver(decision.deliveries)
+    ctx.carry_out(decision)
     ctx.reply(ctx.t("review.rejected_ack", step=step.id))
 
 
@@ -75,7 +75,7 @@ class ReactionVoteHandler:
     def handle(self, ctx: Context, found: ReactionVote) -> None:
         decision = ctx.desk.vote(found.review, ctx.user.key, found.vote, withdraw=found.withdraw)
         if found.withdraw and decision.status in ("withdrawn", "ignored", "already_decided"):
-            ctx.deliver(decision.deliveries)
+            ctx.carry_out(decision)
             return  # removing a reaction needs no answer
         tell_voter(ctx, decision)
 
@@ -196,7 +196,7 @@ class RejectReasonHandler:
 
     def handle(self, ctx: Context, found: ReasonReply) -> None:
         if found.cancel:
-            ctx.deliver(ctx.desk.vote(found.review, ctx.user.key, "reject", withdraw=True).deliveries)
+            ctx.carry_out(ctx.desk.vote(found.review, ctx.user.key, "reject", withdraw=True))
             ctx.reply(ctx.t("review.reject_cancelled"))
             return
         finish_rejection(ctx, found.review, ctx.text)

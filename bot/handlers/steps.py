@@ -38,7 +38,7 @@ def after_step(ctx: Context, first_line: str) -> None:
         ctx.reply(first_line)  # the review desk says what happens next
     else:
         ctx.reply(first_line + "\n\n" + next_step_text(ctx))
-    ctx.deliver(ctx.desk.submit_if_complete(ctx.user.key).deliveries)
+    ctx.carry_out(ctx.desk.submit_if_complete(ctx.user.key))
 
 
 class DoneHandler:

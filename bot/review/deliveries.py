@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from bot.messenger import Delivery
 
@@ -12,6 +13,7 @@ from bot.messenger import Delivery
 class PostReview(Delivery):
     """Post the package in the reviewers channel, unless a post of this round already exists."""
 
+    needs_reconciling: ClassVar[bool] = True
     review_id: str
 
 

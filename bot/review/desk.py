@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from bot.emoji import matches
 from bot.events import ButtonPress, Choice, Form, FormField
 from bot.i18n import Bound
-from bot.messenger import Delivery, Mention, Tell
+from bot.messenger import Delivery, Mention, Tell, encode
 from bot.models import Applicant, Review, StepState, Vote
 from bot.review.deliveries import ClosePost, DropSharedFiles, PostReview, ReviewNote
 from bot.review.render import REJECT
@@ -40,6 +40,8 @@ class Decision:
     status: VoteStatus
     review: Review | None = None
     deliveries: tuple[Delivery, ...] = ()
+    op_id: str = ""
+    """The committed operation the deliveries belong to (kept in the operation log until sent)."""
 
 
 class ReviewDesk:
@@ -58,24 +60,46 @@ class ReviewDesk:
         review = self.store.review(applicant.review_id) if applicant.review_id else None
         return review if review is not None and review.state == "pending" else None
 
-    def _start_round(self, applicant_key: str) -> Review:
+    def _new_round(self, applicant: Applicant) -> Review:
         review = Review(
             id=secrets.token_hex(6),
-            applicant=applicant_key,
+            applicant=applicant.key,
             state="pending",
             created=self.store.now(),
-            platform=applicant_key.split(":", 1)[0],
+            platform=applicant.key.split(":", 1)[0],
         )
-        self.store.create_review(review)
-        self.store.update(applicant_key, lambda a: setattr(a, "review_id", review.id))
+        applicant.review_id = review.id
         return review
 
-    def open_round(self, applicant_key: str) -> Review:
+    def _commit(
+        self,
+        status: VoteStatus,
+        review: Review,
+        applicant: Applicant | None,
+        deliveries: tuple[Delivery, ...],
+    ) -> Decision:
+        """Record the review and the applicant as one operation, with what it leaves to send."""
+        op_id = secrets.token_hex(8)
+        self.store.commit(
+            op_id,
+            applicants=[applicant] if applicant is not None else [],
+            reviews=[review],
+            deliveries=[encode(d) for d in deliveries],
+        )
+        return Decision(status, review, deliveries, op_id)
+
+    def open_round(self, applicant_key: str) -> Review | None:
         """The pending round of an applicant, opened if there is none (admin overrides)."""
         with self._lock:
             applicant = self.store.get(applicant_key)
-            existing = self.pending_review(applicant) if applicant is not None else None
-            return existing or self._start_round(applicant_key)
+            if applicant is None:
+                return None
+            existing = self.pending_review(applicant)
+            if existing is not None:
+                return existing
+            review = self._new_round(applicant)
+            self._commit("opened", review, applicant, ())
+            return review
 
     def submit_if_complete(self, applicant_key: str) -> Decision:
         """Open a review round once every step before the review is done; post it once."""
@@ -90,11 +114,12 @@ class ReviewDesk:
             existing = self.pending_review(applicant)
             if existing is not None:
                 return Decision("counted", existing)
-            review = self._start_round(applicant_key)
-            self.store.audit(applicant_key, "review.opened", applicant_key, review=review.id)
-            return Decision(
-                "opened", review, (Tell(applicant_key, "review.submitted"), PostReview(review.id))
+            review = self._new_round(applicant)
+            decision = self._commit(
+                "opened", review, applicant, (Tell(applicant_key, "review.submitted"), PostReview(review.id))
             )
+            self.store.audit(applicant_key, "review.opened", applicant_key, review=review.id)
+            return decision
 
     # -- votes and decisions -----------------------------------------------------------------
 
@@ -148,82 +173,78 @@ class ReviewDesk:
                 if v == "approve" and rules.is_reviewer(k) and k != review.applicant
             ]
             if len(approvals) >= rules.reviewers.approvals_required:
-                decided = self.approve(review, approvals)
-                return Decision("decided", decided.review, decided.deliveries)
+                return self.approve(review, approvals)
             return Decision("counted", review)
 
     def approve(self, review: Review, by: list[str], *, override: bool = False) -> Decision:
         with self._lock:
             current = self.store.review(review.id)
-            if current is not None and current.state != "pending":
+            if current is None or current.state != "pending":
                 return Decision("already_decided", current)  # decided meanwhile: decide once only
+            if current.applicant in by:
+                self.store.audit(current.applicant, "review.vote_refused", current.applicant, reason="self")
+                return Decision("ignored_self", current)  # nobody approves their own package
+            applicant = self.store.get(current.applicant)
             step = review_step(self.rules)
             now = self.store.now()
-
-            def close(r: Review) -> None:
-                r.state = "approved"
-                r.decided_at = now
-                r.decided_by = list(by)
-
-            review = self.store.update_review(review.id, close)
-
-            def mark(a: Applicant) -> None:
+            current.state = "approved"
+            current.decided_at = now
+            current.decided_by = list(by)
+            if applicant is not None:
                 if step is not None:
-                    a.steps[step.id] = StepState("done", now, {"review": review.id}, by=",".join(by))
-                a.approved_at = now
-
-            self.store.update(review.applicant, mark)
-            self.store.audit(by[0] if by else "", "review.approved", review.applicant, override=override)
+                    applicant.steps[step.id] = StepState("done", now, {"review": current.id}, by=",".join(by))
+                applicant.approved_at = now
             deciders = tuple(Mention(k) for k in by)
-            return Decision(
+            decision = self._commit(
                 "decided",
-                review,
+                current,
+                applicant,
                 (
-                    Tell(review.applicant, "review.approved_dm", {"closing": self.rules.program.approved}),
-                    ReviewNote(review.id, "review.channel_approved", {"by": deciders}),
-                    ClosePost(review.id, "review.channel_approved", {"by": deciders}),
-                    DropSharedFiles(review.id),
+                    Tell(current.applicant, "review.approved_dm", {"closing": self.rules.program.approved}),
+                    ReviewNote(current.id, "review.channel_approved", {"by": deciders}),
+                    ClosePost(current.id, "review.channel_approved", {"by": deciders}),
+                    DropSharedFiles(current.id),
                 ),
             )
+            self.store.audit(by[0] if by else "", "review.approved", current.applicant, override=override)
+            return decision
 
     def reject(
         self, review: Review, by: str, reason: str, reopen: Step, *, override: bool = False
     ) -> Decision:
         with self._lock:
             current = self.store.review(review.id)
-            if current is not None and current.state != "pending":
+            if current is None or current.state != "pending":
                 return Decision("already_decided", current)
+            applicant = self.store.get(current.applicant)
             now = self.store.now()
-
-            def close(r: Review) -> None:
-                r.state = "rejected"
-                r.decided_at = now
-                r.decided_by = [by]
-                r.reason = reason
-                r.reopen_step = reopen.id
-                r.awaiting_reason_from = []
-
-            review = self.store.update_review(review.id, close)
-
-            def reopen_step(a: Applicant) -> None:
-                a.steps[reopen.id] = StepState("reopened", now, {}, by=by, note=reason)
-                a.review_id = ""
-                a.step_started = now
-                a.reminders_sent = [r for r in a.reminders_sent if not r.startswith(("stale:", "expiry:"))]
-
-            self.store.update(review.applicant, reopen_step)
-            self.store.audit(by, "review.rejected", review.applicant, step=reopen.id, override=override)
+            current.state = "rejected"
+            current.decided_at = now
+            current.decided_by = [by]
+            current.reason = reason
+            current.reopen_step = reopen.id
+            current.awaiting_reason_from = []
+            if applicant is not None:
+                applicant.steps[reopen.id] = StepState("reopened", now, {}, by=by, note=reason)
+                applicant.review_id = ""
+                applicant.step_started = now
+                applicant.reminders_sent = [
+                    r for r in applicant.reminders_sent if not r.startswith(("stale:", "expiry:"))
+                ]
             note = {"by": Mention(by), "step": reopen.id}
-            return Decision(
+            decision = self._commit(
                 "decided",
-                review,
+                current,
+                applicant,
                 (
-                    Tell(review.applicant, "review.rejected_dm", {"reason": reason, "step": reopen.title}),
-                    ReviewNote(review.id, "review.channel_rejected", note),
-                    ClosePost(review.id, "review.channel_rejected", note),
-                    DropSharedFiles(review.id),
+                    Tell(current.applicant, "review.rejected_dm", {"reason": reason, "step": reopen.title}),
+                    ReviewNote(current.id, "review.channel_rejected", note),
+                    ClosePost(current.id, "review.channel_rejected", note),
+                    DropSharedFiles(current.id),
                 ),
             )
+            self.store.audit(by, "review.rejected", current.applicant, step=reopen.id, override=override)
+            return decision
 
     # -- reasons -----------------------------------------------------------------------------
 

@@ -7,13 +7,14 @@ submission posts it); a round that already has a post is not posted again.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
 
 from bot.events import Destination, MessageRef, Outgoing, OutgoingFile
-from bot.messenger import Messenger
+from bot.messenger import Messenger, Sent, outcome_of
 from bot.models import Applicant, PostRef, Review
 from bot.platform import Adapter, DeliveryError
 from bot.review import render
@@ -30,6 +31,7 @@ class ReviewPosts:
         self.messenger = messenger
         self.clock = clock
         self._posting = threading.Lock()
+        self._told_no_channel: set[str] = set()
         messenger.handle(PostReview, self._post)
         messenger.handle(ReviewNote, self._note)
         messenger.handle(ClosePost, self._close)
@@ -53,33 +55,41 @@ class ReviewPosts:
 
     # -- posting -----------------------------------------------------------------------------
 
-    def _post(self, delivery: PostReview) -> None:
-        self.post(delivery.review_id)
+    def _post(self, delivery: PostReview) -> Sent:
+        review = self.post(delivery.review_id)
+        waiting = review is not None and review.state == "pending" and not review.posts
+        return Sent.RETRY if waiting else Sent.DONE
 
     def post(self, review_id: str) -> Review | None:
-        """Post (or re-post after a failure) the summary in the reviewers channel."""
+        """Post (or re-post after a failure) the summary in the reviewers channel, once."""
         with self._posting:
             review = self.store.review(review_id)
             if review is None or review.state != "pending" or review.posts:
                 return review
             adapter = self.messenger.adapter_for(review.platform)
+            if adapter is None:
+                return review  # its platform is not connected in this run
             channel = self.messenger.reviewers_channel(review.platform)
-            if adapter is None or not channel:
+            if not channel:
                 log.error(
                     "no reviewers channel set for %s in rules.yaml: review %s waits",
                     review.platform,
                     review.id,
                 )
-                self.messenger.notify_admins("admin.no_reviewers_channel", platform=review.platform)
+                if review.platform not in self._told_no_channel:
+                    self._told_no_channel.add(review.platform)
+                    self.messenger.notify_admins("admin.no_reviewers_channel", platform=review.platform)
                 return review
             applicant = self.store.get(review.applicant)
             if applicant is None:
                 return review
-            ref = self.messenger.send(
-                adapter, Destination.to_channel(channel), self.render(applicant, review, adapter)
-            )
+            key = self.messenger.delivery_key
+            ref = self._already_sent(adapter, channel, key)
             if ref is None:
-                return review  # logged by send; the reminder tick posts it again later
+                message = dataclasses.replace(self.render(applicant, review, adapter), key=key)
+                ref = self.messenger.send(adapter, Destination.to_channel(channel), message)
+            if ref is None:
+                return review  # logged by send; kept in the outbox and tried again later
             post = PostRef(ref.platform, ref.channel, ref.message_id)
             now = self.store.now()
 
@@ -91,6 +101,21 @@ class ReviewPosts:
             self.store.audit("", "review.posted", review.applicant, review=review.id)
         self._share_files(applicant, adapter, ref)
         return review
+
+    def _already_sent(self, adapter: Adapter, channel: str, key: str) -> MessageRef | None:
+        """After a crash between sending a post and recording it: the platform may know the post."""
+        op_id, _, n = key.rpartition(":")
+        if not key or not n.isdigit() or not self.messenger.oplog.was_sending(op_id, int(n)):
+            return None
+        finder = getattr(adapter, "find_sent", None)
+        if not callable(finder):
+            return None
+        try:
+            found = finder(channel, key)
+        except DeliveryError as exc:
+            log.warning("could not look for an earlier post (%s): posting again", exc)
+            return None
+        return found if isinstance(found, MessageRef) else None
 
     def _shared_steps(self) -> list[Step]:
         """Document steps whose profile asks for the file to reach the reviewers."""
@@ -137,28 +162,37 @@ class ReviewPosts:
         post = review.posts[-1]
         return review, adapter, MessageRef(post.platform, post.channel, post.message_id)
 
-    def _note(self, delivery: ReviewNote) -> None:
-        self.note(delivery.review_id, delivery.key, **delivery.params)
+    def _note(self, delivery: ReviewNote) -> Sent:
+        return self.note(delivery.review_id, delivery.key, **delivery.params)
 
-    def note(self, review_id: str, key: str, **params: object) -> None:
+    def note(self, review_id: str, key: str, **params: object) -> Sent:
         """A line under the post: in its thread where the platform has threads, else in the channel."""
         found = self._latest_post(review_id)
         if found is None:
-            return
+            return self._missing_post(review_id)
         _review, adapter, post = found
         thread = post if adapter.capabilities.threads else None
         text = self.messenger.text(self.rules.language, key, **params)
-        self.messenger.send(adapter, Destination.to_channel(post.channel, thread), text)
+        return outcome_of(
+            self.messenger.try_send(adapter, Destination.to_channel(post.channel, thread), text)
+        )
 
-    def _close(self, delivery: ClosePost) -> None:
+    def _missing_post(self, review_id: str) -> Sent:
+        """No post to note under or edit: wait for the platform, or for good if there never was one."""
+        review = self.store.review(review_id)
+        if review is None or not review.posts:
+            return Sent.DONE
+        return Sent.RETRY  # the platform is not connected in this run
+
+    def _close(self, delivery: ClosePost) -> Sent:
         """The post now says what was decided and offers no more buttons (votes after it change nothing)."""
         found = self._latest_post(delivery.review_id)
         if found is None:
-            return
+            return self._missing_post(delivery.review_id)
         review, adapter, post = found
         applicant = self.store.get(review.applicant)
         if applicant is None:
-            return
+            return Sent.DONE
         lang = self.rules.language
         decided = self.messenger.text(lang, delivery.key, **delivery.params)
         label = self.messenger.text(lang, "review.post_decision_label")
@@ -166,14 +200,15 @@ class ReviewPosts:
             adapter.edit(post, render.closed(self.render(applicant, review, adapter), decided, label))
         except DeliveryError as exc:  # the decision stands; only the post's look is stale
             log.warning("could not update the review post of %s: %s", review.id, exc)
+            return Sent.GIVE_UP if exc.permanent else Sent.RETRY
+        return Sent.DONE
 
-    def _drop_files(self, delivery: DropSharedFiles) -> None:
-        if self.rules.retention.keep_files:
-            return
+    def _drop_files(self, delivery: DropSharedFiles) -> Sent:
         review = self.store.review(delivery.review_id)
-        if review is None:
-            return
+        if review is None or self.rules.retention.keep_files:
+            return Sent.DONE
         steps = {s.id for s in self._shared_steps()}
         removed = self.store.drop_files(review.applicant, lambda d: d.step in steps)
         if removed:
             self.store.audit("", "review.files_deleted", review.applicant, count=removed)
+        return Sent.DONE

@@ -12,6 +12,9 @@ from bot.platform import Check, Environment, Host, ServeOptions, Setting, Stoppe
 from bot.rules import Rules
 from bot.setup_checks import people_checks
 
+TRANSCRIPT = "console-posts.jsonl"
+"""In the data folder: the review posts the console has shown (see ConsoleAdapter.transcript)."""
+
 
 class ConsolePlatform:
     name = "console"
@@ -37,7 +40,8 @@ class ConsolePlatform:
         )
 
     def serve(self, host: Host, env: Environment, options: ServeOptions, stopper: Stopper) -> int:
-        return run_console(host, sys.stdin, sys.stdout, stopper, user=options.user)
+        transcript = options.data_dir / TRANSCRIPT if options.data_dir.is_dir() else None
+        return run_console(host, sys.stdin, sys.stdout, stopper, user=options.user, transcript=transcript)
 
 
 PLATFORM = ConsolePlatform()

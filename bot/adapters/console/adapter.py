@@ -6,8 +6,11 @@ Every message is printed as `[DM → alice] …` or `[#reviewers post 3] …`; t
 from __future__ import annotations
 
 import itertools
+import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from bot.events import (
@@ -54,6 +57,9 @@ class ConsoleAdapter:
     names: dict[str, str] = field(default_factory=dict)
     first_id: int = 1
     """Post numbers continue from earlier runs on the same data folder, so old posts keep theirs."""
+    transcript: Path | None = None
+    """Where posts sent with a key are recorded (fsynced) before they are printed: the console's
+    own record of what it has shown, so `find_sent` can answer after a crash."""
     _ids: Iterator[int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -63,6 +69,14 @@ class ConsoleAdapter:
         number = next(self._ids)
         channel = destination.channel or f"dm-{destination.user.id if destination.user else ''}"
         ref = MessageRef(PLATFORM, channel, str(number))
+        if message.key and self.transcript is not None:
+            line = json.dumps({"key": message.key, "channel": channel, "id": ref.message_id}) + "\n"
+            fd = os.open(self.transcript, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                os.write(fd, line.encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         self.sent.append(Sent(destination, message, ref))
         if self.out is not None:
             self._print(Sent(destination, message, ref))
@@ -94,6 +108,21 @@ class ConsoleAdapter:
             buttons = " ".join(f"[{b.action}]" for b in sent.message.buttons)
             self.out.write(f"[{tag}] buttons: {buttons}  (/press NAME {sent.ref.message_id})\n")
         self.out.flush()
+
+    def find_sent(self, channel: str, key: str) -> MessageRef | None:
+        for sent in self.sent:
+            if sent.message.key == key and sent.ref.channel == channel:
+                return sent.ref
+        if self.transcript is None or not self.transcript.exists():
+            return None
+        for line in self.transcript.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a crash
+            if entry.get("key") == key and entry.get("channel") == channel:
+                return MessageRef(PLATFORM, channel, str(entry.get("id", "")))
+        return None
 
     def mention(self, user: UserRef) -> str:
         return f"@{user.id}"

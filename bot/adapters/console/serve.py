@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
+from pathlib import Path
 from typing import TextIO
 
 from bot.adapters.console.adapter import PLATFORM, ConsoleAdapter
@@ -18,11 +20,13 @@ Try: what step am I on?    (console:reviewer reviews, console:admin administers)
 
 
 def console_for(
-    host: Host, out: TextIO | None, *, user: str = "alice"
+    host: Host, out: TextIO | None, *, user: str = "alice", transcript: Path | None = None
 ) -> tuple[ConsoleAdapter, ConsoleSession]:
     """A console adapter attached to `host` and a session that feeds it: also the test harness."""
     known = [int(p.message_id) for p in host.review_posts(PLATFORM) if p.message_id.isdigit()]
-    adapter = ConsoleAdapter(out=out, first_id=max(known, default=0) + 1)
+    if transcript is not None and transcript.exists():  # posts shown but never recorded (a crash)
+        known += [int(n) for n in re.findall(r'"id": "(\d+)"', transcript.read_text(encoding="utf-8"))]
+    adapter = ConsoleAdapter(out=out, first_id=max(known, default=0) + 1, transcript=transcript)
     host.attach(adapter)
 
     def latest_review_post() -> MessageRef | None:
@@ -49,9 +53,17 @@ class _Stop(Exception):
     """SIGTERM arrived while waiting for input."""
 
 
-def run_console(host: Host, stdin: TextIO, stdout: TextIO, stopper: Stopper, *, user: str = "alice") -> int:
+def run_console(
+    host: Host,
+    stdin: TextIO,
+    stdout: TextIO,
+    stopper: Stopper,
+    *,
+    user: str = "alice",
+    transcript: Path | None = None,
+) -> int:
     """Read lines until EOF, /quit or a stop request; an event in progress always finishes first."""
-    _adapter, session = console_for(host, stdout, user=user)
+    _adapter, session = console_for(host, stdout, user=user, transcript=transcript)
     interactive = stdin.isatty()
     if interactive:
         stdout.write(BANNER.format(user=user))
