@@ -105,6 +105,8 @@ class Review:
     reopen_step: str = ""
     last_ping: str = ""
     awaiting_reason_from: list[str] = field(default_factory=list)
+    reason_asked_at: dict[str, str] = field(default_factory=dict)
+    """When each reviewer in `awaiting_reason_from` was asked for the reason (the prompt expires)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,4 +118,5 @@ class Review:
         data["votes"] = dict(data.get("votes", {}))
         data["decided_by"] = list(data.get("decided_by", []))
         data["awaiting_reason_from"] = list(data.get("awaiting_reason_from", []))
+        data["reason_asked_at"] = dict(data.get("reason_asked_at", {}))
         return Review(**data)

@@ -15,27 +15,45 @@ from bot.events import (
     ReactionAdded,
     ReactionRemoved,
 )
+from bot.handlers.admin import parse_command
 from bot.intents import Intent
 from bot.models import Review, Vote
-from bot.review.desk import REJECT_FORM, Decision
+from bot.review.desk import REASON_WAIT_MINUTES, REJECT_FORM, Decision
 from bot.review.render import APPROVE, REJECT
 
 _TEXT_VOTE = re.compile(r"^\s*/?(approve|reject)\s+([0-9a-f]{12})\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def _what_they_did(ctx: Context) -> str:
+    """The word for how the person voted, so the answer names what they actually did."""
+    if isinstance(ctx.event, ReactionAdded | ReactionRemoved):
+        return ctx.t("review.via_reaction")
+    if isinstance(ctx.event, ButtonPress | FormSubmitted):
+        return ctx.t("review.via_button")
+    return ctx.t("review.via_text")
 
 
 def tell_voter(ctx: Context, decision: Decision) -> None:
     """Deliver what the decision left to send, then tell the voter what their vote did."""
     ctx.carry_out(decision)
     review = decision.review
+    what = _what_they_did(ctx)
     if decision.status == "ignored_not_reviewer":
-        ctx.reply(ctx.t("review.not_reviewer"))
+        ctx.reply(ctx.t("review.not_reviewer", what=what))
     elif decision.status == "ignored_self":
-        ctx.reply(ctx.t("review.not_yourself"))
+        ctx.reply(ctx.t("review.not_yourself", what=what))
     elif decision.status == "already_decided" and review is not None:
-        ctx.reply(ctx.t("review.already_decided", state=ctx.t(f"review.state_{review.state}")))
-    elif decision.status == "ask_reason":
-        applicant = ctx.messenger.mention(review.applicant) if review else ""
-        ctx.reply(ctx.t("review.ask_reason", applicant=applicant, steps=ctx.desk.step_menu(ctx.tr)))
+        ctx.reply(ctx.t("review.already_decided", state=ctx.t(f"review.state_{review.state}"), what=what))
+    elif decision.status == "ask_reason" and review is not None:
+        ctx.reply(
+            ctx.t(
+                "review.ask_reason",
+                applicant=ctx.messenger.mention(review.applicant),
+                steps=ctx.desk.step_menu(ctx.tr),
+                minutes=REASON_WAIT_MINUTES,
+                review=review.id,
+            )
+        )
     elif decision.status == "counted" and review is not None:
         approvals = sum(1 for v in review.votes.values() if v == "approve")
         ctx.reply(ctx.t("review.counted", have=approvals, needed=ctx.rules.reviewers.approvals_required))
@@ -169,12 +187,20 @@ class TextVoteHandler:
 
 @dataclass(frozen=True)
 class ReasonReply:
-    review: Review
+    waiting: tuple[Review, ...]
+    """The rounds this reason may be for: one, or several (then the reviewer is asked which)."""
     cancel: bool
 
 
+_LET_THROUGH = (Intent.HELP, Intent.STATUS, Intent.NEXT, Intent.GREETING, Intent.THANKS, Intent.LANGUAGE)
+
+
 class RejectReasonHandler:
-    """The reviewer's next DM (or thread reply) after a rejection is the reason; 'cancel' withdraws."""
+    """After a rejection, the reviewer's next message is its reason; 'cancel' withdraws it.
+
+    A reply in a review post's thread belongs to that post's round. In DM, a reviewer waiting on
+    several rounds is asked which one (never guessed). Commands and questions go through to their
+    handlers, and the prompt expires after REASON_WAIT_MINUTES."""
 
     def match(self, ctx: Context) -> ReasonReply | None:
         event = ctx.event
@@ -182,21 +208,33 @@ class RejectReasonHandler:
             return None
         if not ctx.rules.is_reviewer(ctx.user.key):
             return None
-        review = ctx.desk.awaiting_reason(ctx.user.key)
-        if review is None:
-            return None
-        if isinstance(event, ChannelMessage):  # only a reply in the review post's own thread
+        waiting = ctx.desk.awaiting_reasons(ctx.user.key, ctx.services.clock())
+        if isinstance(event, ChannelMessage):  # only a reply in a review post's own thread
             thread = event.thread
-            in_thread = thread is not None and any(
-                (p.channel, p.message_id) == (thread.channel, thread.message_id) for p in review.posts
-            )
-            if not in_thread:
-                return None
-        return ReasonReply(review, ctx.understood.intent is Intent.CANCEL)
+            waiting = [
+                r
+                for r in waiting
+                if thread is not None
+                and any((p.channel, p.message_id) == (thread.channel, thread.message_id) for p in r.posts)
+            ]
+        if not waiting:
+            return None
+        cancel = ctx.understood.intent is Intent.CANCEL
+        step, _reason = ctx.desk.parse_reason(ctx.text)
+        if not cancel and step is None and (ctx.understood.intent in _LET_THROUGH or parse_command(ctx.text)):
+            return None  # "pending", "help", "status": not a reason
+        return ReasonReply(tuple(waiting), cancel)
 
     def handle(self, ctx: Context, found: ReasonReply) -> None:
         if found.cancel:
-            ctx.carry_out(ctx.desk.vote(found.review, ctx.user.key, "reject", withdraw=True))
+            for review in found.waiting:
+                ctx.carry_out(ctx.desk.vote(review, ctx.user.key, "reject", withdraw=True))
             ctx.reply(ctx.t("review.reject_cancelled"))
             return
-        finish_rejection(ctx, found.review, ctx.text)
+        if len(found.waiting) > 1:
+            choices = "\n".join(
+                f"• {ctx.messenger.mention(r.applicant)}: `reject {r.id} STEP REASON`" for r in found.waiting
+            )
+            ctx.reply(ctx.t("review.which_package", choices=choices))
+            return
+        finish_rejection(ctx, found.waiting[0], ctx.text)

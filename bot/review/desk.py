@@ -14,12 +14,13 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.emoji import matches
 from bot.events import ButtonPress, Choice, Form, FormField
 from bot.i18n import Bound
 from bot.messenger import Delivery, Mention, Tell, encode
-from bot.models import Applicant, Review, StepState, Vote
+from bot.models import Applicant, Review, StepState, Vote, from_iso
 from bot.review.deliveries import ClosePost, DropSharedFiles, PostReview, ReviewNote
 from bot.review.render import REJECT
 from bot.rules import Rules, Step
@@ -28,6 +29,9 @@ from bot.store import Store
 from bot.workflow import package_complete, review_step
 
 REJECT_FORM = "reject_reason"
+REASON_WAIT_MINUTES = 30
+"""How long a reviewer's next message is taken as the reason for their rejection. After that the
+vote stays, and `reject ID STEP REASON` still finishes it."""
 
 VoteStatus = str
 """counted, withdrawn, decided, ask_reason, ignored, ignored_not_reviewer, ignored_self, already_decided"""
@@ -156,12 +160,17 @@ class ReviewDesk:
                 self.store.audit(voter, "review.vote_withdrawn", review.applicant, vote=vote)
                 return Decision("withdrawn", review)
 
+            asked = self.store.now()
+
             def record(r: Review) -> None:
                 r.votes[voter] = vote
-                if vote == "reject" and voter not in r.awaiting_reason_from:
-                    r.awaiting_reason_from.append(voter)
+                if vote == "reject":
+                    if voter not in r.awaiting_reason_from:
+                        r.awaiting_reason_from.append(voter)
+                    r.reason_asked_at[voter] = asked
                 if vote == "approve" and voter in r.awaiting_reason_from:
                     r.awaiting_reason_from.remove(voter)
+                    r.reason_asked_at.pop(voter, None)
 
             review = self.store.update_review(review.id, record)
             self.store.audit(voter, "review.vote", review.applicant, vote=vote)
@@ -224,6 +233,7 @@ class ReviewDesk:
             current.reason = reason
             current.reopen_step = reopen.id
             current.awaiting_reason_from = []
+            current.reason_asked_at = {}
             if applicant is not None:
                 applicant.steps[reopen.id] = StepState("reopened", now, {}, by=by, note=reason)
                 applicant.review_id = ""
@@ -248,11 +258,17 @@ class ReviewDesk:
 
     # -- reasons -----------------------------------------------------------------------------
 
-    def awaiting_reason(self, reviewer: str) -> Review | None:
-        for review in self.store.reviews():
-            if review.state == "pending" and reviewer in review.awaiting_reason_from:
-                return review
-        return None
+    def awaiting_reasons(self, reviewer: str, now: datetime) -> list[Review]:
+        """The pending rounds whose rejection by `reviewer` still waits for its reason, newest last."""
+        cutoff = now - timedelta(minutes=REASON_WAIT_MINUTES)
+        waiting = [
+            r
+            for r in self.store.reviews()
+            if r.state == "pending"
+            and reviewer in r.awaiting_reason_from
+            and from_iso(r.reason_asked_at.get(reviewer) or r.created) >= cutoff
+        ]
+        return sorted(waiting, key=lambda r: r.reason_asked_at.get(reviewer, ""))
 
     def reopenable(self) -> list[Step]:
         """The steps a rejection can send an applicant back to (every step but the lab's review)."""
