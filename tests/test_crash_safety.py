@@ -18,8 +18,8 @@ from bot.application import Application
 from bot.documents import Validator
 from bot.rules_loader import RulesHolder
 from bot.store import Store
-from tests.conftest import RULES, Clock, _SharedValidator
 from tests.citi_pdfs import make_png
+from tests.conftest import RULES, Clock, _SharedValidator
 from tests.journey import Driver, complete_package, write_documents
 
 
