@@ -7,7 +7,8 @@ the lexicon (bot/locales/words*.yaml).
 
 When several words could be the username, the one next to a label ("username", "아이디") or after
 "as"/"is"/"it's" wins, and a word that looks like a username (digit, "_", ".") beats a plain word;
-when that still leaves a doubt, the answer is None, and the caller asks again.
+when that still leaves a doubt, or a word of the message fits neither (the "j" of "kim j"), the
+answer is None, and the caller asks again.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ _RUN = re.compile(r"[A-Za-z0-9_.\-'’]+")
 _EDGE = "._-'’"
 _SHORT_MESSAGE = 3
 _LABEL_REACH = 3
-# Words that, right before a word, introduce it as a name ("registered as jdoe", "it's jdoe").
-_INTRODUCERS = frozenset({"as", "is", "its", "called", "named", "be", "was"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,7 @@ def extract_username(
     lexicon = lexicon or default_lexicon()
     refused, near = _refusals(lexicon)
     labels = {label for w in lexicon.languages.values() for label in w.username_labels}
+    introducers = {i.strip() for w in lexicon.languages.values() for i in w.username_introducers}
     shape = re.compile(pattern)
     raw = unicodedata.normalize("NFKC", cap(text)).strip()
     tokens = raw.split()
@@ -57,12 +57,14 @@ def extract_username(
     candidates = [r for r in runs if _possible(r.text, refused, near, shape)]
     if not candidates:
         return None
+    if any(_stray(r.text, refused) for r in runs if r not in candidates):
+        return None  # "kim j": part of the answer does not fit, so no part of it is the answer
     if label_positions:
         return _nearest_label(candidates, label_positions)
     usernamey = [c for c in candidates if re.search(r"[0-9_.]", c.text)]
     if len(candidates) == 1:
         only = candidates[0]
-        introduced = only.position > 0 and _word(tokens[only.position - 1]) in _INTRODUCERS
+        introduced = only.position > 0 and _word(tokens[only.position - 1]) in introducers
         if len(tokens) <= _SHORT_MESSAGE or usernamey or introduced:
             return only.text
         return None
@@ -101,10 +103,19 @@ def _nearest_label(candidates: list[_Run], labels: list[int]) -> str | None:
 def _possible(run: str, refused: frozenset[str], near: frozenset[str], shape: re.Pattern[str]) -> bool:
     if not shape.match(run):
         return False
-    word = run.lower().replace("'", "").replace("’", "")
+    word = _plain(run)
     if word in refused or word.rstrip("s") in refused:
         return False
     return not _typo_of_any(word, near)
+
+
+def _stray(run: str, refused: frozenset[str]) -> bool:
+    """A word that is neither a possible username nor a word the bot knows."""
+    return _plain(run) not in refused and not _plain(run).isdigit()
+
+
+def _plain(run: str) -> str:
+    return run.lower().replace("'", "").replace("’", "")
 
 
 def _refusals(lexicon: Lexicon) -> tuple[frozenset[str], frozenset[str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.language.lexicon import Lexicon, Words, default_lexicon
@@ -88,9 +88,10 @@ def language_request(text: str, lexicon: Lexicon | None = None) -> LanguageReque
                     work = work.replace(needle, " ")
                     if code not in named:
                         named.append(code)
-    generic = _remove(work, lexicon.languages.values(), "language_words")
-    refusal = _remove(generic[0], lexicon.languages.values(), "refuse")
-    rest, _ = _remove(refusal[0], lexicon.languages.values(), "switch")
+    languages = list(lexicon.languages.values())
+    generic = _remove(work, languages, lambda w: w.language_words)
+    refusal = _remove(generic[0], languages, lambda w: w.refuse)
+    rest, _ = _remove(refusal[0], languages, lambda w: w.switch)
     everyday = {c for w in lexicon.languages.values() if w.match == "words" for c in w.common}
     leftover = "".join(t for t in rest.split() if t not in everyday)
     if len(leftover) > 2:
@@ -110,10 +111,12 @@ def _needle(words: Words, entry: str) -> str:
     return padded(entry.strip()) if words.match == "words" else entry
 
 
-def _remove(work: str, languages: Iterable[Words], field: str) -> tuple[str, bool]:
+def _remove(
+    work: str, languages: Iterable[Words], field: Callable[[Words], tuple[str, ...]]
+) -> tuple[str, bool]:
     found = False
     for words in languages:
-        entries: tuple[str, ...] = getattr(words, field)
+        entries = field(words)
         for entry in sorted(entries, key=len, reverse=True):
             needle = _needle(words, entry)
             if needle.strip() and needle in work:

@@ -1,7 +1,8 @@
 """Which FAQ entry a message asks about, if any: predictable token matching, no model.
 
 An entry has question phrases per language and an answer per language (rules.yaml's `faq`). A message
-matches a phrase by its content words: everyday words (the lexicon's `common` list) are ignored, and
+matches a phrase by its words: everyday and question words (the lexicon's `common` and
+`question_words`) weigh a third of a topic word, at least one topic word must be shared, and
 two words match when they are equal or share a long enough beginning ("replied"/"reply",
 "추천인이"/"추천인", "걸려요"/"걸리나요", compared letter by letter after splitting Hangul into its
 letters). The score weighs how much of the phrase the message covers (most) and how much of the
@@ -21,6 +22,7 @@ from bot.language.text import cap, jamo, normalise
 THRESHOLD = 0.6
 _HANGUL_LETTER = re.compile(r"[\u1100-\u11ff]")
 _TIE = 0.05
+_LIGHT = 0.3
 
 
 @dataclass(frozen=True)
@@ -53,15 +55,15 @@ def match_faq(
     threshold: float = THRESHOLD,
 ) -> FaqMatch | None:
     lexicon = lexicon or default_lexicon()
-    ignore = _ignored(lexicon)
-    message = _content(text, ignore)
-    if not message:
+    light = _light_words(lexicon)
+    message = _tokens(text, light)
+    if not any(weight == 1.0 for _, weight in message):
         return None
     best: dict[str, FaqMatch] = {}
     for entry in entries:
         for phrases in entry.questions.values():
             for phrase in phrases:
-                score = _score(message, _content(phrase, ignore))
+                score = _score(message, _tokens(phrase, light))
                 current = best.get(entry.id)
                 if current is None or score > current.score:
                     best[entry.id] = FaqMatch(entry, score, phrase)
@@ -73,16 +75,31 @@ def match_faq(
     return ranked[0]
 
 
-def _ignored(lexicon: Lexicon) -> frozenset[str]:
-    out: set[str] = set()
-    for words in lexicon.languages.values():
-        out.update(c.strip() for c in words.common)
-    return frozenset(out)
+@dataclass(frozen=True)
+class _Light:
+    words: frozenset[str]
+    prefixes: tuple[str, ...]
 
 
-def _content(text: str, ignore: frozenset[str]) -> list[str]:
-    tokens = normalise(cap(text)).split()
-    return [jamo(t) for t in dict.fromkeys(tokens) if t not in ignore]
+def _light_words(lexicon: Lexicon) -> _Light:
+    """Everyday and question words: they count, but much less than the words of the topic."""
+    words: set[str] = set()
+    prefixes: list[str] = []
+    for vocabulary in lexicon.languages.values():
+        words.update(c.strip() for c in vocabulary.common)
+        if vocabulary.match == "words":
+            words.update(q.strip() for q in vocabulary.question_words)
+        else:
+            prefixes += [q.strip() for q in vocabulary.question_words]
+    return _Light(frozenset(words), tuple(prefixes))
+
+
+def _tokens(text: str, light: _Light) -> list[tuple[str, float]]:
+    out: list[tuple[str, float]] = []
+    for token in dict.fromkeys(normalise(cap(text)).split()):
+        is_light = token in light.words or (bool(light.prefixes) and token.startswith(light.prefixes))
+        out.append((jamo(token), _LIGHT if is_light else 1.0))
+    return out
 
 
 def _same(a: str, b: str) -> bool:
@@ -101,15 +118,13 @@ def _same(a: str, b: str) -> bool:
     return common >= max(3, math.ceil(ratio * shorter))
 
 
-def _score(message: list[str], phrase: list[str]) -> float:
+def _score(message: list[tuple[str, float]], phrase: list[tuple[str, float]]) -> float:
     if not phrase:
         return 0.0
-    covered = sum(1 for p in phrase if any(_same(p, m) for m in message))
-    explained = sum(1 for m in message if any(_same(p, m) for p in phrase))
-    if covered == 0:
-        return 0.0
-    recall = covered / len(phrase)
-    precision = explained / len(message)
-    if covered == 1 and len(phrase) > 1:
-        recall *= 0.8  # one shared word is weak evidence
+    covered = [(p, w) for p, w in phrase if any(_same(p, m) for m, _ in message)]
+    if not any(w == 1.0 for _, w in covered):
+        return 0.0  # sharing only "how" or "my" is no evidence
+    explained = sum(w for m, w in message if any(_same(p, m) for p, _ in phrase))
+    recall = sum(w for _, w in covered) / sum(w for _, w in phrase)
+    precision = explained / sum(w for _, w in message)
     return 0.75 * recall + 0.25 * precision

@@ -65,6 +65,7 @@ class Words:
     common: tuple[str, ...] = ()
     username_labels: tuple[str, ...] = ()
     username_refuse: tuple[str, ...] = ()
+    username_introducers: tuple[str, ...] = ()
     known: frozenset[str] = field(default=frozenset(), compare=False)
     """Every single word of this vocabulary: the words that tell a message is in this language."""
 
@@ -153,7 +154,7 @@ def _mapping(node: Any, where: str, allowed: set[str] | None = None) -> dict[str
 _TOP = {"language", "intents", "cues", "topics", "typos", "common", "username"}
 _LANGUAGE = {"name", "script", "match", "names", "switch", "refuse", "words"}
 _CUES = {"negation", "future", "hedge", "contrast", "question_words", "question_endings"}
-_USERNAME = {"labels", "refuse"}
+_USERNAME = {"labels", "refuse", "introducers"}
 _INTENT = {"phrases", "words", "weak"}
 
 
@@ -202,6 +203,7 @@ def _parse_words(lang: str, data: dict[str, Any], source: str) -> Words:
         common=_strings(top.get("common"), f"{source}: common"),
         username_labels=_strings(username.get("labels"), f"{source}: username.labels"),
         username_refuse=_strings(username.get("refuse"), f"{source}: username.refuse"),
+        username_introducers=_strings(username.get("introducers"), f"{source}: username.introducers"),
     )
     return _with_known(words)
 
@@ -222,6 +224,7 @@ def _with_known(words: Words) -> Words:
         words.common,
         words.username_labels,
         words.username_refuse,
+        words.username_introducers,
         *words.language_names.values(),
     ]
     for intent in words.intents.values():
