@@ -242,6 +242,24 @@ TABLE: list[tuple[str, Intent, str | None]] = [
     ("제 아이디는 kim_j 입니다", In.UNKNOWN, KO),
     ("asdfgh", In.UNKNOWN, None),
     ("", In.UNKNOWN, None),
+    # --- more phrasings, found by trying the bot as a new user would
+    ("I signed up on physionet", In.MAYBE_DONE, EN),  # an account, not necessarily this step
+    ("I registered", In.MAYBE_DONE, EN),
+    ("sorry I forgot", In.NOT_YET, EN),
+    ("깜빡했어요", In.NOT_YET, KO),
+    ("what do I have left", In.STATUS, EN),
+    ("제가 지금 어느 단계죠?", In.STATUS, KO),
+    ("제출 됐나요?", In.STATUS, KO),
+    ("application is under review", In.APPLIED, EN),
+    ("심사 중이에요", In.APPLIED, KO),
+    ("my username was wrong", In.CHANGE_ANSWER, EN),
+    ("뭘 하면 되나요?", In.NEXT, KO),
+    ("반갑습니다", In.GREETING, KO),
+    ("ㄱㅅ", In.THANKS, KO),
+    ("ㅇㅋ", In.YES, KO),
+    ("ㅋㅋ", In.UNKNOWN, None),
+    ("okay thanks", In.YES, EN),  # agreement first: it answers a pending yes/no question
+    ("never mind, I'll do it later", In.CANCEL, EN),
     ("🙂🙂", In.THANKS, None),
 ]
 

@@ -8,7 +8,7 @@ import unicodedata
 MAX_CHARS = 500
 """Only this much of a message is analysed: work per message stays bounded whatever is pasted."""
 
-HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e\u1100-\u11ff]")  # syllables and letters (NFKC gives U+11xx)
 HANGUL_SYLLABLES = re.compile(r"[\uac00-\ud7a3]+")
 # Letters that mark a script; a language file names its script (language.script).
 SCRIPTS: dict[str, re.Pattern[str]] = {
