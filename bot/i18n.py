@@ -1,29 +1,59 @@
-"""Every user-facing sentence, by key, in English and Korean (bot/locales/<area>.<lang>.yaml).
+"""Every user-facing sentence, by key, per language (bot/locales/<area>.<lang>.yaml).
 
 Texts live in YAML so translators never touch code; a test checks every key exists in every language
-and that both sides use the same {placeholders}.
+and that all languages use the same {placeholders}. Vocabulary (bot/locales/words*.yaml, what the bot
+understands) lives beside the sentences but is not part of the catalog: see bot/language/lexicon.py.
+
+Rendering, `Translator.t(lang, key, **params)`:
+
+- `{name}` is replaced by the parameter. A parameter that is localised text (anything with
+  `.get(lang) -> str`, such as bot.schema.LocalText, or a {lang: text} mapping) is resolved in `lang`,
+  the recipient's language, so callers pass step titles and document names as they are.
+- Korean particles after a placeholder are chosen from the value's last syllable: write either form,
+  "{document}를" or "{document}을", and the translator writes "수료 보고서를" or "증빙을"; the hedged
+  forms "을(를)", "(으)로", "은(는)", "이(가)" are resolved the same way. Quotes and emphasis marks
+  may stand between the placeholder and the particle ("{answer}"로, **{answer}**로); after a
+  closing bracket the particle is left alone (in "이름({found})이" it belongs to 이름). The explicit
+  form `{document:을}` does the same. See bot/language/particles.py for how words are read.
+- `{{` and `}}` are literal braces; an unknown placeholder stays visible as `{name}`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import yaml
 
+from bot.language import particles
+
 log = logging.getLogger(__name__)
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 FALLBACK = "en"
+VOCABULARY_AREA = "words"
+"""words.<lang>.yaml: vocabulary, loaded by bot.language.lexicon, not sentences."""
 
 
-class _Blank(dict[str, Any]):
-    """Leaves unknown placeholders visible instead of raising KeyError in front of a user."""
+@runtime_checkable
+class Localised(Protocol):
+    """Text in several languages; `get(lang)` gives it in one (bot.schema.LocalText is one)."""
 
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+    def get(self, lang: str, /) -> str: ...
+
+
+# lang -> (is this a particle spelling?, the right form for a value)
+_INFLECTORS: dict[str, tuple[Callable[[str], bool], Callable[[str, str], str]]] = {
+    "ko": (particles.is_particle, particles.particle),
+}
+_FIELD = re.compile(r"\{\{|\}\}|\{(\w+)(?::([^{}]*))?\}")
+# Quotes may stand between a placeholder and its particle ("{answer}"로); a closing bracket may not:
+# in "이름({found})이" the particle belongs to 이름, the word before the brackets.
+_CLOSERS = re.compile(r"[\"'”’」』*_`]*")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def _flatten(prefix: str, node: Any, out: dict[str, str]) -> None:
@@ -37,27 +67,90 @@ def _flatten(prefix: str, node: Any, out: dict[str, str]) -> None:
 def load_catalog(directory: Path = LOCALES_DIR) -> dict[str, dict[str, str]]:
     catalog: dict[str, dict[str, str]] = {}
     for path in sorted(directory.glob("*.*.yaml")):
-        lang = path.stem.rsplit(".", 1)[1]
+        area, lang = path.stem.rsplit(".", 1)
+        if area == VOCABULARY_AREA:
+            continue
         _flatten("", yaml.safe_load(path.read_text(encoding="utf-8")) or {}, catalog.setdefault(lang, {}))
     return catalog
 
 
-@runtime_checkable
-class Localised(Protocol):
-    """Text written in several languages (a rules.yaml LocalText): resolved in the reader's language."""
-
-    def get(self, lang: str) -> str: ...
-
-
-def _resolve(value: object, lang: str) -> object:
-    if isinstance(value, str | int | float | Mapping):
+def resolve(value: Any, lang: str) -> str:
+    """A parameter as text in `lang`: localised text is resolved, anything else is str()."""
+    if isinstance(value, str):
         return value
-    return value.get(lang) if isinstance(value, Localised) else value
+    if isinstance(value, Mapping):
+        text = value.get(lang, value.get(FALLBACK))
+        if text is None and value:
+            text = next(iter(value.values()))
+        return "" if text is None else str(text)
+    if isinstance(value, Localised):
+        return str(value.get(lang))
+    return str(value)
+
+
+def render(lang: str, template: str, params: Mapping[str, Any]) -> str:
+    """`template` with its placeholders filled for a reader of `lang` (see the module docstring)."""
+    inflector = _INFLECTORS.get(lang)
+    out: list[str] = []
+    position = 0
+    for match in _FIELD.finditer(template):
+        if match.start() < position:
+            continue  # inside a particle already consumed
+        out.append(template[position : match.start()])
+        position = match.end()
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            out.append(token[0])
+            continue
+        name, spec = match.group(1), match.group(2)
+        if name not in params:
+            out.append(token)
+            continue
+        value = resolve(params[name], lang)
+        if spec:
+            if inflector is not None and inflector[0](spec):
+                out.append(value + inflector[1](value, spec))
+            elif particles.is_particle(spec):
+                out.append(value)  # a particle marker in a language without particles
+            else:
+                try:
+                    out.append(format(params[name], spec))
+                except (ValueError, TypeError):
+                    out.append(value)
+            continue
+        out.append(value)
+        if inflector is not None:
+            position = _inflect(template, position, value, inflector, out)
+    out.append(template[position:])
+    return "".join(out)
+
+
+def _inflect(
+    template: str,
+    position: int,
+    value: str,
+    inflector: tuple[Callable[[str], bool], Callable[[str, str], str]],
+    out: list[str],
+) -> int:
+    """Rewrites a particle written right after a placeholder; returns where the template goes on."""
+    closers = _CLOSERS.match(template, position)
+    after = closers.end() if closers else position
+    for spelling in particles.SPELLINGS:
+        end = after + len(spelling)
+        fits = template.startswith(spelling, after) and not _HANGUL.match(template, end)
+        if fits and inflector[0](spelling):
+            out.append(template[position:after] + inflector[1](value, spelling))
+            return end
+    return position
 
 
 class Translator:
     def __init__(self, catalog: dict[str, dict[str, str]] | None = None) -> None:
         self.catalog = catalog if catalog is not None else load_catalog()
+
+    @classmethod
+    def from_directory(cls, directory: Path) -> Translator:
+        return cls(load_catalog(directory))
 
     @property
     def languages(self) -> list[str]:
@@ -73,7 +166,7 @@ class Translator:
         if template is None:
             log.error("missing text %r", key)
             return key
-        return template.format_map(_Blank({k: _resolve(v, lang) for k, v in params.items()}))
+        return render(lang, template, params)
 
     def bound(self, lang: str) -> Bound:
         return Bound(self, lang)

@@ -1,27 +1,58 @@
-"""What an applicant means, in English or Korean, tolerant of wording and typos.
+"""What a person means, in any language the lexicon knows, tolerant of wording and typos.
 
-Deliberately small and predictable: phrases and keywords, with fuzzy matching of English words
-(difflib) so "stauts" and "whats my stpe" still work. No model, no network.
+Deliberately small and predictable: phrases and words from bot/locales/words.<lang>.yaml, read with
+a few rules, no model, no network, at most MAX_CHARS of a message analysed.
+
+- Negation and tense: "not yet", "I haven't", "아직 안 했어요", "내일 할게요" are NOT_YET, never DONE.
+- A question is never a completion: "did I finish?", "다 했나요?" ask for the STATUS.
+- DONE only when unambiguous; a hedge ("I think I'm done", "끝난 것 같아요"), a bare verb that may
+  mean something else ("확인했어요"), or a typo ("dnoe") is MAYBE_DONE: the caller asks first.
+- "I applied", "신청했어요" is APPLIED: applying is not being credentialed.
+- A message of several sentences is read sentence by sentence: "Done! What's next?" is DONE;
+  a completion contradicted in another sentence ("Done. Wait, not yet") is MAYBE_DONE.
+- Typos of the words listed under `typos` are corrected: "stauts", "whats my stpe".
+- UNKNOWN (and an unanswered QUESTION) come with the two or three likeliest intents, for
+  "did you mean ...?".
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
-from dataclasses import dataclass
-from enum import Enum
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+
+from bot.language.detect import language_request, message_language
+from bot.language.faq import FaqEntry, FaqMatch, match_faq
+from bot.language.lexicon import Lexicon, LexiconError, Words, default_lexicon
+from bot.language.text import cap, has_hangul, normalise, padded, typo_of
+
+__all__ = ["Intent", "Understood", "has_hangul", "normalise", "understand"]
 
 
 class Intent(Enum):
+    DONE = "done"
+    """The current step is finished, unambiguously."""
+    MAYBE_DONE = "maybe_done"
+    """Perhaps finished: ask "Did you finish X? yes / no" before recording anything."""
+    NOT_YET = "not_yet"
+    APPLIED = "applied"
+    """Applied (for credentialing): recorded as applied, the step stays open."""
+    YES = "yes"
+    NO = "no"
+    UNDO = "undo"
+    CHANGE_ANSWER = "change_answer"
     STATUS = "status"
     NEXT = "next"
     HELP = "help"
-    DONE = "done"
-    LANGUAGE = "language"
-    CANCEL = "cancel"
     GREETING = "greeting"
     THANKS = "thanks"
+    CANCEL = "cancel"
+    LANGUAGE = "language"
+    QUESTION = "question"
+    """A question about the process; `faq` holds the matching FAQ entry when one was given."""
     UNKNOWN = "unknown"
 
 
@@ -29,178 +60,365 @@ class Intent(Enum):
 class Understood:
     intent: Intent
     language: str | None = None
-    """For LANGUAGE: the language asked for."""
+    """For LANGUAGE: the language asked for (None: ask which)."""
+    message_language: str | None = None
+    """The language the message is written in; None for a neutral one ("ok", "kim_j", "👍")."""
+    alternatives: tuple[Intent, ...] = ()
+    """For UNKNOWN and an unanswered QUESTION: the likeliest intents, best first."""
+    faq: FaqMatch | None = None
+    question: bool = False
+    """The message asks something."""
 
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
-_WORD = re.compile(r"[a-z0-9']+")
-
-# Korean: substrings are reliable enough (particles attach to words, so exact words are not).
-# Unmistakable questions about progress come first: "어디까지 했어?" asks, it does not report.
-_KO_STATUS_QUESTION = ("몇 단계", "몇단계", "어디까지", "진행 상황", "진행상황", "체크리스트", "현황")
-_KO = {
-    Intent.STATUS: ("진행", "상태", "단계"),
-    Intent.NEXT: ("다음", "뭐 해야", "뭘 해야", "뭐해야", "무엇을 해야", "어떻게 해", "어디서", "어디에"),
-    Intent.HELP: ("도움", "도와", "사용법", "명령어", "헬프"),
-    Intent.DONE: ("완료", "했어", "했습니다", "했어요", "끝났", "끝냈", "마쳤", "다 했", "다했"),
-    Intent.CANCEL: ("취소",),
-    Intent.GREETING: ("안녕", "하이"),
-    Intent.THANKS: ("고마", "감사", "알겠", "알았"),
-}
-_KO_ORDER = (
-    Intent.CANCEL,
-    Intent.HELP,
-    Intent.NEXT,
-    Intent.DONE,
-    Intent.STATUS,
-    Intent.THANKS,
-    Intent.GREETING,
-)
-
-_EN_PHRASES = {
-    Intent.STATUS: (
-        "what step am i on",
-        "which step am i on",
-        "where am i",
-        "what step",
-        "which step",
-        "my status",
-        "my progress",
-        "show progress",
-        "how far",
-    ),
-    Intent.NEXT: ("what next", "what now", "what do i do", "what should i do", "next step", "whats next"),
-    Intent.DONE: (
-        "i finished",
-        "i did it",
-        "i have done",
-        "ive done",
-        "i am done",
-        "im done",
-        "finished this",
-    ),
-    Intent.HELP: ("how does this work", "what can you do", "what is this", "who are you"),
-    Intent.THANKS: ("thank you", "thanks a lot", "got it", "sounds good"),
-}
-_EN_WORDS = {
-    Intent.STATUS: ("status", "progress", "checklist", "step", "stage", "where"),
-    Intent.NEXT: ("next",),
-    Intent.HELP: ("help", "commands", "usage", "manual"),
-    Intent.DONE: ("done", "finished", "complete", "completed", "submitted", "signed", "uploaded", "did"),
-    Intent.CANCEL: ("cancel", "nevermind", "abort"),
-    Intent.GREETING: ("hi", "hello", "hey", "start", "yo"),
-    Intent.THANKS: ("thanks", "thx", "ty", "ok", "okay", "cool", "great", "perfect", "nice"),
-}
-_EN_ORDER = (
-    Intent.CANCEL,
-    Intent.DONE,
-    Intent.NEXT,
-    Intent.STATUS,
-    Intent.HELP,
-    Intent.GREETING,
-    Intent.THANKS,
-)
-_SHORT_ONLY = (Intent.GREETING, Intent.CANCEL, Intent.THANKS)  # "ok" inside a long sentence means little
-_QUESTION_WORDS = ("how", "where", "what", "which", "can", "could", "do", "does", "should", "is", "why")
-_LANGUAGE_WORDS = {
-    "ko": ("korean", "한국어", "한글", "ko", "kor", "한국말"),
-    "en": ("english", "영어", "en", "eng"),
-}
-# Typos are corrected only towards these: never "upload" into "uploaded", nor "there" into "where".
-_FUZZY_VOCAB = (
-    "status",
-    "progress",
-    "checklist",
-    "help",
-    "next",
-    "done",
-    "finished",
-    "complete",
-    "cancel",
-    "hello",
-)
+class _Strength(IntEnum):
+    WEAK = 1  # a how-to or waiting phrase: an FAQ answer is better when there is one
+    WORD = 2  # one word
+    PHRASE = 3  # several words, or a reading of negation and tense
 
 
-def has_hangul(text: str) -> bool:
-    return bool(_HANGUL.search(text))
-
-
-def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
-    text = re.sub(r"[^\w\s']", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _language_request(norm: str) -> str | None:
-    words = norm.replace("'", "").split()
-    if not words or len(words) > 6:
-        return None
-    switch_words = {
-        "language",
-        "lang",
-        "speak",
-        "in",
-        "switch",
-        "use",
-        "please",
-        "to",
-        "언어",
-        "로",
-        "으로",
-        "말해줘",
+_SHORT = 4  # greetings, thanks, yes, no and cancel as single words only count in short sentences
+_SHORT_ONLY = frozenset({Intent.GREETING, Intent.THANKS, Intent.CANCEL, Intent.YES, Intent.NO})
+_QUESTION_START_MIN_WORDS = 3  # "will do" is not a question, "will it take long" is
+_MAX_CLAUSES = 8
+_CLAUSE = re.compile(r"(?<=[.!?。！？;])\s+|\n+")
+_NOT_IN_VOCABULARY = frozenset({Intent.UNKNOWN, Intent.LANGUAGE})
+_FAQ_MAY_REPLACE = frozenset(
+    {
+        Intent.QUESTION,
+        Intent.UNKNOWN,
+        Intent.STATUS,
+        Intent.NEXT,
+        Intent.HELP,
+        Intent.NOT_YET,
+        Intent.GREETING,
+        Intent.THANKS,
     }
-    for lang, names in _LANGUAGE_WORDS.items():
-        for name in names:
-            hit = name in words or any(w.startswith(name) and has_hangul(name) for w in words)
-            if hit and (len(words) == 1 or any(w in switch_words or has_hangul(w) for w in words)):
-                return lang
-    return None
+)
+_FAQ_SURE = 0.85
+_OFFERABLE = (
+    Intent.STATUS,
+    Intent.DONE,
+    Intent.HELP,
+    Intent.NEXT,
+    Intent.UNDO,
+    Intent.CHANGE_ANSWER,
+    Intent.APPLIED,
+    Intent.CANCEL,
+)
+_DEFAULT_ALTERNATIVES = (Intent.STATUS, Intent.DONE, Intent.HELP)
+# Several sentences: the first of these found wins.
+_COMBINE = (
+    Intent.UNDO,
+    Intent.CHANGE_ANSWER,
+    Intent.CANCEL,
+    Intent.DONE,
+    Intent.APPLIED,
+    Intent.MAYBE_DONE,
+    Intent.YES,
+    Intent.NO,
+    Intent.NOT_YET,
+    Intent.HELP,
+    Intent.NEXT,
+    Intent.STATUS,
+    Intent.QUESTION,
+    Intent.GREETING,
+    Intent.THANKS,
+    Intent.UNKNOWN,
+)
 
 
-def understand(text: str) -> Understood:
-    norm = normalise(text)
-    if not norm:
-        return Understood(Intent.HELP if text.strip() in ("?", "？") else Intent.UNKNOWN)
-    if norm in ("lang", "language", "언어"):
-        return Understood(Intent.LANGUAGE, None)
-    lang = _language_request(norm)
-    if lang is not None:
-        return Understood(Intent.LANGUAGE, lang)
-    if has_hangul(norm):
-        if any(k in norm for k in _KO_STATUS_QUESTION):
-            return Understood(Intent.STATUS)
-        for intent in _KO_ORDER:
-            if any(k in norm for k in _KO[intent]):
-                return Understood(intent)
-    squashed = norm.replace("'", "")
-    for intent, phrases in _EN_PHRASES.items():
-        if any(p in squashed for p in phrases):
-            return Understood(intent)
-    words = _WORD.findall(squashed)
-    if not words or len(words) > 12:
-        return Understood(Intent.UNKNOWN)
-    corrected = [_correct(w) for w in words]
-    question = text.strip().endswith(("?", "？")) or words[0] in _QUESTION_WORDS
-    for intent in _EN_ORDER:
-        vocab = _EN_WORDS[intent]
-        if intent in _SHORT_ONLY and len(words) > 3:
-            continue
-        if any(w in vocab for w in corrected):
-            if intent is Intent.DONE and (_negated(words) or question):
-                # "where do I upload it?" asks how to do the step; "not done yet" reports nothing
-                return Understood(Intent.NEXT if question else Intent.UNKNOWN)
-            return Understood(intent)
-    if question and words[0] in ("how", "where"):
-        return Understood(Intent.NEXT)  # how/where questions are about the current step
-    return Understood(Intent.UNKNOWN)
+@dataclass(frozen=True)
+class _Needle:
+    text: str
+    intent: Intent
+    strength: _Strength
+    consume: bool
+    """Whole-word phrases hide the words inside them ("no problem" is not "no"); parts of words
+    (substring languages) do not, so "신청했어요" is both 신청했 and 했어요."""
 
 
-def _correct(word: str) -> str:
-    if len(word) < 4:
-        return word
-    match = difflib.get_close_matches(word, _FUZZY_VOCAB, n=1, cutoff=0.8)
-    return match[0] if match else word
+@dataclass
+class _Hit:
+    strength: _Strength
+    typo: bool
 
 
-def _negated(words: list[str]) -> bool:
-    return any(w in ("not", "didnt", "havent", "cant", "cannot", "dont", "no", "yet") for w in words)
+@dataclass
+class _Clause:
+    intent: Intent
+    strength: _Strength
+    question: bool
+    completion: bool
+
+
+@dataclass
+class _Analyser:
+    lexicon: Lexicon
+    needles: list[_Needle] = field(default_factory=list)
+    negation: list[str] = field(default_factory=list)
+    future: list[str] = field(default_factory=list)
+    hedge: list[str] = field(default_factory=list)
+    contrast: list[str] = field(default_factory=list)
+    question_needles: list[str] = field(default_factory=list)
+    question_starts: set[str] = field(default_factory=set)
+    question_endings: tuple[str, ...] = ()
+    topics: list[str] = field(default_factory=list)
+    typo_targets: list[str] = field(default_factory=list)
+    known: frozenset[str] = frozenset()
+    fuzzy: dict[str, set[Intent]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, lexicon: Lexicon) -> _Analyser:
+        self = cls(lexicon)
+        names = {i.value: i for i in Intent if i not in _NOT_IN_VOCABULARY}
+        endings: list[str] = []
+        for words in lexicon.languages.values():
+            for name, vocabulary in words.intents.items():
+                if name not in names:
+                    raise LexiconError(
+                        f"words.{words.lang}.yaml: unknown intent {name!r}; known: {sorted(names)}"
+                    )
+                intent = names[name]
+                consume = words.match == "words"
+                for entry in vocabulary.phrases + vocabulary.words:
+                    strength = _Strength.PHRASE if len(entry.split()) > 1 else _Strength.WORD
+                    self.needles.append(_Needle(_needle(words, entry), intent, strength, consume))
+                    if len(entry.strip()) >= 3:
+                        self.fuzzy.setdefault(entry.strip(), set()).add(intent)
+                for entry in vocabulary.weak:
+                    self.needles.append(_Needle(_needle(words, entry), intent, _Strength.WEAK, consume))
+            self.negation += [_needle(words, e) for e in words.negation]
+            self.future += [_needle(words, e) for e in words.future]
+            self.hedge += [_needle(words, e) for e in words.hedge]
+            self.contrast += [_needle(words, e) for e in words.contrast]
+            self.topics += [_needle(words, e) for e in words.topics]
+            if words.match == "words":
+                self.question_starts.update(e.strip() for e in words.question_words)
+                self.typo_targets += [e.strip() for e in words.typos]
+            else:
+                self.question_needles += [_needle(words, e) for e in words.question_words]
+            endings += [e.strip() for e in words.question_endings]
+        self.needles.sort(key=lambda n: len(n.text.strip()), reverse=True)
+        self.question_endings = tuple(endings)
+        self.known = lexicon.all_words()
+        return self
+
+    def correct(self, token: str) -> str:
+        if token in self.known or not token.isascii() or not token.isalpha():
+            return token
+        close = [t for t in self.typo_targets if typo_of(token, t)]
+        if not close:
+            return token
+        # "helo": one edit from both help and hello; the closer spelling wins
+        return max(close, key=lambda t: difflib.SequenceMatcher(None, token, t).ratio())
+
+    def clause(self, raw: str, extra: Iterable[Intent] = ()) -> _Clause | None:
+        tokens = normalise(raw).split()
+        hits: dict[Intent, _Hit] = {i: _Hit(_Strength.WORD, False) for i in extra}
+        if not tokens and not hits:
+            return None
+        original = padded(" ".join(tokens))
+        text = padded(" ".join(self.correct(t) for t in tokens))
+        short = len(tokens) <= _SHORT
+        work = text
+        for needle in self.needles:
+            if needle.intent in _SHORT_ONLY and needle.strength is _Strength.WORD and not short:
+                continue
+            if needle.text in work:
+                typo = needle.text not in original
+                hit = hits.get(needle.intent)
+                if hit is None:
+                    hits[needle.intent] = _Hit(needle.strength, typo)
+                else:
+                    hit.strength = max(hit.strength, needle.strength)
+                    hit.typo = hit.typo and typo
+                if needle.consume:
+                    work = work.replace(needle.text, " | ")
+        question = (
+            "?" in raw
+            or "？" in raw
+            or (len(tokens) >= _QUESTION_START_MIN_WORDS and tokens[0] in self.question_starts)
+            or _any_in(self.question_needles, text)
+            or any(t.endswith(self.question_endings) for t in tokens if self.question_endings)
+        )
+        intent, strength = _decide(
+            hits,
+            question=question,
+            negated=_any_in(self.negation, text),
+            future=_any_in(self.future, text),
+            hedged=_any_in(self.hedge, text),
+            contrast=_any_in(self.contrast, text),
+            topic=_any_in(self.topics, text),
+        )
+        completion = any(i in hits for i in (Intent.DONE, Intent.MAYBE_DONE, Intent.APPLIED))
+        return _Clause(intent, strength, question, completion)
+
+    def alternatives(self, text: str) -> tuple[Intent, ...]:
+        scores: dict[Intent, float] = {}
+        norm = normalise(text)
+        tokens = [self.correct(t) for t in norm.split()][:12]
+        candidates = list(self.fuzzy)
+        for probe in [*tokens, norm]:
+            if len(probe) < 3:
+                continue
+            for entry in difflib.get_close_matches(probe, candidates, n=6, cutoff=0.6):
+                ratio = difflib.SequenceMatcher(None, probe, entry).ratio()
+                for intent in self.fuzzy[entry]:
+                    offer = Intent.DONE if intent is Intent.MAYBE_DONE else intent
+                    if offer in _OFFERABLE:
+                        scores[offer] = max(scores.get(offer, 0.0), ratio)
+        ranked = sorted(scores, key=lambda i: (-scores[i], _OFFERABLE.index(i)))
+        for default in _DEFAULT_ALTERNATIVES:
+            if len(ranked) >= 3:
+                break
+            if default not in ranked:
+                ranked.append(default)
+        return tuple(ranked[:3])
+
+
+def _needle(words: Words, entry: str) -> str:
+    """What to look for in the padded text: a whole-word entry gets word boundaries."""
+    return padded(entry.strip()) if words.match == "words" else entry
+
+
+def _any_in(needles: Sequence[str], text: str) -> bool:
+    return any(n in text for n in needles)
+
+
+def _decide(
+    hits: dict[Intent, _Hit],
+    *,
+    question: bool,
+    negated: bool,
+    future: bool,
+    hedged: bool,
+    contrast: bool,
+    topic: bool,
+) -> tuple[Intent, _Strength]:
+    def strong(intent: Intent) -> bool:
+        hit = hits.get(intent)
+        return hit is not None and hit.strength >= _Strength.WORD
+
+    derived = _Strength.PHRASE
+    for intent in (Intent.UNDO, Intent.CHANGE_ANSWER, Intent.CANCEL):
+        if intent in hits:
+            return intent, hits[intent].strength
+    completion = any(i in hits for i in (Intent.DONE, Intent.MAYBE_DONE, Intent.APPLIED))
+    if question:
+        if completion:
+            return Intent.STATUS, _Strength.WORD  # "did I finish?", "다 했나요?" ask, they do not report
+        for intent in (Intent.NEXT, Intent.STATUS, Intent.HELP, Intent.GREETING):
+            if strong(intent):
+                return intent, hits[intent].strength
+        if Intent.NEXT in hits:
+            return Intent.NEXT, _Strength.WEAK
+        return Intent.QUESTION, _Strength.WEAK
+    if Intent.APPLIED in hits:
+        return (Intent.NOT_YET if negated or future else Intent.APPLIED), derived
+    if Intent.DONE in hits or Intent.MAYBE_DONE in hits:
+        if hedged:
+            return Intent.MAYBE_DONE, derived
+        if strong(Intent.NOT_YET):
+            return Intent.NOT_YET, derived
+        if negated or future:
+            return (Intent.MAYBE_DONE if contrast else Intent.NOT_YET), derived
+        done = hits.get(Intent.DONE)
+        if done is None or done.typo:
+            return Intent.MAYBE_DONE, derived
+        return Intent.DONE, done.strength
+    for intent in (
+        Intent.NOT_YET,
+        Intent.NO,
+        Intent.YES,
+        Intent.NEXT,
+        Intent.STATUS,
+        Intent.HELP,
+        Intent.GREETING,
+        Intent.THANKS,
+        Intent.QUESTION,
+    ):
+        if strong(intent):
+            return intent, hits[intent].strength
+    for intent in (Intent.NOT_YET, Intent.NEXT):
+        if intent in hits:
+            return intent, _Strength.WEAK
+    if topic:
+        return Intent.QUESTION, _Strength.WEAK
+    if negated or future:
+        return Intent.NOT_YET, _Strength.WEAK  # "I can't", "I'll send it tonight"
+    return Intent.UNKNOWN, _Strength.WEAK
+
+
+def _combine(clauses: list[_Clause]) -> _Clause:
+    if len(clauses) == 1:
+        return clauses[0]
+    found = {c.intent: c for c in reversed(clauses)}
+    reported = any(i in found for i in (Intent.DONE, Intent.APPLIED))
+    if reported and (Intent.NOT_YET in found or Intent.NO in found):
+        return _Clause(Intent.MAYBE_DONE, _Strength.PHRASE, False, True)  # "Done. Wait, not yet."
+    for intent in _COMBINE:
+        if intent in found:
+            return found[intent]
+    return clauses[0]
+
+
+_ANALYSERS: weakref.WeakKeyDictionary[Lexicon, _Analyser] = weakref.WeakKeyDictionary()
+
+
+def _analyser(lexicon: Lexicon) -> _Analyser:
+    analyser = _ANALYSERS.get(lexicon)
+    if analyser is None:
+        analyser = _ANALYSERS[lexicon] = _Analyser.build(lexicon)
+    return analyser
+
+
+def understand(text: str, lexicon: Lexicon | None = None, faq: Sequence[FaqEntry] = ()) -> Understood:
+    """What `text` means. Give the FAQ entries (rules.yaml) to have questions matched to them."""
+    lexicon = lexicon or default_lexicon()
+    analyser = _analyser(lexicon)
+    text = cap(text)
+    written = message_language(text, lexicon)
+    request = language_request(text, lexicon)
+    if request is not None:
+        return Understood(Intent.LANGUAGE, request.lang, written)
+    if not normalise(text):
+        stripped = text.strip()
+        if stripped in ("?", "？"):
+            return Understood(Intent.HELP, message_language=written, question=True)
+    emoji = _emoji(text, lexicon)
+    parts = [p for p in _CLAUSE.split(text) if p.strip()][:_MAX_CLAUSES]
+    clauses = [
+        c for i, p in enumerate(parts) if (c := analyser.clause(p, emoji if i == 0 else ())) is not None
+    ]
+    if not clauses:
+        if emoji:
+            return Understood(emoji[0], message_language=written)
+        return Understood(Intent.UNKNOWN, message_language=written, alternatives=analyser.alternatives(text))
+    result = _combine(clauses)
+    question = any(c.question for c in clauses)
+    match: FaqMatch | None = None
+    if faq and result.intent in _FAQ_MAY_REPLACE:
+        match = match_faq(text, faq, lexicon)
+        if match is not None and (
+            result.intent in (Intent.QUESTION, Intent.UNKNOWN)
+            or result.strength < _Strength.PHRASE
+            or match.score >= _FAQ_SURE
+        ):
+            return Understood(Intent.QUESTION, message_language=written, faq=match, question=question)
+    alternatives: tuple[Intent, ...] = ()
+    if result.intent in (Intent.UNKNOWN, Intent.QUESTION):
+        alternatives = analyser.alternatives(text)
+    return Understood(result.intent, message_language=written, alternatives=alternatives, question=question)
+
+
+def _emoji(text: str, lexicon: Lexicon) -> list[Intent]:
+    neutral = lexicon.neutral
+    found: list[Intent] = []
+    for intent, emoji in (
+        (Intent.THANKS, neutral.thanks_emoji),
+        (Intent.YES, neutral.yes_emoji),
+        (Intent.NO, neutral.no_emoji),
+    ):
+        if any(e in text for e in emoji):
+            found.append(intent)
+    return found

@@ -20,8 +20,8 @@ CASES = [
     ("done", Intent.DONE),
     ("I finished this step", Intent.DONE),
     ("okay I signed the DUA", Intent.DONE),
-    ("I did not finish yet", Intent.UNKNOWN),  # a negation is not a completion
-    ("is it done?", Intent.NEXT),  # a question is not a completion
+    ("I did not finish yet", Intent.NOT_YET),  # a negation is not a completion (issue 12: NOT_YET)
+    ("is it done?", Intent.STATUS),  # a question is not a completion: it asks for the status
     ("hello there", Intent.GREETING),
     ("thanks!", Intent.THANKS),
     ("cancel", Intent.CANCEL),

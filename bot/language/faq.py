@@ -1,0 +1,130 @@
+"""Which FAQ entry a message asks about, if any: predictable token matching, no model.
+
+An entry has question phrases per language and an answer per language (rules.yaml's `faq`). A message
+matches a phrase by its words: everyday and question words (the lexicon's `common` and
+`question_words`) weigh a third of a topic word, at least one topic word must be shared, and
+two words match when they are equal or share a long enough beginning ("replied"/"reply",
+"추천인이"/"추천인", "걸려요"/"걸리나요", compared letter by letter after splitting Hangul into its
+letters). The score weighs how much of the phrase the message covers (most) and how much of the
+message the phrase explains; below the threshold, or when two entries tie, the answer is None.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.language.lexicon import Lexicon, default_lexicon
+from bot.language.text import cap, jamo, normalise
+
+THRESHOLD = 0.6
+_HANGUL_LETTER = re.compile(r"[\u1100-\u11ff]")
+_TIE = 0.05
+_LIGHT = 0.3
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    questions: Mapping[str, Sequence[str]]
+    """Phrases people use to ask it, per language."""
+    answer: Mapping[str, str]
+    """The answer, per language."""
+
+    def answer_in(self, lang: str, fallback: str = "en") -> str:
+        if lang in self.answer:
+            return self.answer[lang]
+        return self.answer.get(fallback) or next(iter(self.answer.values()), "")
+
+
+@dataclass(frozen=True)
+class FaqMatch:
+    entry: FaqEntry
+    score: float
+    phrase: str
+    """The question phrase that matched best."""
+
+
+def match_faq(
+    text: str,
+    entries: Sequence[FaqEntry],
+    lexicon: Lexicon | None = None,
+    *,
+    threshold: float = THRESHOLD,
+) -> FaqMatch | None:
+    lexicon = lexicon or default_lexicon()
+    light = _light_words(lexicon)
+    message = _tokens(text, light)
+    if not any(weight == 1.0 for _, weight in message):
+        return None
+    best: dict[str, FaqMatch] = {}
+    for entry in entries:
+        for phrases in entry.questions.values():
+            for phrase in phrases:
+                score = _score(message, _tokens(phrase, light))
+                current = best.get(entry.id)
+                if current is None or score > current.score:
+                    best[entry.id] = FaqMatch(entry, score, phrase)
+    ranked = sorted(best.values(), key=lambda m: m.score, reverse=True)
+    if not ranked or ranked[0].score < threshold:
+        return None
+    if len(ranked) > 1 and ranked[0].score - ranked[1].score < _TIE:
+        return None
+    return ranked[0]
+
+
+@dataclass(frozen=True)
+class _Light:
+    words: frozenset[str]
+    prefixes: tuple[str, ...]
+
+
+def _light_words(lexicon: Lexicon) -> _Light:
+    """Everyday and question words: they count, but much less than the words of the topic."""
+    words: set[str] = set()
+    prefixes: list[str] = []
+    for vocabulary in lexicon.languages.values():
+        words.update(c.strip() for c in vocabulary.common)
+        if vocabulary.match == "words":
+            words.update(q.strip() for q in vocabulary.question_words)
+        else:
+            prefixes += [q.strip() for q in vocabulary.question_words]
+    return _Light(frozenset(words), tuple(prefixes))
+
+
+def _tokens(text: str, light: _Light) -> list[tuple[str, float]]:
+    out: list[tuple[str, float]] = []
+    for token in dict.fromkeys(normalise(cap(text)).split()):
+        is_light = token in light.words or (bool(light.prefixes) and token.startswith(light.prefixes))
+        out.append((jamo(token), _LIGHT if is_light else 1.0))
+    return out
+
+
+def _same(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    shorter = min(len(a), len(b))
+    if shorter < 3:
+        return False
+    common = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        common += 1
+    # Hangul letters come two or three to a syllable, so half of a Korean word is its stem.
+    ratio = 0.5 if _HANGUL_LETTER.match(a) else 0.6
+    return common >= max(3, math.ceil(ratio * shorter))
+
+
+def _score(message: list[tuple[str, float]], phrase: list[tuple[str, float]]) -> float:
+    if not phrase:
+        return 0.0
+    covered = [(p, w) for p, w in phrase if any(_same(p, m) for m, _ in message)]
+    if not any(w == 1.0 for _, w in covered):
+        return 0.0  # sharing only "how" or "my" is no evidence
+    explained = sum(w for m, w in message if any(_same(p, m) for p, _ in phrase))
+    recall = sum(w for _, w in covered) / sum(w for _, w in phrase)
+    precision = explained / sum(w for _, w in message)
+    return 0.75 * recall + 0.25 * precision
