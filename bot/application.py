@@ -38,6 +38,9 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+RETRY_WINDOW_S = 600.0
+"""How long the same message after a partly saved failure counts as its retry."""
+
 
 class Application:
     def __init__(self, services: Services, handlers: Sequence[Handler[Any]]) -> None:
@@ -48,6 +51,8 @@ class Application:
         self._in_flight = 0
         self._idle = threading.Condition()
         self._reminders: ReminderLoop | None = None
+        self._retries: dict[str, tuple[str, list[object], float]] = {}
+        """Per person: the message whose handling failed after saving something."""
 
     # -- what tests, the CLI and platform packages use -------------------------------------
 
@@ -155,6 +160,7 @@ class Application:
 
     def _dispatch(self, event: Event, adapter: Adapter) -> None:
         store = self.services.store
+        ctx: Context | None = None
         try:
             if not self._concerns_us(event):
                 return  # reactions on other messages: not even remembered
@@ -166,6 +172,8 @@ class Application:
             # One person's events run in order; different people run in parallel (adapters may call
             # dispatch from several threads, so a slow PDF never holds up anyone else).
             with self._user_lock(event.user.key):
+                if self._finish_retry(ctx):
+                    return
                 for handler in self.handlers:
                     found = handler.match(ctx)
                     if found is not None:
@@ -178,8 +186,11 @@ class Application:
                 event.event_id,
                 store.pseudonym(event.user.key),
             )
+            saved = list(ctx.saved) if ctx is not None else []
+            if saved and ctx is not None:
+                self._retries[event.user.key] = (ctx.text, saved, time.monotonic())
             if not isinstance(event, ChannelMessage):
-                self._apologise(adapter, event)
+                self._apologise(adapter, event, saved)
 
     def _concerns_us(self, event: Event) -> bool:
         """Reactions matter only as votes on review posts: anything else is dropped before the log."""
@@ -190,13 +201,35 @@ class Application:
         ref = event.message
         return self.services.store.review_for_post(ref.platform, ref.channel, ref.message_id) is not None
 
-    def _apologise(self, adapter: Adapter, event: Event) -> None:
+    def _apologise(self, adapter: Adapter, event: Event, saved: list[object]) -> None:
+        """Say exactly what was saved before the failure (nothing, or these steps)."""
         messenger = self.services.messenger
         try:
             lang = messenger.language_of(event.user.key)
         except Exception:  # the store itself may be what failed: apologise in the default language
             lang = self.rules.language
-        messenger.send(adapter, Destination.dm(event.user), messenger.text(lang, "error.internal"))
+        if saved:
+            text = messenger.text(lang, "error.partial", saved=self._listed(saved, lang))
+        else:
+            text = messenger.text(lang, "error.internal")
+        messenger.send(adapter, Destination.dm(event.user), text)
+
+    def _listed(self, saved: list[object], lang: str) -> str:
+        return ", ".join(self.services.translator.t(lang, "error.saved_item", item=item) for item in saved)
+
+    def _finish_retry(self, ctx: Context) -> bool:
+        """The same message again after a failure that had already saved something: finish only
+        what is missing (the review round, the messages), never complete one more step."""
+        pending = self._retries.pop(ctx.user.key, None)
+        if pending is None:
+            return False
+        text, saved, at = pending
+        if ctx.text != text or time.monotonic() - at > RETRY_WINDOW_S:
+            return False
+        ctx.carry_out(ctx.desk.submit_if_complete(ctx.user.key))
+        self.redeliver()
+        ctx.reply(ctx.t("error.finished_retry", saved=self._listed(saved, ctx.lang)))
+        return True
 
     def _user_lock(self, key: str) -> threading.Lock:
         with self._lock:

@@ -76,6 +76,9 @@ class Context:
     rules: Rules
     adapter: Adapter
     _applicant: Applicant | None = field(default=None, repr=False)
+    saved: list[object] = field(default_factory=list)
+    """What this event has recorded so far (step titles): if a later write fails, the apology says
+    exactly this much was saved, and a retry of the same message finishes only the rest."""
 
     @property
     def user(self) -> UserRef:

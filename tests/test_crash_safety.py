@@ -203,3 +203,33 @@ def test_nobody_approves_their_own_package_admins_included(
     admin = app.store.get("console:admin")
     assert admin is not None and not admin.approved_at
     app.close()
+
+
+def test_a_failure_after_a_save_says_what_was_saved_and_a_retry_finishes_only_the_rest(
+    tmp_path: Path, validator: Validator, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    app = _app(tmp_path / "data", validator, clock)
+    driver = Driver(app)
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    for line in ("hi", "alice_kim", f"/upload {report}", "done", "done", "done", f"/upload {proof}"):
+        driver.say(line)
+    real_commit = app.services.store.commit
+
+    def disk_full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(app.services.store, "commit", disk_full)
+    reply = driver.say("done")[-1].text  # the last step is saved; opening the review round fails
+    assert "after I had saved this" in reply and "lab" in reply.lower(), reply
+    assert app.store.get("console:alice").review_id == ""  # type: ignore[union-attr]
+    monkeypatch.setattr(app.services.store, "commit", real_commit)
+    again = driver.say("done")
+    assert any("already saved" in s.text for s in again), [s.text for s in again]
+    alice = app.store.get("console:alice")
+    assert alice is not None and alice.review_id, "the retry opened the review round"
+    assert next(r for r in app.store.reviews() if r.applicant == "console:alice").posts
+    done = [s.id for s in app.rules.steps if alice.is_done(s.id)]
+    assert "lab_review" not in done and len(done) == len(app.rules.steps) - 1, "and nothing more"
+    app.close()

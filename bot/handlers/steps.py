@@ -27,6 +27,7 @@ def complete_step(ctx: Context, step: Step, evidence: dict[str, object]) -> Appl
 
     applicant = ctx.store.update(ctx.applicant().key, mark)
     ctx.refresh(applicant)
+    ctx.saved.append(step.title)
     ctx.store.audit(ctx.user.key, "step.done", ctx.user.key, step=step.id)
     return applicant
 
