@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from bot.application import Application
 from bot.context import Handler, Services
 from bot.documents import Validator
 from bot.handlers import default_handlers
-from bot.i18n import Translator
+from bot.i18n import LOCALES_DIR, Translator, load_catalog
+from bot.language.lexicon import Lexicon
 from bot.messenger import Messenger
 from bot.models import utc_now
 from bot.review.desk import ReviewDesk
@@ -29,8 +31,11 @@ def assemble(
     clock: Callable[[], datetime] = utc_now,
     translator: Translator | None = None,
     handlers: Sequence[Handler[Any]] | None = None,
+    locales: Path = LOCALES_DIR,
 ) -> Application:
-    translator = translator or Translator()
+    """Everything wired once. `locales` holds the sentences and the words of every language: adding
+    a language is adding its files there (docs/architecture.md)."""
+    translator = translator or Translator(load_catalog(locales))
     messenger = Messenger(store, translator, lambda: rules.current)
     services = Services(
         rules_holder=rules,
@@ -41,6 +46,7 @@ def assemble(
         messenger=messenger,
         desk=ReviewDesk(store, lambda: rules.current),
         posts=ReviewPosts(store, messenger, clock),
+        lexicon=Lexicon.load(locales),
     )
     return Application(services, default_handlers() if handlers is None else handlers)
 

@@ -27,6 +27,7 @@ from bot.events import (
 )
 from bot.i18n import Bound, Translator
 from bot.intents import Understood, has_hangul, understand
+from bot.language.lexicon import Lexicon
 from bot.messenger import Delivery, Messenger
 from bot.models import Applicant
 from bot.platform import Adapter
@@ -51,6 +52,8 @@ class Services:
     messenger: Messenger
     desk: ReviewDesk
     posts: ReviewPosts
+    lexicon: Lexicon
+    """The words the bot understands, in every language of bot/locales (words.<lang>.yaml)."""
 
     @property
     def rules(self) -> Rules:
@@ -105,7 +108,7 @@ class Context:
     @cached_property
     def understood(self) -> Understood:
         """The message's meaning, parsed once for every handler that asks."""
-        return understand(self.text)
+        return understand(self.text, self.services.lexicon)
 
     @property
     def is_dm_text(self) -> bool:

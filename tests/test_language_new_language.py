@@ -165,3 +165,32 @@ def test_a_broken_words_file_names_the_file_and_field(tmp_path: Path) -> None:
     (tmp_path / "words.zb.yaml").write_text("cues: {negations: [nix]}\n", encoding="utf-8")
     with pytest.raises(LexiconError, match=r"words\.zb\.yaml.*negations"):
         Lexicon.load(tmp_path)
+
+
+def test_a_new_language_works_end_to_end_through_the_bot(locales: Path, tmp_path: Path) -> None:
+    """Only files were added (locales and one word in rules.yaml): the whole bot speaks Zorbian."""
+    from bot.app import assemble
+    from bot.documents import Validator
+    from bot.rules_loader import RulesHolder
+    from bot.store import Store
+    from tests.conftest import RULES
+    from tests.journey import Driver
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        RULES.read_text(encoding="utf-8").replace("languages: [en, ko]", "languages: [en, ko, zb]"),
+        encoding="utf-8",
+    )
+    with Validator(timeout_s=5.0) as validator:
+        app = assemble(
+            rules=RulesHolder(rules), store=Store(tmp_path / "data"), validator=validator, locales=locales
+        )
+        driver = Driver(app)
+        driver.say("hi")
+        switched = driver.say("in zorbian please")[-1].text
+        assert switched.startswith("[zb] "), switched
+        status = driver.say("blorf")[-1].text
+        assert status.startswith("[zb] "), status
+        applicant = app.store.get("console:alice")
+        assert applicant is not None and applicant.lang == "zb"
+        app.services.store.close()
