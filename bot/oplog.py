@@ -23,7 +23,6 @@ The file is compacted when every operation in it is applied and delivered.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -33,7 +32,7 @@ from typing import Any
 
 import orjson
 
-from bot.storage import FILE_MODE, CorruptDatabase, write_atomically
+from bot.storage import CorruptDatabase, append_fsynced, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -140,12 +139,7 @@ class OpLog:
     # -- writing -----------------------------------------------------------------------------
 
     def _append(self, entry: dict[str, Any]) -> None:
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
-        try:
-            os.write(fd, orjson.dumps(entry) + b"\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_fsynced(self.path, orjson.dumps(entry) + b"\n")
         self._lines += 1
 
     def begin(self, op_id: str, records: dict[str, Any], deliveries: list[dict[str, Any]]) -> None:

@@ -49,6 +49,16 @@ def write_atomically(path: Path, payload: bytes) -> None:
     fsync_dir(path.parent)
 
 
+def append_fsynced(path: Path, payload: bytes) -> None:
+    """Append to a log file and fsync it: once this returns, the line survives a crash."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    try:
+        os.write(fd, payload)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:

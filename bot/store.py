@@ -35,6 +35,7 @@ from bot.storage import (
     DIR_MODE,
     FILE_MODE,
     AtomicJSONStorage,
+    append_fsynced,
     fsync_dir,
     remove_stale_temp_files,
     write_atomically,
@@ -383,12 +384,7 @@ class Store:
         with self._lock:
             if event_id in self._seen:
                 return False
-            fd = os.open(self._events_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
-            try:
-                os.write(fd, orjson.dumps(event_id) + b"\n")
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            append_fsynced(self._events_path, orjson.dumps(event_id) + b"\n")
             self._seen[event_id] = None
             self._event_lines += 1
             if len(self._seen) > EVENT_MEMORY:
@@ -413,12 +409,7 @@ class Store:
         }
         line = orjson.dumps(entry) + b"\n"
         with self._lock:
-            fd = os.open(self._audit_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
-            try:
-                os.write(fd, line)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            append_fsynced(self._audit_path, line)
 
     def audit_entries(self) -> Iterator[dict[str, Any]]:
         with contextlib.suppress(FileNotFoundError), self._audit_path.open("rb") as handle:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from bot.events import (
     UserRef,
 )
 from bot.platform import Capabilities, Profile
+from bot.storage import append_fsynced
 
 PLATFORM = "console"
 
@@ -71,12 +71,7 @@ class ConsoleAdapter:
         ref = MessageRef(PLATFORM, channel, str(number))
         if message.key and self.transcript is not None:
             line = json.dumps({"key": message.key, "channel": channel, "id": ref.message_id}) + "\n"
-            fd = os.open(self.transcript, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            try:
-                os.write(fd, line.encode())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            append_fsynced(self.transcript, line.encode())
         self.sent.append(Sent(destination, message, ref))
         if self.out is not None:
             self._print(Sent(destination, message, ref))
