@@ -98,6 +98,7 @@ class Application:
     def start(self, *, reminders_every: bool = True) -> None:
         """Warm the document worker without blocking the first reply; start the reminder loop."""
         threading.Thread(target=self._warm_up, name="pdf-warm-up", daemon=True).start()
+        self.repair()
         if reminders_every and self._reminders is None:
             self._reminders = ReminderLoop(self)
             self._reminders.start()
@@ -110,8 +111,25 @@ class Application:
 
     def tick(self) -> int:
         """Send what earlier runs left unsent, then the reminders due now (the console's /tick)."""
+        self.repair()
         self.redeliver()
         return reminders.tick(self.services)
+
+    def repair(self) -> int:
+        """Open the review round of any complete package that has none: a crash between saving the
+        last step and opening the round leaves exactly that. Returns how many were opened."""
+        opened = 0
+        desk, messenger = self.services.desk, self.services.messenger
+        for applicant in self.services.store.all():
+            if applicant.approved_at or applicant.review_id:
+                continue
+            decision = desk.submit_if_complete(applicant.key)
+            if decision.status == "opened":
+                messenger.deliver(decision.deliveries, decision.op_id)
+                opened += 1
+        if opened:
+            log.warning("opened %d review round(s) a crash had left unopened", opened)
+        return opened
 
     def redeliver(self) -> int:
         """Deliver what the operation log still holds (a crash, or a platform that was down)."""

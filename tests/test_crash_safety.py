@@ -233,3 +233,27 @@ def test_a_failure_after_a_save_says_what_was_saved_and_a_retry_finishes_only_th
     done = [s.id for s in app.rules.steps if alice.is_done(s.id)]
     assert "lab_review" not in done and len(done) == len(app.rules.steps) - 1, "and nothing more"
     app.close()
+
+
+def test_a_package_completed_just_before_a_crash_gets_its_review_round_at_start_up(
+    tmp_path: Path, validator: Validator, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app(tmp_path / "data", validator, clock)
+    driver = Driver(app)
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    _crash_on(monkeypatch, app.services.desk, "submit_if_complete", after=6)  # the last step's
+    with pytest.raises(Crash):
+        complete_package(driver, report, proof)
+    _die(app)
+    monkeypatch.undo()
+
+    again = _app(tmp_path / "data", validator, clock)
+    alice = again.store.get("console:alice")
+    assert alice is not None and not alice.review_id, "the crash left a complete package without a round"
+    fresh = Driver(again)
+    assert again.repair() == 1  # what Application.start does
+    again.redeliver()
+    alice = again.store.get("console:alice")
+    assert alice is not None and alice.review_id
+    assert fresh.console.to("#reviewers"), "and the reviewers see it"
+    again.close()
