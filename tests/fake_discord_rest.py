@@ -103,8 +103,8 @@ class FakeDiscordREST:
                 ]
                 return 200, found[: int(query.get("limit") or 1)]
             if len(rest) == 2 and rest[0] == "members":
-                found = next((m for m in guild.get("members", []) if m["user"]["id"] == rest[1]), None)
-                return (200, found) if found else (404, {"message": "Unknown Member", "code": 10007})
+                matches = [m for m in guild.get("members", []) if m["user"]["id"] == rest[1]]
+                return (200, matches[0]) if matches else (404, {"message": "Unknown Member", "code": 10007})
         return 404, {"message": "404: Not Found", "code": 0}
 
     @staticmethod

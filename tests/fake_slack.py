@@ -77,6 +77,8 @@ class FakeSlack:
     """The app-level token apps.connections.open accepts (Socket Mode)."""
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     """channel id -> conversations.list object (`name`, `is_private`, `is_member`; `members` ids)."""
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    """What was POSTed to `response_url(...)` addresses (answers to interactions)."""
     page_size: int = 2
     """conversations.list and users.list answer this many per page (cursors are exercised)."""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -150,8 +152,15 @@ class FakeSlack:
             "url_private_download": self.file_url(f.id),
         }
 
+    def response_url(self, name: str = "1") -> str:
+        """A response_url as Slack puts in an interaction payload, answered by this fake."""
+        return f"{self.base}/respond/{name}"
+
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
+
+    def calls_to_params(self, method: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls_to(method)]
 
     def messages_to(self, channel: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls_to("chat.postMessage") if c.params.get("channel") == channel]
@@ -180,6 +189,14 @@ class FakeSlack:
             return
         if path.startswith("/files-pri/"):
             self._serve_file(request, path, headers)
+            return
+        if path.startswith("/respond/"):  # an interaction's response_url
+            with self._lock:
+                self.responses.append({"path": path, **json.loads(raw or b"{}")})
+            request.send_response(200)
+            request.send_header("Content-Length", "2")
+            request.end_headers()
+            request.wfile.write(b"ok")
             return
         if path.startswith("/upload/"):  # step 2 of files_upload_v2: the bytes, no token
             with self._lock:
