@@ -181,3 +181,17 @@ def test_a_dotenv_line_accessbot_cannot_read_is_named(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=ok\nthis is not a setting\n")
     done = _accessbot(tmp_path, "doctor")
     assert done.returncode == 2 and ".env:2: not a KEY=value line" in done.stderr
+
+
+def test_a_person_at_a_terminal_may_start_the_console_on_purpose_and_is_warned() -> None:
+    import io
+
+    from bot.runtime import refusal
+    from bot.settings import Settings
+
+    settings = Settings.from_env({"SLACK_BOT_TOKEN": BOT})
+    err = io.StringIO()
+    assert not refusal(settings, "console", named=True, interactive=True, err=err)
+    assert err.getvalue().startswith("warning: the credentials of slack are only partly set")
+    assert refusal(settings, "console", named=False, interactive=True, err=io.StringIO())  # `run`: refused
+    assert not refusal(settings, "slack", named=False, interactive=False, err=io.StringIO())  # its own checks
