@@ -16,6 +16,8 @@ RUN pip install --no-cache-dir . && rm -rf /app/bot /app/build /app/*.egg-info
 # The bundled program; bind-mount your own over it to edit without rebuilding:
 #   -v "$PWD/rules.yaml:/app/rules.yaml:ro"
 COPY rules.yaml /app/rules.yaml
+# `accessbot init` (in the container: docker run -it ... accessbot init) offers the Slack manifest from here.
+COPY slack-manifest.yaml /app/slack-manifest.yaml
 
 # A fixed non-root uid owning the data folder (0700), so a named volume or a host folder can be
 # prepared for it: chown 10001 /srv/accessbot-data

@@ -41,7 +41,55 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("args", nargs="*")
     sub.add_parser("health", help="exit 0 when the data folder and rules are usable (for HEALTHCHECK)")
     sub.add_parser("doctor", help="check the configuration offline and say what to fix")
+    _init_parser(sub.add_parser("init", help="set up Slack or Discord: tokens, channel, people, .env, rules"))
     return parser
+
+
+def _init_parser(init: argparse.ArgumentParser) -> None:
+    init.description = (
+        "Asks every question with a default (Enter takes it). With --yes it asks nothing: each answer"
+        " comes from its flag, the environment (SLACK_BOT_TOKEN, ...) or the existing .env and rules.yaml."
+    )
+    init.add_argument("--platform", choices=["slack", "discord"])
+    init.add_argument("--yes", "-y", action="store_true", help="take every default; read no input")
+    init.add_argument("--dir", type=Path, default=Path(), help="where .env and rules.yaml go (default: here)")
+    init.add_argument("--rules", type=Path, help="the rules.yaml to write (default: DIR/rules.yaml)")
+    init.add_argument("--channel", help="the reviewers channel, by name (or id)")
+    init.add_argument("--create-channel", metavar="NAME", help="Slack: create this private reviewers channel")
+    init.add_argument("--reviewers", help="@names or e-mails, separated by commas")
+    init.add_argument("--admins", help="@names or e-mails, separated by commas")
+    init.add_argument("--form-url", help="the lab's usage-authorization form")
+    init.add_argument("--contact", help="who applicants contact with questions")
+    init.add_argument("--slack-mode", choices=["socket", "http"])
+    for name in ("slack-bot-token", "slack-app-token", "slack-signing-secret", "discord-token"):
+        init.add_argument(f"--{name}", help="better: set it in the environment (flags show in ps)")
+    init.add_argument("--guild", help="Discord: the lab's server, by name or id")
+    init.add_argument("--no-doctor", action="store_true", help="do not run doctor at the end")
+    for platform in ("slack", "discord"):
+        init.add_argument(f"--{platform}-api-url", help=argparse.SUPPRESS)  # tests: a fake API on loopback
+
+
+_INIT_ANSWERS = (
+    "channel", "create_channel", "reviewers", "admins", "form_url", "contact", "slack_mode",
+    "slack_bot_token", "slack_app_token", "slack_signing_secret", "discord_token", "guild",
+)  # fmt: skip
+
+
+def init_command(args: argparse.Namespace) -> int:
+    from bot.setup.wizard import InitOptions, init
+
+    options = InitOptions(
+        folder=args.dir,
+        platform=args.platform or "",
+        yes=args.yes,
+        rules=args.rules,
+        answers={name: getattr(args, name) for name in _INIT_ANSWERS if getattr(args, name)},
+        api_urls={
+            p: getattr(args, f"{p}_api_url") for p in ("slack", "discord") if getattr(args, f"{p}_api_url")
+        },
+        doctor=not args.no_doctor,
+    )
+    return init(options, sys.stdin, sys.stdout, sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             user=args.user,
             http=getattr(args, "http", False),
             port=args.port if args.command == "run" else 3000,
+            named=args.command == "console" or args.platform is not None,
         )
     if args.command == "admin":
         from bot.admin_cli import admin_command
@@ -88,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.doctor import health
 
         return health(settings, sys.stdout, sys.stderr)
+    if args.command == "init":
+        return init_command(args)
     if args.command == "doctor":
         from bot.doctor import doctor
 
@@ -108,14 +159,28 @@ def rules_check(path: Path, out: TextIO, err: TextIO) -> int:
 
 
 def run(
-    settings: Settings, platform: str, *, user: str = "alice", http: bool = False, port: int = 3000
+    settings: Settings,
+    platform: str,
+    *,
+    user: str = "alice",
+    http: bool = False,
+    port: int = 3000,
+    named: bool = True,
 ) -> int:
     from bot.runtime import run as run_platform
 
     options = ServeOptions(
         http=http, port=port, user=user, rules_path=settings.rules_path, data_dir=settings.data_dir
     )
-    return run_platform(settings, platform, options, err=sys.stderr)
+    interactive = _isatty(sys.stdin)
+    return run_platform(settings, platform, options, err=sys.stderr, named=named, interactive=interactive)
+
+
+def _isatty(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (ValueError, OSError):  # closed
+        return False
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,7 +19,7 @@ from bot import adapters
 from bot.platform import Check, Environment, Platform, ServeOptions
 from bot.rules import Rules
 from bot.rules_loader import RulesError, load_rules, missing_translations
-from bot.settings import ENV_VARS, Settings
+from bot.settings import ENV_VARS, FROM_ENVIRONMENT, Settings
 from bot.storage import DIR_MODE, FILE_MODE, AtomicJSONStorage, CorruptDatabase
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -97,6 +97,7 @@ def _check_settings(settings: Settings) -> Iterator[Check]:
     relative = [str(p) for p in (settings.data_dir, settings.rules_path) if not p.is_absolute()]
     where = f"data folder: {settings.data_dir.absolute()}, rules: {settings.rules_path.absolute()}"
     yield Check.good(where + (" (relative to the working directory)" if relative else ""))
+    yield from _check_sources(settings)
     if settings.log_format not in ("text", "json"):
         yield _check(
             False,
@@ -109,6 +110,29 @@ def _check_settings(settings: Settings) -> Iterator[Check]:
             f"{ENV_VARS['log_level']} is {settings.log_level!r} (INFO is used instead)",
             f"set {ENV_VARS['log_level']} to one of {', '.join(_LOG_LEVELS)}",
         )
+
+
+def _check_sources(settings: Settings) -> Iterator[Check]:
+    """Which file each setting came from: the environment, or the env file (and that file's mode)."""
+    known = all_variables()
+    by_source: dict[str, list[str]] = {}
+    for name, source in settings.sources.items():
+        if name in known:
+            by_source.setdefault(source, []).append(name)
+    env_file = settings.env_file
+    if env_file is not None and not env_file.is_file():
+        yield Check.good(f"no env file at {env_file.absolute()}: settings come from the environment only")
+    for source, names in sorted(by_source.items(), key=lambda item: item[0] != FROM_ENVIRONMENT):
+        origin = "the environment" if source == FROM_ENVIRONMENT else str(Path(source).absolute())
+        yield Check.good(f"settings from {origin}: {', '.join(sorted(names))}")
+    if env_file is not None and env_file.is_file():
+        mode = _mode(env_file)
+        if mode & 0o077:
+            yield Check.warn(
+                f"{env_file} permissions {mode:03o}: others can read its tokens", f"chmod 600 {env_file}"
+            )
+    elif not by_source:
+        yield Check.good("no accessbot variable is set: every setting has its default")
 
 
 def _check_rules(settings: Settings, checks: list[Check]) -> Rules | None:

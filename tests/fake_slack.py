@@ -27,7 +27,8 @@ from slack_sdk.signature import SignatureVerifier
 
 SCOPES = (
     "chat:write,im:history,im:write,files:read,reactions:read,reactions:write,"
-    "users:read,users:read.email,groups:history,channels:history,files:write"
+    "users:read,users:read.email,groups:history,channels:history,files:write,"
+    "channels:read,groups:read,groups:write"
 )
 LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
 BOT_USER = "UBOT"
@@ -72,6 +73,14 @@ class FakeSlack:
     """file id -> bytes the bot uploaded (files.getUploadURLExternal, then a POST to the URL)."""
     rate_limit_once: set[str] = field(default_factory=set)
     """methods that answer 429 + Retry-After: 1 the next time they are called."""
+    app_token: str = "xapp-test"
+    """The app-level token apps.connections.open accepts (Socket Mode)."""
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """channel id -> conversations.list object (`name`, `is_private`, `is_member`; `members` ids)."""
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    """What was POSTed to `response_url(...)` addresses (answers to interactions)."""
+    page_size: int = 2
+    """conversations.list and users.list answer this many per page (cursors are exercised)."""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -143,8 +152,15 @@ class FakeSlack:
             "url_private_download": self.file_url(f.id),
         }
 
+    def response_url(self, name: str = "1") -> str:
+        """A response_url as Slack puts in an interaction payload, answered by this fake."""
+        return f"{self.base}/respond/{name}"
+
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
+
+    def calls_to_params(self, method: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls_to(method)]
 
     def messages_to(self, channel: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls_to("chat.postMessage") if c.params.get("channel") == channel]
@@ -174,6 +190,14 @@ class FakeSlack:
         if path.startswith("/files-pri/"):
             self._serve_file(request, path, headers)
             return
+        if path.startswith("/respond/"):  # an interaction's response_url
+            with self._lock:
+                self.responses.append({"path": path, **json.loads(raw or b"{}")})
+            request.send_response(200)
+            request.send_header("Content-Length", "2")
+            request.end_headers()
+            request.wfile.write(b"ok")
+            return
         if path.startswith("/upload/"):  # step 2 of files_upload_v2: the bytes, no token
             with self._lock:
                 self.uploads[path.removeprefix("/upload/")] = raw
@@ -194,7 +218,8 @@ class FakeSlack:
         if limited:
             self._reply(request, 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
             return
-        if headers.get("authorization") != f"Bearer {self.token}":
+        expected = self.app_token if method == "apps.connections.open" else self.token
+        if headers.get("authorization") != f"Bearer {expected}":
             self._reply(request, 200, {"ok": False, "error": "invalid_auth"})
             return
         if method in self.errors:
@@ -296,6 +321,55 @@ class FakeSlack:
 
     def _api_reactions_add(self, params: dict[str, Any]) -> Answer:
         return {"ok": True}, None
+
+    def _api_chat_postEphemeral(self, params: dict[str, Any]) -> Answer:
+        return {"ok": True, "message_ts": f"{1772442000 + next(self._ts)}.000200"}, None
+
+    def _api_apps_connections_open(self, params: dict[str, Any]) -> Answer:
+        return {"ok": True, "url": "wss://wss-primary.slack.com/link/?ticket=fake"}, None
+
+    def _page(self, items: list[dict[str, Any]], params: dict[str, Any], key: str) -> Answer:
+        start = int(params.get("cursor") or 0)
+        page = items[start : start + self.page_size]
+        after = start + self.page_size
+        cursor = str(after) if after < len(items) else ""
+        return {"ok": True, key: page, "response_metadata": {"next_cursor": cursor}}, None
+
+    def _api_conversations_list(self, params: dict[str, Any]) -> Answer:
+        types = str(params.get("types") or "public_channel").split(",")
+        listed = [
+            {"id": cid, **{k: v for k, v in c.items() if k != "members"}}
+            for cid, c in self.channels.items()
+            if ("private_channel" if c.get("is_private") else "public_channel") in types
+            and (c.get("is_member") or not c.get("is_private"))  # private channels: only the bot's
+        ]
+        return self._page(listed, params, "channels")
+
+    def _api_conversations_create(self, params: dict[str, Any]) -> Answer:
+        name = str(params.get("name") or "")
+        if any(c.get("name") == name for c in self.channels.values()):
+            return {"ok": False, "error": "name_taken"}, None
+        cid = f"C0NEW{next(self._ts):05d}"
+        private = str(params.get("is_private")).lower() == "true"
+        self.channels[cid] = {"name": name, "is_private": private, "is_member": True, "members": [BOT_USER]}
+        return {"ok": True, "channel": {"id": cid, "name": name, "is_private": private}}, None
+
+    def _api_conversations_invite(self, params: dict[str, Any]) -> Answer:
+        channel = self.channels.get(str(params.get("channel")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}, None
+        channel.setdefault("members", []).extend(str(params.get("users") or "").split(","))
+        return {"ok": True, "channel": {"id": params.get("channel")}}, None
+
+    def _api_users_list(self, params: dict[str, Any]) -> Answer:
+        return self._page(list(self.users.values()), params, "members")
+
+    def _api_users_lookupByEmail(self, params: dict[str, Any]) -> Answer:
+        email = str(params.get("email") or "").lower()
+        found = next((u for u in self.users.values() if u["profile"].get("email", "").lower() == email), None)
+        if found is None:
+            return {"ok": False, "error": "users_not_found"}, None
+        return {"ok": True, "user": found}, None
 
     def _api_views_open(self, params: dict[str, Any]) -> Answer:
         return {"ok": True, "view": {"id": "V" + str(next(self._ts))}}, None

@@ -135,6 +135,11 @@ class SlackWorld:
     def texts(self, user: str) -> list[str]:
         return self.fake.texts_to(dm_channel(user))
 
+    def ephemeral(self, user: str) -> list[str]:
+        """What only `user` saw, in a channel (answers to their button presses and forms)."""
+        calls = self.fake.calls_to("chat.postEphemeral")
+        return [str(c.params.get("text")) for c in calls if c.params.get("user") == user]
+
     def report(self, record_id: str = "40512345", name: str = "Alice Kim") -> bytes:
         today = self.clock().date()
         return make_report(
@@ -192,14 +197,13 @@ def world(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[SlackW
 def test_dm_gets_reply_in_dm_channel(world: SlackWorld) -> None:
     response = world.dm(ALICE, "what step am I on?")
     assert response.status == 200
-    opened = world.fake.calls_to("conversations.open")
-    assert [c.params["users"] for c in opened] == [ALICE]
+    assert world.fake.calls_to("conversations.open") == []  # the event named the DM channel
     replies = world.texts(ALICE)
     assert len(replies) == 1 and "Create a PhysioNet account" in replies[0]
     call = world.fake.calls_to("chat.postMessage")[0]
     assert call.headers["authorization"] == "Bearer xoxb-test"
     world.dm(ALICE, "status")
-    assert len(world.fake.calls_to("conversations.open")) == 1  # the DM channel is cached
+    assert world.fake.calls_to("conversations.open") == []
     assert world.bot.store.get(f"slack:{ALICE}") is not None
 
 
@@ -430,7 +434,7 @@ def test_reject_button_opens_form_and_submission_reopens_the_step(world: SlackWo
     decided = world.review(review.id)
     assert decided.state == "rejected" and decided.reopen_step == "citi_training"
     assert "the report has expired" in world.texts(ALICE)[-1]
-    assert any("citi_training" in t for t in world.texts(REVIEWER))
+    assert any("citi_training" in t for t in world.ephemeral(REVIEWER))  # only the reviewer sees it
 
 
 def test_reject_without_form_asks_by_dm_and_thread_reply_is_the_reason(world: SlackWorld) -> None:
@@ -460,7 +464,8 @@ def test_non_reviewer_reject_press_gets_no_form_and_changes_nothing(world: Slack
     world.press(MALLORY, "reject", review.posts[-1].message_id, review.id)
     assert world.fake.calls_to("views.open") == []
     assert world.review(review.id).state == "pending"
-    assert any("Only the lab's reviewers" in t for t in world.texts(MALLORY))
+    assert any("Only the lab's reviewers" in t for t in world.ephemeral(MALLORY))
+    assert not world.texts(MALLORY)  # an answer to a press is not a DM
 
 
 # -- security and correctness (issue 13) --------------------------------------------------------

@@ -24,7 +24,7 @@ from bot.adapters import slack
 from bot.adapters.slack.descriptor import SlackPlatform
 from bot.adapters.slack.outbound import SlackAdapter
 from bot.adapters.slack.serve import create_app, serve
-from bot.adapters.slack.setup import OPTIONAL_SCOPES, REQUIRED_SCOPES, preflight, token_checks
+from bot.adapters.slack.setup import OPTIONAL_SCOPES, REQUIRED_SCOPES, SETUP_SCOPES, preflight, token_checks
 from bot.application import Application
 from bot.documents import Validator
 from bot.platform import Check, Environment, ServeOptions, Stopper
@@ -126,7 +126,9 @@ def test_signing_secret_must_be_32_hex_and_http_only_is_a_warning() -> None:
     assert [c.status for c in checks] == ["ok", "ok", "warn"]
     assert "--http" in checks[2].fix
     assert [c.status for c in token_checks(http_only, "http")] == ["ok", "ok"]  # no warning when asked for
-    assert "SLACK_APP_TOKEN is not set" in failed(list(token_checks(http_only, "socket")))
+    [(what, fix)] = failed(list(token_checks(http_only, "socket"))).items()
+    assert what.startswith("SLACK_APP_TOKEN is not set: Socket Mode needs it")
+    assert "accessbot run slack --http" in fix  # the signing secret is set: HTTP mode was meant
 
 
 def test_configured_and_partly_configured() -> None:
@@ -180,7 +182,8 @@ def test_preflight_passes_with_manifest_scopes(fake: FakeSlack) -> None:
 
 def test_manifest_lists_exactly_what_the_code_uses() -> None:
     manifest = yaml.safe_load((ROOT / "slack-manifest.yaml").read_text())
-    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted([*REQUIRED_SCOPES, *OPTIONAL_SCOPES])
+    expected = [*REQUIRED_SCOPES, *OPTIONAL_SCOPES, *SETUP_SCOPES]
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(expected)
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
     assert sorted(events) == [
         "message.channels",

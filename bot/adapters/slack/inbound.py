@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import Ack, BoltResponse
 
 from bot.adapters.slack.blocks import ACTION_PREFIX, plain_text, read_submission
-from bot.adapters.slack.outbound import PLATFORM, SlackAdapter
+from bot.adapters.slack.outbound import PLATFORM, Interaction, SlackAdapter
 from bot.events import (
     ButtonPress,
     ChannelMessage,
@@ -59,6 +59,7 @@ class Inbound:
         text = plain_text(str(event.get("text") or ""))
         attachments = tuple(self.adapter.attachment(f) for f in event.get("files") or ())
         if event.get("channel_type") == "im":
+            self.adapter.remember_dm(user_id, channel)
             self.host.dispatch(
                 DirectMessage(
                     event_id=event_id, user=self.adapter.user(user_id), text=text, attachments=attachments
@@ -124,7 +125,11 @@ class Inbound:
                 return  # the decision comes with the form
             except (DeliveryError, ValueError) as exc:
                 log.warning("%s: the press goes to the core instead (it asks by DM)", exc)
-        self.host.dispatch(press)
+                self.host.dispatch(press)  # the question that replaces the form is a conversation: DM
+                return
+        answer_to = Interaction(user_id, channel, str(body.get("response_url") or ""))
+        with self.adapter.replying_to(answer_to):
+            self.host.dispatch(press)
 
     def on_view_submission(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack()  # an empty ack closes the modal
@@ -135,16 +140,18 @@ class Inbound:
             if submission.channel and submission.ts
             else None
         )
-        self.host.dispatch(
-            FormSubmitted(
-                event_id=f"slack:view:{view.get('id') or body.get('trigger_id')}",
-                user=self.adapter.user(user_id),
-                form=submission.form,
-                context=submission.context,
-                message=message,
-                answers=submission.answers,
-            )
+        submitted = FormSubmitted(
+            event_id=f"slack:view:{view.get('id') or body.get('trigger_id')}",
+            user=self.adapter.user(user_id),
+            form=submission.form,
+            context=submission.context,
+            message=message,
+            answers=submission.answers,
         )
+        # A modal has no response_url (none is asked for): the answer is chat.postEphemeral in the
+        # channel of the post whose button opened it.
+        with self.adapter.replying_to(Interaction(user_id, submission.channel)):
+            self.host.dispatch(submitted)
 
     @staticmethod
     def on_rate_limited(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:

@@ -1,19 +1,27 @@
 """SlackAdapter: the core's Adapter contract (bot/platform.py) over a slack_sdk WebClient.
 
 Sends raise DeliveryError naming the Slack call and, for the common mistakes, the fix.
+
+Slack's conventions: a DM goes to the DM channel the person's own message came from (no extra
+conversations.open); an answer to a button press or a form, made while the press is handled in this
+thread (`replying_to`), is ephemeral in the channel where it happened: through the interaction's
+`response_url` (`respond`), else `chat.postEphemeral`. Only the person sees it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
 
 from bot.adapters.slack.blocks import escape, has_blocks, render_blocks, render_modal
 from bot.adapters.slack.errors import delivery_error, slack_error
@@ -29,6 +37,17 @@ PROFILE_RETRY_S = 60.0
 """After a failed users.info, how long to go without asking again (a later event retries)."""
 
 _SLACK_ERRORS = (SlackApiError, SlackClientError, OSError)
+RESPONSE_URL_HOSTS = ("hooks.slack.com",)
+"""Where an interaction's response_url may point: the bot never posts to another host."""
+
+
+@dataclass
+class Interaction:
+    """The button press or form submission handled in this thread: answers to its person go back to it."""
+
+    user_id: str
+    channel: str
+    response_url: str = ""
 
 
 @dataclass
@@ -45,16 +64,72 @@ class SlackAdapter:
     )
     bot_user_id: str = ""
     allow_loopback_files: bool = False
-    """Let file downloads (and the token) go to 127.0.0.1: only the tests' fake Slack sets this."""
+    """Let file downloads (and the token) and response_url answers go to 127.0.0.1: only the tests'
+    fake Slack sets this."""
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     _dm_channels: dict[str, str] = field(default_factory=dict, repr=False)
     _profiles: dict[str, Profile] = field(default_factory=dict, repr=False)
     _profile_failed: dict[str, float] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    # -- interactions -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def replying_to(self, interaction: Interaction | None) -> Iterator[None]:
+        """While the block runs (the core handling the press, in this thread), answers to its person
+        are ephemeral where the press happened."""
+        previous = getattr(self._local, "interaction", None)
+        self._local.interaction = interaction
+        try:
+            yield
+        finally:
+            self._local.interaction = previous
+
+    def remember_dm(self, user_id: str, channel: str) -> None:
+        """The DM channel a person's message came from: replies go there, no conversations.open."""
+        if user_id and channel.startswith("D"):
+            with self._lock:
+                self._dm_channels[user_id] = channel
+
+    def _ephemeral(self, destination: Destination, message: Outgoing) -> MessageRef | None:
+        """Answer the person of the interaction in hand only to them, or None (then: a DM)."""
+        interaction: Interaction | None = getattr(self._local, "interaction", None)
+        user = destination.user
+        if interaction is None or user is None or user.id != interaction.user_id:
+            return None
+        if message.buttons or message.reactions or message.files or not interaction.channel:
+            return None
+        if interaction.channel.startswith("D"):  # pressed in the DM: the answer stays in the DM
+            self.remember_dm(user.id, interaction.channel)
+            return None
+        text = escape(message.text) or " "
+        try:
+            if self._response_url_allowed(interaction.response_url):
+                answer = WebhookClient(interaction.response_url, timeout=30).send(
+                    text=text, response_type="ephemeral", replace_original=False
+                )
+                if answer.status_code != 200:
+                    raise DeliveryError(f"response_url answered HTTP {answer.status_code}: {answer.body}")
+            else:
+                self.client.chat_postEphemeral(channel=interaction.channel, user=user.id, text=text)
+        except (*_SLACK_ERRORS, DeliveryError) as exc:
+            log.warning("ephemeral answer failed (%s): answering by DM instead", exc)
+            return None
+        return MessageRef(PLATFORM, interaction.channel, "")
+
+    def _response_url_allowed(self, url: str) -> bool:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme == "https" and parts.hostname in RESPONSE_URL_HOSTS:
+            return True
+        return self.allow_loopback_files and parts.hostname == "127.0.0.1"
 
     # -- outgoing ---------------------------------------------------------------------------
 
     def send(self, destination: Destination, message: Outgoing) -> MessageRef:
+        answered = self._ephemeral(destination, message)
+        if answered is not None:
+            return answered
         if destination.user is not None:
             channel = self.dm_channel(destination.user.id)
         else:
@@ -131,7 +206,8 @@ class SlackAdapter:
             raise delivery_error("views.open", exc) from exc
 
     def dm_channel(self, user_id: str) -> str:
-        cached = self._dm_channels.get(user_id)
+        with self._lock:
+            cached = self._dm_channels.get(user_id)
         if cached:
             return cached
         try:
@@ -141,7 +217,8 @@ class SlackAdapter:
         channel = str((response.get("channel") or {}).get("id") or "")
         if not channel:
             raise DeliveryError("Slack conversations.open returned no channel")
-        self._dm_channels[user_id] = channel
+        with self._lock:
+            self._dm_channels[user_id] = channel
         return channel
 
     # -- people -----------------------------------------------------------------------------

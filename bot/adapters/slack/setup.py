@@ -42,6 +42,13 @@ OPTIONAL_SCOPES: dict[str, str] = {
     "files:write": "files applicants sent (the approval proof) cannot be attached to review posts",
 }
 
+SETUP_SCOPES: dict[str, str] = {
+    "channels:read": "accessbot init lists public channels (conversations.list)",
+    "groups:read": "accessbot init lists the private channels the bot is in (conversations.list)",
+    "groups:write": "accessbot init creates the private reviewers channel and invites the reviewers",
+}
+"""Scopes only `accessbot init` uses; the bot runs without them (slack-manifest.yaml asks for them)."""
+
 # Shapes only, to catch a token pasted into the wrong variable, cut off, or wrapped in quotes.
 _BOT_TOKEN = re.compile(r"^xoxb-[0-9A-Za-z-]{20,}$")
 _APP_TOKEN = re.compile(r"^xapp-[0-9A-Za-z-]{20,}$")
@@ -81,6 +88,13 @@ def _secret_why(value: str) -> str:
     return "it holds a token" if value.startswith(("xox", "xapp-")) else "not 32 hex characters"
 
 
+def value_check(name: str, value: str) -> Check:
+    """One Slack variable's shape, as `token_checks` judges it (accessbot init asks until it passes)."""
+    patterns = {BOT_TOKEN: _BOT_TOKEN, APP_TOKEN: _APP_TOKEN, SIGNING_SECRET: _SIGNING_SECRET}
+    whys = {BOT_TOKEN: _prefix("xoxb-"), APP_TOKEN: _prefix("xapp-"), SIGNING_SECRET: _secret_why}
+    return token_check(name, value, patterns[name], _FIXES[name], whys[name])
+
+
 def token_checks(env: Environment, mode: Mode = "any") -> Iterator[Check]:
     """The Slack variables' shapes: the bot token always; the app token (Socket Mode) or the signing
     secret (HTTP mode) as `mode` needs them, and whichever is set anyway."""
@@ -88,7 +102,14 @@ def token_checks(env: Environment, mode: Mode = "any") -> Iterator[Check]:
     yield token_check(BOT_TOKEN, env.get(BOT_TOKEN), _BOT_TOKEN, _FIXES[BOT_TOKEN], _prefix("xoxb-"))
     if secret or mode == "http":
         yield token_check(SIGNING_SECRET, secret, _SIGNING_SECRET, _FIXES[SIGNING_SECRET], _secret_why)
-    if app_token or mode == "socket" or (mode == "any" and not secret):
+    if mode == "socket" and secret and not app_token:
+        yield Check.fail(
+            "SLACK_APP_TOKEN is not set: Socket Mode needs it (SLACK_SIGNING_SECRET is for HTTP mode)",
+            "for HTTP mode start with `accessbot run slack --http --port 3000` (Docker: … accessbot run"
+            " slack --http); for Socket Mode add SLACK_APP_TOKEN (xapp-…, Basic Information → App-Level"
+            " Tokens, scope connections:write)",
+        )
+    elif app_token or mode == "socket" or (mode == "any" and not secret):
         yield token_check(APP_TOKEN, app_token, _APP_TOKEN, _FIXES[APP_TOKEN], _prefix("xapp-"))
     elif mode == "any":
         yield Check.warn(
