@@ -397,6 +397,35 @@ def _hits(lines: Sequence[str], labels: Sequence[_Label]) -> list[_Hit | None]:
     return [_label_hit(line, labels) for line in lines]
 
 
+def join_wrapped_labels(lines: Sequence[str], labels: Sequence[_Label] = REPORT_LABELS) -> list[str]:
+    """A label wrapped in its table cell ("Course Learner" / "Group: value") is put back on one line;
+    so is one whose value was placed between its two halves (a vertically centred value cell:
+    "Course Learner" / "value" / "Group:")."""
+    out: list[str] = []
+    i, n = 0, len(lines)
+    while i < n:
+        line = lines[i]
+        squashed = _compact(line)
+        label = None
+        if 4 <= len(squashed) < 30 and _label_hit(line, labels) is None:
+            label = next(
+                (lab for lab in labels if lab.compact.startswith(squashed) and lab.compact != squashed), None
+            )
+        if label is not None:
+            rest = label.compact[len(squashed) :]
+            if i + 1 < n and _compact(lines[i + 1]).startswith(rest):
+                out.append(f"{line} {lines[i + 1]}")
+                i += 2
+                continue
+            if i + 2 < n and _compact(lines[i + 2]) == rest:
+                out.append(f"{line} {lines[i + 2]} {lines[i + 1]}")
+                i += 3
+                continue
+        out.append(line)
+        i += 1
+    return out
+
+
 def _value_ok(field_name: str, value: str) -> Any:
     """The typed value of `field_name` read from `value`, or None when it cannot be that field."""
     value = value[:MAX_VALUE_CHARS].strip(" :*")
@@ -421,13 +450,14 @@ def _value_ok(field_name: str, value: str) -> Any:
 
 def _read_fields(
     lines: Sequence[str], labels: Sequence[_Label], hits: Sequence[_Hit | None] | None = None
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[dict[str, Any], list[str], set[int]]:
     """Field values by label: `Label: value`, `Label value`, `Label:` then the value on the next line,
     and a run of labels followed by the same number of values (a form with labels drawn first)."""
     hits = hits if hits is not None else _hits(lines, labels)
     strong: dict[str, Any] = {}
     weak: dict[str, Any] = {}
     record_ids: list[str] = []
+    consumed: set[int] = set()  # lines that are a label or its value (never a module title)
 
     def put(hit: _Hit, raw: str) -> None:
         name = hit.label.field
@@ -447,6 +477,7 @@ def _read_fields(
         if hit is None:
             i += 1
             continue
+        consumed.add(i)
         if hit.rest:
             put(hit, hit.rest)
             i += 1
@@ -465,11 +496,13 @@ def _read_fields(
                 break
             values.append(lines[k])
             k += 1
-        for label_hit, value in zip(run, values, strict=False):
+        for offset, (label_hit, value) in enumerate(zip(run, values, strict=False)):
             put(label_hit, value)
+            consumed.add(j + offset)
+        consumed.update(range(i, j))
         i = k if values else j
     merged = {**weak, **strong}
-    return merged, record_ids
+    return merged, record_ids, consumed
 
 
 # -- links -------------------------------------------------------------------------------------------
@@ -560,7 +593,36 @@ def _kind(signs: _Signs, links: Sequence[tuple[str, str, str, str]]) -> str:
 
 # -- modules -----------------------------------------------------------------------------------------
 
-_TABLE_HEADERS = ("requiredandelectivemodulesonly", "mostrecent", "datecompleted", "requiredmodules")
+# Words of a module table's header row, which may wrap cell by cell ("REQUIRED AND ELECTIVE" /
+# "MODULES ONLY" / "DATE" / "COMPLETED" / "SCORE"); the first three start a table.
+_HEADER_STARTS = ("requiredandelective", "mostrecent", "datecompleted")
+_HEADER_WORDS = (
+    "requiredandelective",
+    "modulesonly",
+    "mostrecent",
+    "datecompleted",
+    "date",
+    "completed",
+    "score",
+)
+
+
+def _header_row(squashed: str) -> tuple[bool, bool]:
+    """(the line is only header words, it holds a word that starts a table)."""
+    rest = squashed
+    starts = False
+    progress = True
+    while rest and progress:
+        progress = False
+        for word in _HEADER_WORDS:
+            if rest.startswith(word):
+                starts = starts or word in _HEADER_STARTS
+                rest = rest[len(word) :]
+                progress = True
+                break
+    return not rest and bool(squashed), starts
+
+
 _TABLE_ENDS = (
     "forthisreporttobevalid",
     "forthiscompletionreport",
@@ -612,7 +674,7 @@ def _module_titles(chunks: Sequence[str]) -> list[str]:
 
 
 def _report_modules(
-    lines: Sequence[str], squashed_lines: Sequence[str], hits: Sequence[_Hit | None]
+    lines: Sequence[str], squashed_lines: Sequence[str], hits: Sequence[_Hit | None], consumed: set[int]
 ) -> list[str]:
     """The module list of Part 1 (the requirements), else of the first table found.
 
@@ -630,22 +692,22 @@ def _report_modules(
             current.append(" ".join(buffer))
         buffer = []
 
-    for line, squashed, hit in zip(lines, squashed_lines, hits, strict=True):
+    for index, (line, squashed, hit) in enumerate(zip(lines, squashed_lines, hits, strict=True)):
         if "part1of2" in squashed or squashed.startswith("courseworkrequirements"):
             part = 1
         elif "part2of2" in squashed or squashed.startswith("courseworktranscript"):
             part = 2
-        if squashed.startswith(_TABLE_HEADERS) or (
-            "datecompleted" in squashed and len(squashed) < 80 and "(ID" not in line
-        ):
-            close()
-            if current is None:
+        only_header, starts = _header_row(squashed)
+        if only_header:
+            if starts or current is not None:
+                close()
+            if starts and current is None:
                 current = []
                 tables.append((part, current))
             continue
         if current is None:
             continue
-        if squashed.startswith(_TABLE_ENDS) or (hit is not None and hit.colon):
+        if squashed.startswith(_TABLE_ENDS) or (hit is not None and hit.colon) or index in consumed:
             close()
             current = None
             continue
@@ -658,19 +720,19 @@ def _report_modules(
                 close()
     close()
     if not tables:
-        return _modules_without_header(lines, squashed_lines, hits)
+        return _modules_without_header(lines, squashed_lines, hits, consumed)
     part_one = [chunks for p, chunks in tables if p == 1]
     chosen = part_one or [tables[0][1]]
     return _module_titles([c for chunks in chosen for c in chunks])
 
 
 def _modules_without_header(
-    lines: Sequence[str], squashed_lines: Sequence[str], hits: Sequence[_Hit | None]
+    lines: Sequence[str], squashed_lines: Sequence[str], hits: Sequence[_Hit | None], consumed: set[int]
 ) -> list[str]:
     chunks: list[str] = []
     buffer: list[str] = []
-    for line, squashed, hit in zip(lines, squashed_lines, hits, strict=True):
-        if hit is not None or _is_furniture(line) or squashed.startswith(_TABLE_ENDS):
+    for index, (line, squashed, hit) in enumerate(zip(lines, squashed_lines, hits, strict=True)):
+        if hit is not None or index in consumed or _is_furniture(line) or squashed.startswith(_TABLE_ENDS):
             buffer = []
             continue
         buffer.append(_strip_cells(line))
@@ -704,7 +766,7 @@ def _parse_report(
     hits: Sequence[_Hit | None],
     fields: dict[str, Any],
 ) -> list[str]:
-    values, record_ids = _read_fields(lines, REPORT_LABELS, hits)
+    values, record_ids, consumed = _read_fields(lines, REPORT_LABELS, hits)
     name = values.get("name")
     if isinstance(name, str):
         fields["name"], fields["learner_id"] = _name_and_id(name)
@@ -721,7 +783,10 @@ def _parse_report(
         "reported_score",
     ):
         fields[key] = values.get(key)
-    fields["modules"] = _report_modules(lines, squashed_lines, hits)
+    known = {_compact(str(v)) for v in values.values() if isinstance(v, str)}
+    fields["modules"] = [
+        t for t in _report_modules(lines, squashed_lines, hits, consumed) if _compact(t) not in known
+    ]
     return record_ids
 
 
@@ -757,14 +822,14 @@ def _parse_certificate(
             rest = line[at + 2 :].strip(" :")
             fields["institution"] = (rest or (lines[i + 1] if i + 1 < len(lines) else "")).strip() or None
             break
-    values, record_ids = _read_fields(lines, REPORT_LABELS, hits)
+    values, record_ids, _ = _read_fields(lines, REPORT_LABELS, hits)
     for key in ("record_id", "completion_date", "expiration_date"):
         fields[key] = values.get(key)
     return record_ids
 
 
 def _parse_legacy(lines: Sequence[str], fields: dict[str, Any]) -> list[str]:
-    values, _ = _read_fields(lines, LEGACY_LABELS)
+    values, _, _ = _read_fields(lines, LEGACY_LABELS)
     learner = values.get("name")
     if isinstance(learner, str):
         fields["name"], fields["learner_id"] = _name_and_id(learner)
@@ -830,7 +895,7 @@ def _parse_legacy(lines: Sequence[str], fields: dict[str, Any]) -> list[str]:
 
 def parse(text: str, uris: Sequence[str] = (), reading: str = "plain") -> CitiDocument:
     """Text (+ link annotation URIs) -> the kind and fields of a CITI document. Never raises; linear."""
-    lines = normalize_lines(text)
+    lines = join_wrapped_labels(normalize_lines(text))
     squashed_lines = [_compact(line) for line in lines]
     squashed = "".join(squashed_lines)
     links = _links(lines, [str(u) for u in uris[:MAX_URIS]])

@@ -99,10 +99,15 @@ def _lines(group: Sequence[Fragment], turns: int) -> list[str]:
     for row in rows:
         row.sort(key=lambda item: (item[0], item[1].index))
         text = row[0][1].text
-        for (_, prev), (_, frag) in itertools.pairwise(row):
-            if frag.index == prev.index + 1 or frag.index == prev.index:
-                text += frag.text  # drawn in this order: pypdf's spacing is right
+        for (prev_u, prev), (u, frag) in itertools.pairwise(row):
+            # Without glyph widths, an average of half an em per character tells a gap from none.
+            gap = u - (prev_u + len(prev.text) * prev.size * 0.5)
+            follows = frag.index in (prev.index, prev.index + 1)
+            if follows and gap < 0.3 * frag.size:
+                text += frag.text  # drawn in this order, close together: pypdf's spacing is right
+            elif text.endswith(" ") or frag.text.startswith(" "):
+                text += frag.text
             else:
-                text += " " + frag.text.lstrip()
+                text += " " + frag.text
         out.append(text.strip())
     return [line for line in out if line]
