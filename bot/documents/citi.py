@@ -26,7 +26,7 @@ KIND_LEGACY = "legacy_report"
 KIND_UNKNOWN = "unknown"
 MAX_TEXT_CHARS = 200_000
 MAX_LINE_CHARS = 600
-MAX_LINES = 6_000
+MAX_LINES = 3_000
 MAX_VALUE_CHARS = 200
 MAX_TITLE_CHARS = 300
 MAX_MODULES = 200
@@ -243,7 +243,23 @@ def _empty_fields() -> dict[str, Any]:
 # -- text normalisation ------------------------------------------------------------------------------
 
 
+def _clean_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
+    for cp in [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0xE000, 0xF900), 0x2028, 0x2029]:
+        table[cp] = " "
+    for cp in [0xAD, 0x061C, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070)]:
+        table[cp] = None
+    table[0xFEFF] = None
+    return table
+
+
+_CLEAN = _clean_table()
+
+
 def _clean_chars(line: str) -> str:
+    if line.isprintable():
+        return line
+    line = line.translate(_CLEAN)  # the usual suspects at C speed; the rest one by one below
     if line.isprintable():
         return line
     out = []
@@ -341,36 +357,36 @@ class _Hit:
     colon: bool  # "Label:" (strong) rather than "Label value" (weak, e.g. browser-glued)
 
 
-def _match_at(line: str, start: int, label: _Label) -> int | None:
-    """The index just after `label` in `line` from `start`, spaces and punctuation inside the label
-    tolerated ("Record ID", "RecordID", "Course/Stage"); None when it is not there."""
-    i, n = start, len(line)
-    for ch in label.compact:
-        while i < n and not line[i].isalnum():
-            if i - start > len(label.words) + 8:
-                return None
-            i += 1
-        if i >= n or line[i].casefold() != ch:
-            return None
+def _end_of(line: str, start: int, count: int) -> int:
+    """The index just after the `count`-th letter or digit of `line` from `start`."""
+    i = start
+    while i < len(line):
+        if line[i].isalnum() and line[i] != "_":
+            count -= 1
+            if count == 0:
+                return i + 1
         i += 1
     return i
 
 
 def _label_hit(line: str, labels: Sequence[_Label]) -> _Hit | None:
     """The label at the start of `line` (after at most one stray character, e.g. a symbol-font bullet
-    read as "l" or "n"), or None."""
+    read as "l" or "n"), or None. Spaces and punctuation inside the label are tolerated ("Record ID",
+    "RecordID", "COURSE/STAGE")."""
     starts = [0]
-    if len(line) > 2 and line[0].isalnum():
+    n = len(line)
+    if n > 2 and line[0].isalnum():
         starts += [2] if line[1] == " " else [1]
     firsts = _FIRST_CHARS.get(id(labels)) or _first_chars(labels)
     for start in starts:
-        if start >= len(line) or line[start].casefold() not in firsts:
+        if start >= n or line[start].casefold() not in firsts:
             continue
+        prefix = _NOT_WORD.sub("", line[start : start + 160]).casefold()
         for label in labels:
-            end = _match_at(line, start, label)
-            if end is None:
+            if not prefix.startswith(label.compact):
                 continue
-            if start > 0 and end < len(line) and line[end] not in ": *" and not line[end].isupper():
+            end = _end_of(line, start, len(label.compact))
+            if start > 0 and end < n and line[end] not in ": *" and not line[end].isupper():
                 continue
             rest = line[end:]
             stripped = rest.lstrip(" *")
@@ -378,7 +394,7 @@ def _label_hit(line: str, labels: Sequence[_Label]) -> _Hit | None:
                 return _Hit(label, stripped[1:].strip(" *:"), True)
             if rest and rest[0].isalpha() and rest[0].islower():
                 continue  # "Names of ...", "Stages": another word
-            if label.words.isupper() and rest[:1].isalpha() and start == 0 and rest[:1] != " ":
+            if label.words.isupper() and rest[:1].isalpha() and start == 0:
                 continue
             return _Hit(label, rest.strip(" *"), False)
     return None
@@ -407,10 +423,12 @@ def join_wrapped_labels(lines: Sequence[str], labels: Sequence[_Label] = REPORT_
         line = lines[i]
         squashed = _compact(line)
         label = None
-        if 4 <= len(squashed) < 30 and _label_hit(line, labels) is None:
+        if 4 <= len(squashed) < 30:
             label = next(
                 (lab for lab in labels if lab.compact.startswith(squashed) and lab.compact != squashed), None
             )
+            if label is not None and _label_hit(line, labels) is not None:
+                label = None
         if label is not None:
             rest = label.compact[len(squashed) :]
             if i + 1 < n and _compact(lines[i + 1]).startswith(rest):
