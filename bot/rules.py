@@ -80,6 +80,9 @@ class ModuleRule:
         default_factory=dict,
     )
 
+    def __str__(self) -> str:  # how docs/rules.md shows a default
+        return f"{self.label} ({self.severity})"
+
 
 # PhysioNet's CITI instructions: the Data or Specimens Only Research course with its HIPAA module, and
 # the Conflicts of Interest module (answer "Yes" at question 5 of CITI's questionnaire).

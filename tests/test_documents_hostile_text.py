@@ -41,10 +41,14 @@ def test_each_adversarial_parse_under_100_ms(name: str) -> None:
     text = ADVERSARIAL[name]
     parse(text[:1000], [text[:500]])  # warm the caches
     for reading in (text, text[::-1]):
-        started = time.perf_counter()
-        parse(reading, [reading[:500]] * 50)
-        elapsed = time.perf_counter() - started
-        assert elapsed < 0.1, f"{name}: {elapsed * 1000:.0f} ms"
+        # Best of three: other tests' worker processes may share the CPU; a super-linear pattern
+        # would take seconds here, not a few milliseconds more.
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            parse(reading, [reading[:500]] * 50)
+            times.append(time.perf_counter() - started)
+        assert min(times) < 0.1, f"{name}: {min(times) * 1000:.0f} ms"
     parse_best([("layout", text), ("plain", text[::-1])])
 
 
