@@ -13,6 +13,7 @@ expressions that have no nested or adjacent overlapping quantifiers: its time is
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -85,6 +86,7 @@ _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 # One regex for every date format seen on CITI documents; named groups tell which one matched.
 # Linear: each quantifier is bounded or followed by a disjoint character class.
 DATE_RE = (
+    r"(?=[0-9JFMASONDjfmasond])"  # a cheap first test at each position: a digit or a month's initial
     rf"(?:(?<!\d)(?P<d1>\d{{1,2}})[- ](?P<m1>{_MONTH_RE})[-, ]{{0,3}}(?P<y1>\d{{4}})"
     r"|(?<!\d)(?P<m2>\d{1,2})/(?P<d2>\d{1,2})/(?P<y2>\d{4})"
     r"|(?<!\d)(?P<y3>\d{4})-(?P<m3>\d{1,2})-(?P<d3>\d{1,2})"
@@ -123,7 +125,10 @@ def _labels(pairs: Iterable[tuple[str, str]]) -> tuple[_Label, ...]:
     return tuple(sorted(items, key=lambda lab: len(lab.compact), reverse=True))
 
 
+@functools.lru_cache(maxsize=8192)
 def _compact(text: str) -> str:
+    """Letters and digits only, case-folded. Cached: the two readings and the two parts of a report
+    share most lines."""
     return _NOT_WORD.sub("", text).casefold()
 
 
@@ -409,7 +414,14 @@ def _first_chars(labels: Sequence[_Label]) -> frozenset[str]:
     return chars
 
 
+@functools.lru_cache(maxsize=8192)
+def _report_hit(line: str) -> _Hit | None:
+    return _label_hit(line, REPORT_LABELS)
+
+
 def _hits(lines: Sequence[str], labels: Sequence[_Label]) -> list[_Hit | None]:
+    if labels is REPORT_LABELS:
+        return [_report_hit(line) for line in lines]
     return [_label_hit(line, labels) for line in lines]
 
 
@@ -427,7 +439,8 @@ def join_wrapped_labels(lines: Sequence[str], labels: Sequence[_Label] = REPORT_
             label = next(
                 (lab for lab in labels if lab.compact.startswith(squashed) and lab.compact != squashed), None
             )
-            if label is not None and _label_hit(line, labels) is not None:
+            hit = _report_hit(line) if labels is REPORT_LABELS else _label_hit(line, labels)
+            if label is not None and hit is not None:
                 label = None
         if label is not None:
             rest = label.compact[len(squashed) :]
@@ -666,8 +679,11 @@ def _is_furniture(line: str) -> bool:
     return _PAGE_NUMBER.fullmatch(line) is not None
 
 
+@functools.lru_cache(maxsize=4096)
 def _strip_cells(line: str) -> str:
     """A module row without its date and score cells."""
+    if not any(ch.isdigit() for ch in line):
+        return line if "No Quiz" not in line and "N/A" not in line else _SCORE.sub(" ", line).strip()
     line = _DATE.sub(" ", line)
     line = _SCORE.sub(" ", line)
     return " ".join(line.split())
@@ -972,6 +988,8 @@ def _quality(doc: CitiDocument) -> tuple[int, ...]:
 def parse_best(readings: Sequence[tuple[str, str]], uris: Sequence[str] = ()) -> CitiDocument:
     """Parse each (name, text) reading and keep the best-read one; its unread fields are filled from the
     others when they read them (a field never overrides the best reading's own)."""
+    for cache in (_compact, _report_hit, _strip_cells):  # no line of an earlier file stays in memory
+        cache.cache_clear()
     docs = [parse(text, uris, name) for name, text in readings if text.strip()]
     if not docs:
         return parse("", uris)
