@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.documents import Validator
 from bot.platform import DeliveryError
+from bot.documents import Validator
 from tests.citi_pdfs import make_png, make_report
 from tests.conftest import Clock
 from tests.discord_harness import (

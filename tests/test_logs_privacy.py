@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.platform import DeliveryError
 from bot.core import Bot
 from bot.events import Destination, MessageRef, Outgoing
 from bot.logs import JsonFormatter, setup_logging
-from bot.platform import DeliveryError
 from tests.citi_pdfs import make_certificate, make_report
 from tests.conftest import Clock
 from tests.journey import Driver, complete_package, write_documents

@@ -79,8 +79,8 @@ def test_expiring_training_asks_approved_member_for_new_report(
 
 
 def test_failed_review_post_is_retried_by_the_tick(bot: Bot, clock: Clock, tmp_path: Path) -> None:
-    from bot.events import Destination, MessageRef, Outgoing
     from bot.platform import DeliveryError
+    from bot.events import Destination, MessageRef, Outgoing
 
     driver = Driver(bot)
     real_send = driver.console.send

@@ -11,6 +11,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.platform import DeliveryError
 from bot.adapters.slack import (
     REQUIRED_SCOPES,
     SlackAdapter,
@@ -26,7 +27,6 @@ from bot.adapters.slack_files import download
 from bot.core import Bot
 from bot.documents import Validator
 from bot.events import AttachmentUnavailable, Button, ButtonStyle, Destination, Outgoing, UserRef
-from bot.platform import DeliveryError
 from bot.settings import Settings
 from tests.conftest import RULES, Clock, make_bot
 from tests.fake_slack import BOT_USER, LOGIN_PAGE, TEAM, FakeSlack
