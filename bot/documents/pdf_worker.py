@@ -22,6 +22,7 @@ import json
 import os
 import re
 import resource
+import signal
 import struct
 import sys
 from pathlib import Path
@@ -396,6 +397,20 @@ def image(data: bytes, claimed: str) -> tuple[dict[str, Any], bytes]:
     return {"image": {"format": wanted, "width": width, "height": height}}, out.getvalue()
 
 
+# A job that has used this much CPU is a slow (perhaps hostile) file: the worker lowers its own priority,
+# so that other users' files on the other workers get the processor first, and is replaced afterwards
+# (an unprivileged process cannot raise its priority again).
+SLOW_JOB_CPU_S = 0.3
+_slowed = [False]
+
+
+def _on_slow_job(signum: int, frame: Any) -> None:
+    if not _slowed[0]:
+        _slowed[0] = True
+        with contextlib.suppress(OSError):
+            os.nice(15)
+
+
 def main() -> int:
     memory_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 512
     limit = memory_mb * 1024 * 1024
@@ -407,6 +422,7 @@ def main() -> int:
     stdin = sys.stdin.buffer
     _configure_pypdf()
     _modules()
+    signal.signal(signal.SIGPROF, _on_slow_job)
     _write_frame(out, json.dumps({"ready": True, "pid": os.getpid()}).encode())
     while True:
         options_raw = _read_frame(stdin)
@@ -417,6 +433,7 @@ def main() -> int:
             return 0
         options = json.loads(options_raw)
         _cap_cpu(int(options.get("cpu_s", 5)))
+        signal.setitimer(signal.ITIMER_PROF, SLOW_JOB_CPU_S)
         payload = b""
         if options.get("job") == "image":
             result, payload = image(data, str(options.get("type", "")))
@@ -427,6 +444,9 @@ def main() -> int:
                 int(options.get("max_chars", 2_000_000)),
                 reader_name=str(options.get("reader", "text")),
             )
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        if _slowed[0]:
+            result["recycle"] = True
         result["data_len"] = len(payload)
         _write_frame(out, json.dumps(result).encode())
         if payload:
