@@ -58,11 +58,43 @@ class Step:
 
 @dataclass(frozen=True)
 class ModuleRule:
-    pattern: str = doc("A regular expression matched (case-insensitively) against the module titles.")
+    pattern: str = doc(
+        'A regular expression matched (case-insensitively) against the module titles. `""`: only'
+        " `titles` count."
+    )
     label: str = doc("The module's name as told to the applicant when it is missing.")
     severity: Severity = doc(
         "`reject` refuses the document, `warn` flags it for reviewers.", default="reject"
     )
+    titles: Mapping[str, tuple[str, ...]] = doc(
+        "Exact module titles that also count (case and spacing ignored), by stage: a key is a word of"
+        " the report's Stage (`basic`, `refresher`); `any` counts for every stage.",
+        default_factory=dict,
+    )
+
+    def __str__(self) -> str:  # how docs/rules.md shows a default
+        return f"{self.label} ({self.severity})"
+
+
+# PhysioNet's CITI instructions: the Data or Specimens Only Research course with its HIPAA module, and
+# the Conflicts of Interest module (answer "Yes" at question 5 of CITI's questionnaire).
+DEFAULT_MODULE_RULES: tuple[ModuleRule, ...] = (
+    ModuleRule(
+        label="Research and HIPAA Privacy Protections",
+        pattern="HIPAA",
+        titles={
+            "basic": ("Research and HIPAA Privacy Protections",),
+            "refresher": ("HIPAA and Human Subjects Research", "Research and HIPAA Privacy Protections"),
+        },
+        severity="reject",
+    ),
+    ModuleRule(
+        label="Conflicts of Interest in Human Subjects Research",
+        pattern=r"conflicts? of interest",
+        titles={"any": ("Conflicts of Interest in Human Subjects Research",)},
+        severity="warn",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -87,8 +119,15 @@ class DocumentChecks:
         "Compare the name on the document with the applicant's platform profile name.", default="warn"
     )
     unique_record_id: bool = doc("Refuse a record id already used by another applicant.", default=True)
-    min_score: int | None = doc("Lowest acceptable reported score.", default=None)
-    modules: tuple[ModuleRule, ...] = doc("Modules that must appear among the completed modules.", default=())
+    min_score: int | None = doc(
+        "Lowest acceptable reported score (the report's own Minimum Passing is always checked too).",
+        default=None,
+    )
+    modules: tuple[ModuleRule, ...] = doc(
+        "Modules that must appear among the completed modules (default: HIPAA, rejecting, and Conflicts"
+        " of Interest, warning). `[]` checks none.",
+        default=DEFAULT_MODULE_RULES,
+    )
     verification_link: Severity = doc(
         "What to do with a document that has no CITI verification link (a sign of an edited file).",
         default="warn",
@@ -106,6 +145,7 @@ class DocumentProfile:
     title: LocalText = doc("What the document is called in messages.")
     accept: tuple[FileType, ...] = doc("Accepted file types.", default=("pdf",))
     max_bytes: int = doc("Largest accepted file, in bytes; checked before downloading.", default=10_000_000)
+    # The names must be those of bot.documents.registry (a test checks they agree).
     parser: Literal["citi", "generic"] = doc(
         "`citi` reads CITI reports; `generic` checks phrases.", default="generic"
     )

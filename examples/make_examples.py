@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from tests.citi_pdfs import make_certificate, make_generic_pdf, make_report
+from tests.fixtures.citi import binary
 
 HERE = Path(__file__).resolve().parent
 
@@ -32,6 +33,11 @@ def main() -> None:
             name="Alice Kim", record_id="42424242", completion=date(2022, 1, 5), expiration=date(2025, 1, 4)
         )
     )
+    # Real producers (rebuilt by tests/fixtures/citi/build_binary.py): a browser's print of the report
+    # (header, footer with the verify page's address and "1/2", the HIPAA row wrapped between "(ID:"
+    # and its number), and an office suite's export of the report merged with its certificate.
+    (HERE / "citi_report_browser_print.pdf").write_bytes(binary.read("chromium_report.pdf"))
+    (HERE / "citi_report_with_certificate.pdf").write_bytes(binary.read("libreoffice_with_certificate.pdf"))
     (HERE / "approval_proof.pdf").write_bytes(
         make_generic_pdf(
             (

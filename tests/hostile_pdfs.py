@@ -157,6 +157,48 @@ def many_pages(pages: int = 5000) -> bytes:
     return _pages_sharing(_stream(b"BT /F1 12 Tf 72 720 Td (Lorem ipsum dolor sit amet) Tj ET"), pages)
 
 
+def regex_bomb(run: int = 1200) -> bytes:
+    r"""A 0.7 KB report fragment whose labels are followed by long runs of U+001C (a character regular
+    expressions count as whitespace): before issue 11 the parser's `\s*\**\s*:?\s*` label patterns
+    took minutes on it, in the bot process. Each parse must stay linear."""
+    filler = b"\x1c" * run
+    ops = (
+        b"BT /F1 9 Tf 72 720 Td (CITI Program COMPLETION REPORT - PART 1 OF 2) Tj"
+        b" 0 -12 Td (Completion Date" + filler + b"x) Tj 0 -12 Td (Expiration Date" + filler + b"x) Tj ET"
+    )
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+            b" /Resources << /Font << /F1 5 0 R >> >> >>",
+            _stream(zlib.compress(ops, 9), b"/Filter /FlateDecode"),
+            _FONT,
+        ]
+    )
+
+
+def xform_storm(ops: int = 3000, calls: int = 500) -> bytes:
+    """A 4 KB page that draws one small form XObject 500 times, each holding 3,000 text operators:
+    within every size limit, yet some 25 s of pypdf text extraction. Only the worker's timeout stops it."""
+    form_ops = zlib.compress(b"BT /F1 1 Tf " + b"(CITI Program x) Tj " * ops + b"ET", 9)
+    form = (
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >>"
+        b" /Filter /FlateDecode /Length %d >>\nstream\n" % len(form_ops) + form_ops + b"\nendstream"
+    )
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+            b" /Resources << /Font << /F1 5 0 R >> /XObject << /X1 6 0 R >> >> >>",
+            _stream(b"/X1 Do " * calls),
+            _FONT,
+            form,
+        ]
+    )
+
+
 # name -> (builder, the codes it may get). One code each where pypdf's behaviour is settled.
 CORPUS: dict[str, tuple[Callable[[], bytes], frozenset[str]]] = {
     "empty": (empty, frozenset({"empty_file"})),
@@ -171,4 +213,10 @@ CORPUS: dict[str, tuple[Callable[[], bytes], frozenset[str]]] = {
     "nested_arrays": (nested_arrays, frozenset({"too_complex", "unreadable", "no_text"})),
     "page_tree_loop": (page_tree_loop, frozenset({"too_complex", "unreadable", "no_text"})),
     "many_pages": (many_pages, frozenset({"not_citi"})),
+    "regex_bomb": (regex_bomb, frozenset({"missing_fields"})),
+}
+# Files that run until the worker's timeout: kept out of CORPUS so the test suite stays fast (tests
+# use a short timeout; benchmarks/bench_documents.py runs them with the default one).
+SLOW: dict[str, tuple[Callable[[], bytes], frozenset[str]]] = {
+    "xform_storm": (xform_storm, frozenset({"too_complex"})),
 }

@@ -47,7 +47,8 @@ def test_rejected_certificate_json_korean(files: dict[str, Path]) -> None:
     code, out, _ = run("check", str(files["certificate"]), "--json", "--lang", "ko")
     assert code == 1
     data = json.loads(out)
-    assert set(data) == {"accepted", "kind", "fields", "problems", "warnings"}
+    assert set(data) == {"accepted", "outcome", "unread_fields", "kind", "fields", "problems", "warnings"}
+    assert data["outcome"] == "rejected"
     assert data["accepted"] is False and data["kind"] == "certificate"
     assert data["problems"][0]["code"] == "certificate_not_report"
     assert "수료 보고서" in data["problems"][0]["message"]
@@ -59,6 +60,7 @@ def test_name_mismatch_warning_and_profile(files: dict[str, Path]) -> None:
     assert [w["code"] for w in json.loads(out)["warnings"]] == ["name_mismatch"]
     code, out, _ = run(str(files["png"]), "--profile", "approval_proof", "--json")
     assert code == 0 and json.loads(out)["kind"] == "image"
+    assert json.loads(out)["outcome"] == "needs_review"
 
 
 def test_usage_errors(files: dict[str, Path], tmp_path: Path) -> None:
@@ -89,3 +91,29 @@ def test_every_hostile_file_gets_a_code_and_exit_1(tmp_path: Path) -> None:
         assert verdict["accepted"] is False
         assert {p["code"] for p in verdict["problems"]} & codes, (name, verdict["problems"])
         assert "Traceback" not in err
+
+
+def _producer_files(folder: Path) -> dict[str, tuple[bytes, int, str]]:
+    """One report per producer: (bytes, exit code, last line)."""
+    from tests.fixtures.citi import binary, layouts
+
+    return {
+        "fpdf2": (layouts.fpdf_table_report(), 0, "ACCEPTED"),
+        "reportlab": (layouts.rl_table_report(), 0, "ACCEPTED"),
+        "chromium": (binary.read("chromium_report.pdf"), 0, "ACCEPTED"),
+        "libreoffice": (binary.read("libreoffice_with_certificate.pdf"), 0, "ACCEPTED"),
+        "pypdf": (layouts.rotate_pages(layouts.rl_table_report(), 90), 0, "ACCEPTED"),
+        "hand-written": (layouts.raw_type3_report(), 0, "ACCEPTED"),
+        "chromium-part2": (binary.read("chromium_part2.pdf"), 1, "REJECTED"),
+        "reportlab-scan": (layouts.rl_scan(), 1, "REJECTED"),
+    }
+
+
+def test_right_verdict_on_six_producers(tmp_path: Path) -> None:
+    for producer, (data, expected, last) in _producer_files(tmp_path).items():
+        path = tmp_path / f"{producer}.pdf"
+        path.write_bytes(data)
+        code, out, err = run(str(path), "--name", "Alice Kim")
+        assert (code, out.rstrip().splitlines()[-1]) == (expected, last), (producer, out, err)
+        if expected == 0:
+            assert "modules (10):" in out, (producer, out)

@@ -74,7 +74,7 @@ def test_parent_memory_unchanged_by_bomb(validator: Validator, corpus: dict[str,
 
 def test_timeout_kills_and_replaces_worker() -> None:
     slow = many_pages()  # about a second of page-tree work
-    with Validator(timeout_s=0.2) as v:
+    with Validator(timeout_s=0.2, workers=1) as v:
         v.warm_up()
         before = v.worker_pids
         found, elapsed = _validate(v, slow)

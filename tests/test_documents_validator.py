@@ -126,7 +126,9 @@ def test_certificate_accepted_when_allowed(validator: Validator) -> None:
 def test_legacy_report(validator: Validator) -> None:
     verdict = check(validator, pdfs.make_legacy_report())
     assert verdict.kind == "legacy_report"
-    assert codes(verdict.problems) == ["wrong_kind"]
+    # Every check applies to every kind: the applicant also hears that it expired long ago.
+    assert codes(verdict.problems) == ["wrong_kind", "expired_old_course"]
+    assert verdict.problems[1].params["year"] == "2017"
     allowed = check(validator, pdfs.make_legacy_report(expiration=ENDS), require(kind=("legacy_report",)))
     assert allowed.accepted, allowed.problems
     assert allowed.needs_manual_check

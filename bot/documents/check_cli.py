@@ -1,7 +1,8 @@
 """`accessbot check FILE`: run the document checks on a file by hand, as the bot would.
 
 For admins tuning rules.yaml and for applicants' odd files forwarded by a reviewer. Exit codes:
-0 accepted, 1 rejected, 2 usage error (missing file, unknown profile, broken rules).
+0 accepted or needs a reviewer's look (the step would complete), 1 rejected, 2 usage error (missing
+file, unknown profile, broken rules).
 """
 
 from __future__ import annotations
@@ -111,6 +112,8 @@ def _messages(findings: Sequence[Finding], translator: Translator, lang: str) ->
 def as_json(verdict: Verdict, translator: Translator, lang: str) -> dict[str, Any]:
     return {
         "accepted": verdict.accepted,
+        "outcome": verdict.outcome,
+        "unread_fields": list(verdict.unread_fields),
         "kind": verdict.kind,
         "fields": dict(verdict.fields),
         "problems": _messages(verdict.problems, translator, lang),
@@ -134,6 +137,11 @@ def print_human(verdict: Verdict, translator: Translator, lang: str, profile: st
     for label, findings in (("problem", verdict.problems), ("warning", verdict.warnings)):
         for finding in findings:
             print(f"{label} [{finding.code}]: {render_problem(translator, lang, finding)}", file=out)
+    if verdict.unread_fields:
+        print(f"could not be read: {', '.join(verdict.unread_fields)}", file=out)
     if verdict.needs_manual_check:
         print("a reviewer must look at this file", file=out)
-    print("ACCEPTED" if verdict.accepted else "REJECTED", file=out)
+    print(
+        {"accepted": "ACCEPTED", "needs_review": "NEEDS A REVIEWER'S LOOK"}.get(verdict.outcome, "REJECTED"),
+        file=out,
+    )

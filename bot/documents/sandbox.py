@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 WORKER_SCRIPT = Path(__file__).with_name("pdf_worker.py")
 STARTUP_TIMEOUT_S = 30.0
-MAX_TEXT_CHARS = 200_000  # far above a real report's first pages; the parser runs in this process
+MAX_TEXT_CHARS = 200_000  # far above a real report's first pages; the parser runs in the worker
 PDF_SEARCH_BYTES = 1024
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -50,7 +50,12 @@ def sniff(data: bytes) -> str | None:
 
 @dataclass(frozen=True)
 class Extraction:
-    """What a worker read: text and link URIs of the first pages, or an error code."""
+    """What a worker read, or an error code.
+
+    PDFs: both text readings (`text` plain, `layout_text` rebuilt from positions; only for the "text"
+    reader), link URIs, the active content found, and for the "citi" reader the parsed `document`
+    (JSON, rebuilt with CitiDocument.from_json). Images: `image` (format, size) and `data`, the image
+    re-encoded without metadata."""
 
     error: str | None = None
     text: str = ""
@@ -58,6 +63,12 @@ class Extraction:
     pages: int = 0
     producer: str = ""
     elapsed_s: float = 0.0
+    layout_text: str = ""
+    document: dict[str, Any] | None = None
+    active: tuple[str, ...] = ()
+    text_chars: int = 0
+    image: dict[str, Any] | None = None
+    data: bytes = b""
 
 
 class WorkerDied(Exception):
@@ -145,9 +156,15 @@ class _Worker:
         del self.buffer[:n]
         return out
 
+    def _read_raw(self, deadline: float, limit: int) -> bytes:
+        (length,) = struct.unpack(">I", self._read_exact(4, deadline))
+        if length > limit:
+            raise WorkerDied("oversized answer")
+        return self._read_exact(length, deadline)
+
     def _read_frame(self, deadline: float) -> dict[str, Any]:
         (length,) = struct.unpack(">I", self._read_exact(4, deadline))
-        if length > 4 * MAX_TEXT_CHARS + 1_000_000:
+        if length > 8 * MAX_TEXT_CHARS + 1_000_000:
             raise WorkerDied("oversized answer")
         try:
             value = json.loads(self._read_exact(length, deadline))
@@ -164,16 +181,29 @@ class _Worker:
                 raise WorkerDied("no ready signal")
             self.ready = True
 
-    def run(self, data: bytes, *, max_pages: int, timeout_s: float) -> dict[str, Any]:
+    def run(
+        self, data: bytes, *, max_pages: int, timeout_s: float, job: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], bytes]:
+        """One job: the answer and, for images, the re-encoded bytes."""
         self.wait_ready()
         options = json.dumps(
-            {"max_pages": max_pages, "cpu_s": int(timeout_s) + 1, "max_chars": MAX_TEXT_CHARS}
+            {
+                "max_pages": max_pages,
+                "cpu_s": int(timeout_s) + 1,
+                "max_chars": MAX_TEXT_CHARS,
+                **(job or {}),
+            }
         ).encode()
         deadline = time.monotonic() + timeout_s
         frame = struct.pack(">I", len(options)) + options + struct.pack(">I", len(data))
         self._write(frame, deadline)
         self._write(data, deadline)
-        return self._read_frame(deadline)
+        answer = self._read_frame(deadline)
+        size = answer.get("data_len")
+        payload = b""
+        if isinstance(size, int) and size > 0:
+            payload = self._read_raw(deadline, 4 * len(data) + 50_000_000)
+        return answer, payload
 
 
 def _shutdown(workers: list[_Worker]) -> None:
@@ -182,10 +212,14 @@ def _shutdown(workers: list[_Worker]) -> None:
 
 
 class WorkerPool:
-    """A fixed set of pre-started workers shared by threads: each call borrows one exclusively."""
+    """A fixed set of pre-started workers shared by threads: each call borrows one exclusively.
+
+    With `size` workers, a slow hostile file holds one worker while other users' files go to the others.
+    Each file has a deadline (`timeout_s`) that counts the wait for a free worker too: past it the
+    caller gets `busy` (no worker came free) or `too_complex` (the worker overran and was replaced)."""
 
     def __init__(
-        self, *, size: int = 1, timeout_s: float = 5.0, memory_mb: int = 512, max_pages: int = 8
+        self, *, size: int = 2, timeout_s: float = 4.0, memory_mb: int = 512, max_pages: int = 8
     ) -> None:
         if size < 1:
             raise ValueError("size must be at least 1")
@@ -236,12 +270,18 @@ class WorkerPool:
                 continue
             self._idle.put(worker)
 
-    def extract(self, data: bytes) -> Extraction:
+    def extract(self, data: bytes, job: dict[str, Any] | None = None) -> Extraction:
+        """Run one job (default: read a PDF's text) on a free worker, within the per-file deadline."""
         if self._closed:
             raise RuntimeError("the validator is closed")
         started = time.monotonic()
+        deadline = started + self.timeout_s
         for _attempt in range(2):
-            worker = self._idle.get()
+            try:
+                worker = self._idle.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                log.warning("no pdf worker came free within %.1f s", self.timeout_s)
+                return Extraction(error="busy", elapsed_s=time.monotonic() - started)
             if worker.proc.poll() is not None:  # died while idle (killed from outside): not this file's fault
                 self._replace(worker)
                 continue
@@ -250,8 +290,12 @@ class WorkerPool:
             except WorkerDied:
                 self._replace(worker)
                 continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0.05:
+                self._idle.put(worker)
+                return Extraction(error="busy", elapsed_s=time.monotonic() - started)
             try:
-                answer = worker.run(data, max_pages=self.max_pages, timeout_s=self.timeout_s)
+                answer, payload = worker.run(data, max_pages=self.max_pages, timeout_s=remaining, job=job)
             except WorkerDied as exc:
                 log.warning("pdf worker %s stopped (%s); replacing it", worker.pid, exc)
                 self._replace(worker)
@@ -263,7 +307,7 @@ class WorkerPool:
                 self._replace(worker)
             else:
                 self._idle.put(worker)
-            return _to_extraction(answer, time.monotonic() - started)
+            return _to_extraction(answer, payload, time.monotonic() - started)
         log.error("pdf workers fail to start")
         return Extraction(error="unreadable", elapsed_s=time.monotonic() - started)
 
@@ -273,17 +317,29 @@ class WorkerPool:
         self._finalizer()
 
 
-def _to_extraction(answer: dict[str, Any], elapsed: float) -> Extraction:
+def _to_extraction(answer: dict[str, Any], payload: bytes, elapsed: float) -> Extraction:
+    """The worker's answer, type-checked field by field: a worker that read hostile input is not trusted."""
     error = answer.get("error")
     if error is not None:
-        return Extraction(error=str(error), elapsed_s=elapsed)
+        return Extraction(error=str(error)[:40], elapsed_s=elapsed)
     uris = answer.get("uris") or []
+    active = answer.get("active") or []
+    document = answer.get("document")
+    image = answer.get("image")
+    chars = answer.get("text_chars")
+    pages = answer.get("pages")
     return Extraction(
         text=str(answer.get("text", ""))[:MAX_TEXT_CHARS],
+        layout_text=str(answer.get("layout_text", ""))[:MAX_TEXT_CHARS],
         uris=tuple(str(u) for u in uris if isinstance(u, str))[:50],
-        pages=int(answer.get("pages", 0)),
-        producer=str(answer.get("producer", "")),
+        pages=pages if isinstance(pages, int) else 0,
+        producer=str(answer.get("producer", ""))[:200],
         elapsed_s=elapsed,
+        document=document if isinstance(document, dict) else None,
+        active=tuple(str(a)[:40] for a in active if isinstance(a, str))[:20],
+        text_chars=chars if isinstance(chars, int) else 0,
+        image=image if isinstance(image, dict) else None,
+        data=payload,
     )
 
 
