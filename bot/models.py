@@ -48,6 +48,8 @@ class DocumentRecord:
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     stored_file: str = ""
+    identity: str = ""
+    """The document's own id (a CITI record id), as its parser read it; unique to one person."""
 
 
 @dataclass

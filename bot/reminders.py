@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from bot.context import Services
 from bot.documents.summary import expiry as document_expiry
 from bot.models import Applicant, Review, from_iso
+from bot.rules import Rules
 from bot.step_kinds import kind_of
 from bot.workflow import current_step, is_applicant
 
@@ -99,7 +100,7 @@ def _training_expiry(bot: Services, applicant: Applicant, now: datetime) -> int:
     warning_days = bot.rules.reminders.training_expiry_warning_days
     if not applicant.approved_at or warning_days <= 0:
         return 0
-    expiry = _latest_expiry(applicant)
+    expiry = _latest_expiry(bot.rules, applicant)
     if expiry is None or expiry - now.date() > timedelta(days=warning_days):
         return 0
     tag = f"expiry:{expiry.isoformat()}"
@@ -110,12 +111,14 @@ def _training_expiry(bot: Services, applicant: Applicant, now: datetime) -> int:
     return 1
 
 
-def _latest_expiry(applicant: Applicant) -> date | None:
-    dates = [
-        d
-        for d in (document_expiry(doc.fields) for doc in applicant.documents if doc.accepted)
-        if d is not None
-    ]
+def _latest_expiry(rules: Rules, applicant: Applicant) -> date | None:
+    dates = []
+    for doc in applicant.documents:
+        step = rules.step(doc.step)
+        profile = rules.documents.get(step.document or "") if step is not None else None
+        until = document_expiry(profile.parser, doc.fields) if doc.accepted and profile else None
+        if until is not None:
+            dates.append(until)
     return max(dates) if dates else None
 
 

@@ -146,8 +146,10 @@ class DocumentProfile:
     accept: tuple[FileType, ...] = doc("Accepted file types.", default=("pdf",))
     max_bytes: int = doc("Largest accepted file, in bytes; checked before downloading.", default=10_000_000)
     # The names must be those of bot.documents.registry (a test checks they agree).
-    parser: Literal["citi", "generic"] = doc(
-        "`citi` reads CITI reports; `generic` checks phrases.", default="generic"
+    parser: str = doc(
+        "`citi` reads CITI reports; `generic` checks phrases (the registered document parsers).",
+        default="generic",
+        choices="document_parsers",
     )
     require: DocumentChecks = doc("The checks to apply.", default_factory=DocumentChecks)
     share_with_reviewers: bool = doc(

@@ -11,13 +11,14 @@ import re
 import threading
 from pathlib import Path
 
+from bot.documents.registry import parser_names
 from bot.rules import Rules
 from bot.schema import LocalText, Problem, SchemaError, Walker, parse_yaml
 from bot.step_kinds import KINDS
 
 log = logging.getLogger(__name__)
 
-CHOICES: dict[str, tuple[str, ...]] = {"step_kinds": tuple(KINDS)}
+CHOICES: dict[str, tuple[str, ...]] = {"step_kinds": tuple(KINDS), "document_parsers": parser_names()}
 """The open sets rules.yaml fields draw from (registries), for the walker and docs/rules.md."""
 
 _STEP_ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")

@@ -90,7 +90,9 @@ class Document(StepKind):
         return DoneReply(False, "steps.need_document", {"title": step.title, "document": document})
 
     def for_reviewers(self, step: Step, state: StepState, rules: Rules, t: Translate) -> str:
-        return reviewer_text(state.evidence, t, show_email=rules.reviewers.show_email)
+        profile = rules.documents.get(step.document or "")
+        parser = profile.parser if profile is not None else "generic"
+        return reviewer_text(parser, state.evidence, t, show_email=rules.reviewers.show_email)
 
     def problems(self, step: Step, index: int, rules: Rules) -> list[tuple[str, str]]:
         if step.document is None:

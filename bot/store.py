@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 from tinydb import TinyDB
 
-from bot.documents.summary import identity
+from bot.documents.summary import identity_of
 from bot.models import Applicant, DocumentRecord, Review, to_iso, utc_now
 from bot.oplog import OpLog
 from bot.storage import (
@@ -243,7 +243,7 @@ class Store:
             if not doc.accepted:
                 continue
             self._sha_owner.setdefault(doc.sha256, applicant.key)
-            record_id = identity(doc.fields)
+            record_id = doc.identity or identity_of(doc.fields)
             if record_id:
                 self._record_owner.setdefault(record_id, applicant.key)
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.documents import Validator
 from bot.documents.citi import parse, parse_best
-from bot.rules import load_rules
+from bot.rules_loader import load_rules
 from tests import citi_pdfs as pdfs
 from tests.hostile_pdfs import SLOW, regex_bomb
 

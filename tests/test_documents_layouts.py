@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.documents import Validator, Verdict
-from bot.rules import load_rules
+from bot.rules_loader import load_rules
 from tests.citi_pdfs import DEFAULT_MODULES
 from tests.fixtures.citi import binary
 from tests.fixtures.citi.layouts import CASES, Case

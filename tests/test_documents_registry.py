@@ -7,10 +7,13 @@ import typing
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from bot.documents import get_parser, parser_names
 from bot.documents.checks import check_citi, module_rule_met
 from bot.documents.citi import parse
-from bot.rules import DEFAULT_MODULE_RULES, DocumentChecks, DocumentProfile, load_rules
+from bot.rules import DEFAULT_MODULE_RULES, DocumentChecks
+from bot.rules_loader import load_rules
 from tests.citi_pdfs import DEFAULT_MODULES, REFRESHER_STAGE, report_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,8 +28,17 @@ def _codes(findings: list[typing.Any]) -> list[str]:
 
 
 def test_rules_parser_names_are_the_registry() -> None:
-    hints = typing.get_type_hints(DocumentProfile)
-    assert set(typing.get_args(hints["parser"])) == set(parser_names()) == {"citi", "generic"}
+    from bot.rules_loader import CHOICES, RulesError, parse_rules
+    from tests.conftest import RULES
+
+    assert set(CHOICES["document_parsers"]) == set(parser_names()) == {"citi", "generic"}
+    text = RULES.read_text(encoding="utf-8").replace("parser: citi", "parser: xlsx", 1)
+    line = next(i for i, row in enumerate(text.splitlines(), start=1) if "parser: xlsx" in row)
+    with pytest.raises(RulesError) as refused:
+        parse_rules(text)
+    assert f"rules.yaml:{line}:" in str(refused.value) and "must be one of citi, generic" in str(
+        refused.value
+    )
 
 
 def test_citi_parser_tells_the_core_what_it_needs() -> None:

@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from bot.documents import Validator, Verdict
-from bot.rules import DocumentChecks, DocumentProfile, load_rules
+from bot.rules import DocumentChecks, DocumentProfile
+from bot.rules_loader import load_rules
 from tests import citi_pdfs as pdfs
 from tests.fixtures.citi.layouts import with_attachment, with_javascript, with_page_open_action
 

@@ -133,8 +133,8 @@ def test_the_check_catches_the_bugs_it_is_for() -> None:
 def test_the_sentences_the_issue_names_are_fixed() -> None:
     t = Translator()
     proof = {"en": "proof of PhysioNet approval", "ko": "PhysioNet 승인 증빙"}
-    assert "증빙이 접수되었습니다" in t.t("ko", "upload.accepted", document=proof)
+    assert "증빙이 확인되었습니다" in t.t("ko", "upload.accepted", document=proof)
     assert "증빙을 이 대화창에" in t.t("ko", "status.finish_document", document=proof)
     report = {"en": "CITI completion report", "ko": "CITI 수료 보고서"}
-    assert "보고서가 접수되었습니다" in t.t("ko", "upload.accepted", document=report)
+    assert "보고서가 확인되었습니다" in t.t("ko", "upload.accepted", document=report)
     assert "보고서를 이 대화창에" in t.t("ko", "steps.need_document", title="x", document=report)

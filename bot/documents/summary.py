@@ -1,34 +1,37 @@
-"""What reviewers are shown of a document step's evidence: the fields read, warnings in words.
-
-Kept beside the parsers so field names never leave bot/documents/.
-"""
+"""What the core asks of a document, through its parser (bot/documents/registry.py): what to tell
+the applicant, what reviewers see, the document's own id and its expiry. Field names never leave
+bot/documents/."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
+from bot.documents.registry import FIELD_KEY, get_parser, parser_names
 from bot.i18n import Bound
 
-_REVIEWER_FIELDS = (
-    ("course_learner_group", "review.f_course"),
-    ("completion_date", "review.f_completed"),
-    ("expiration_date", "review.f_expires"),
-    ("record_id", "review.f_record"),
-    ("verification_url", "review.f_verify"),
-)
+
+def applicant_lines(parser: str, fields: Mapping[str, Any], t: Bound) -> list[str]:
+    """What the applicant is told was read from their file."""
+    return [f"• {t(key)}: {value}" for key, value in get_parser(parser).applicant_fields(fields)]
 
 
-def reviewer_text(evidence: Mapping[str, object], t: Bound, *, show_email: bool) -> str:
+def reviewer_text(parser: str, evidence: Mapping[str, object], t: Bound, *, show_email: bool) -> str:
+    """A document step's evidence as one line of the review post."""
     raw_fields = evidence.get("fields")
-    fields: Mapping[str, object] = raw_fields if isinstance(raw_fields, Mapping) else {}
-    parts = [f"{t(key)}: {fields[name]}" for name, key in _REVIEWER_FIELDS if fields.get(name)]
-    if show_email and fields.get("email"):
-        parts.append(f"{t('review.f_email')}: {fields['email']}")
+    fields: Mapping[str, Any] = raw_fields if isinstance(raw_fields, Mapping) else {}
+    parts = [
+        f"{t(key)}: {value}"
+        for key, value in get_parser(parser).reviewer_fields(fields, show_email=show_email)
+    ]
     kind = str(evidence.get("kind", ""))
     if kind in ("image", "pdf") and not parts:
         parts.append(t("review.f_file_kind", kind=kind))
-    if evidence.get("needs_manual_check"):
+    unread = evidence.get("unread_fields")
+    if isinstance(unread, list) and unread:
+        parts.append(f"{t(FIELD_KEY + 'unread')}: " + ", ".join(t(FIELD_KEY + str(n)) for n in unread))
+    if evidence.get("needs_manual_check") or evidence.get("outcome") == "needs_review":
         parts.append(t("review.f_manual"))
     raw_warnings = evidence.get("warnings")
     warnings = [str(w) for w in raw_warnings] if isinstance(raw_warnings, list) else []
@@ -43,37 +46,25 @@ def _warning_label(code: str, t: Bound) -> str:
     return t(key) if t.has(key) else code
 
 
-_APPLICANT_FIELDS = (
-    "name",
-    "course_learner_group",
-    "stage",
-    "completion_date",
-    "expiration_date",
-    "record_id",
-)
-
-
-def applicant_lines(fields: Mapping[str, object], t: Bound) -> list[str]:
-    """What the applicant is told was read from their file."""
-    return [f"• {t('fields.' + name)}: {fields[name]}" for name in _APPLICANT_FIELDS if fields.get(name)]
-
-
-def identity(fields: Mapping[str, object]) -> str:
+def identity(parser: str, fields: Mapping[str, Any]) -> str:
     """The document's own id (a CITI record id), unique to one person; empty when it has none."""
-    return str(fields.get("record_id") or "")
+    return get_parser(parser).identity_key(fields) or ""
 
 
-def expiry(fields: Mapping[str, object]) -> date | None:
+def identity_of(fields: Mapping[str, Any], parsers: Sequence[str] | None = None) -> str:
+    """For records kept before the parser was stored with them: the first parser that finds an id."""
+    for name in parsers or parser_names():
+        found = get_parser(name).identity_key(fields)
+        if found:
+            return found
+    return ""
+
+
+def expiry(parser: str, fields: Mapping[str, Any]) -> date | None:
     """When the document stops being valid (a CITI report's expiration date), if it says."""
-    value = fields.get("expiration_date")
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+    return get_parser(parser).expiry_date(fields)
 
 
 def renewable(parser: str) -> bool:
     """Documents that expire and may be sent again after approval (the CITI report)."""
-    return parser == "citi"
+    return get_parser(parser).supports_renewal

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from bot.context import Context
@@ -103,7 +102,7 @@ class UploadHandler:
         store = ctx.store
         key = ctx.user.key
         problems = list(verdict.problems)
-        record_id = identity(verdict.fields)
+        record_id = identity(profile.parser, verdict.fields)
         duplicate_of_own = False
 
         def record(a: Applicant) -> None:
@@ -120,7 +119,7 @@ class UploadHandler:
             accepted = verdict.accepted and not problems
             stored = ""
             if accepted and (ctx.rules.retention.keep_files or profile.share_with_reviewers):
-                stored = self._keep_file(ctx, verdict.sha256, filename, data)
+                stored = self._keep_file(ctx, verdict)
             a.documents = [d for d in a.documents if d.sha256 != verdict.sha256]
             a.documents.append(
                 DocumentRecord(
@@ -133,6 +132,7 @@ class UploadHandler:
                     warnings=[w.code for w in verdict.warnings],
                     problems=[p.code for p in problems],
                     stored_file=stored,
+                    identity=record_id,
                 )
             )
 
@@ -140,7 +140,7 @@ class UploadHandler:
         accepted = verdict.accepted and not problems
         codes = ",".join(p.code for p in problems)
         store.audit(key, "upload.accepted" if accepted else "upload.rejected", key, step=step.id, codes=codes)
-        read = self._what_was_read(ctx, verdict)
+        read = self._what_was_read(ctx, profile, verdict)
         if not accepted:
             listed = "\n".join("• " + render_problem(ctx.services.translator, ctx.lang, p) for p in problems)
             prefix = ctx.t("upload.same_file_again") + "\n" if duplicate_of_own else ""
@@ -152,9 +152,12 @@ class UploadHandler:
             "fields": dict(verdict.fields),
             "warnings": [w.code for w in verdict.warnings],
             "needs_manual_check": verdict.needs_manual_check,
+            "parser": profile.parser,
+            "outcome": verdict.outcome,
+            "unread_fields": list(verdict.unread_fields),
         }
         if renewal:
-            self._renew(ctx, step, evidence, read)
+            self._renew(ctx, step, profile, evidence, read)
             return
         complete_step(ctx, step, evidence)
         notes = ""
@@ -163,10 +166,18 @@ class UploadHandler:
                 "• " + render_problem(ctx.services.translator, ctx.lang, w) for w in verdict.warnings
             )
             notes = "\n" + ctx.t("upload.warnings") + notes
-        first = (read + "\n\n" if read else "") + ctx.t("upload.accepted", document=profile.title) + notes
+        # "Accepted" only when a real check passed; otherwise it was received for a reviewer to read.
+        verdict_line = (
+            ctx.t("upload.accepted", document=profile.title)
+            if verdict.outcome == "accepted" and verdict.checked
+            else ctx.t("upload.received", document=profile.title)
+        )
+        first = (read + "\n\n" if read else "") + verdict_line + notes
         after_step(ctx, first)
 
-    def _renew(self, ctx: Context, step: Step, evidence: dict[str, Any], read: str) -> None:
+    def _renew(
+        self, ctx: Context, step: Step, profile: DocumentProfile, evidence: dict[str, Any], read: str
+    ) -> None:
         """A newer report for an approved member: the step keeps its status, its evidence is replaced."""
 
         def replace(a: Applicant) -> None:
@@ -176,21 +187,26 @@ class UploadHandler:
 
         ctx.store.update(ctx.user.key, replace)
         ctx.store.audit(ctx.user.key, "upload.renewed", ctx.user.key, step=step.id)
-        until = expiry(evidence["fields"])
+        until = expiry(profile.parser, evidence["fields"])
         expires = until.isoformat() if until else "-"
         ctx.reply((read + "\n\n" if read else "") + ctx.t("upload.renewed", date=expires))
 
-    def _what_was_read(self, ctx: Context, verdict: Verdict) -> str:
-        lines = applicant_lines(verdict.fields, ctx.tr)
+    def _what_was_read(self, ctx: Context, profile: DocumentProfile, verdict: Verdict) -> str:
+        lines = applicant_lines(profile.parser, verdict.fields, ctx.tr)
         return ctx.t("upload.read_fields") + "\n" + "\n".join(lines) if lines else ""
 
-    def _keep_file(self, ctx: Context, sha256: str, filename: str, data: bytes) -> str:
-        """Only when rules.yaml asks: the file, 0600, named by pseudonym and hash (no name in the path)."""
+    def _keep_file(self, ctx: Context, verdict: Verdict) -> str:
+        """Only when rules.yaml asks: the file, 0600, named by pseudonym and hash (no name in the path).
+
+        What is kept is what may be forwarded (images re-encoded without their metadata), with the
+        extension of the detected type, never the applicant's file name; nothing when it must not be."""
+        if not verdict.safe_data:
+            return ""
         folder = ctx.store.files_dir
         folder.mkdir(mode=0o700, exist_ok=True)
-        suffix = os.path.splitext(filename)[1].lower()[:6] or ".bin"
-        path = folder / f"{ctx.store.pseudonym(ctx.user.key)}-{sha256[:16]}{suffix}"
-        write_atomically(path, data)
+        suffix = verdict.safe_extension or ".bin"
+        path = folder / f"{ctx.store.pseudonym(ctx.user.key)}-{verdict.sha256[:16]}{suffix}"
+        write_atomically(path, verdict.safe_data)
         return path.name
 
 
