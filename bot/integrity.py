@@ -135,9 +135,13 @@ class Problem:
     fix: str
     acceptable: bool = False
     """A disagreement with the manifest that `accessbot admin repair` may accept (the file is sound)."""
+    code: str = ""
+    """`salt_missing` for the one problem `accessbot admin repair --new-salt` resolves."""
 
     def render(self) -> str:
-        said = self.detail if self.detail.startswith(("is ", "was ", "has ")) else f"is damaged: {self.detail}"
+        said = (
+            self.detail if self.detail.startswith(("is ", "was ", "has ")) else f"is damaged: {self.detail}"
+        )
         return f"- {self.file} {said}\n  what to do: {self.fix}"
 
 
@@ -148,8 +152,7 @@ class DataFolderDamaged(CorruptDatabase):
         Exception.__init__(
             self,
             f"the data folder {folder} has {len(problems)} problem(s); accessbot will not start over it,"
-            " so nothing is lost. For each file:\n"
-            + "\n".join(p.render() for p in problems),
+            " so nothing is lost. For each file:\n" + "\n".join(p.render() for p in problems),
         )
         self.path = folder / problems[0].file if problems else folder
         self.folder = folder
@@ -316,16 +319,17 @@ class Inspection:
     salt: bytes | None = None
     has_data: bool = False
 
-    def add(self, file: str, detail: str, fix: str = "", *, acceptable: bool = False) -> None:
+    def add(self, file: str, detail: str, fix: str = "", *, acceptable: bool = False, code: str = "") -> None:
         fix = fix or f"{_BACKUP}, or move it aside if you can do without what it holds"
-        self.problems.append(Problem(file, detail, fix, acceptable))
+        self.problems.append(Problem(file, detail, fix, acceptable, code))
 
-    @property
-    def damaged(self) -> list[Problem]:
-        return [p for p in self.problems if not p.acceptable]
-
-    def raise_if_damaged(self, *, accept_mismatches: bool = False) -> None:
-        problems = self.damaged if accept_mismatches else self.problems
+    def raise_if_damaged(self, *, accept_mismatches: bool = False, new_salt: bool = False) -> None:
+        """Raise DataFolderDamaged listing every problem, less those an admin's repair accepts."""
+        problems = [
+            p
+            for p in self.problems
+            if not (accept_mismatches and p.acceptable) and not (new_salt and p.code == "salt_missing")
+        ]
         if problems:
             raise DataFolderDamaged(self.folder, problems)
 
@@ -490,6 +494,7 @@ def _check_salt(found: Inspection) -> None:
                 " audit pseudonym, so accessbot will not make one",
                 f"{_BACKUP} (the salt belongs with the audit it came with); if it is truly lost,"
                 " `accessbot admin repair --new-salt` makes a new one and notes the change in the audit",
+                code="salt_missing",
             )
         return
     except CorruptDatabase as exc:

@@ -117,8 +117,20 @@ class Store:
     """The data folder. `exclusive=False` opens it read-only, beside a live bot: nothing is written,
     removed, chmod-ed or locked, and every writing method raises ReadOnlyStorage."""
 
-    def __init__(self, data_dir: Path, *, clock: Clock = utc_now, exclusive: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        clock: Clock = utc_now,
+        exclusive: bool = True,
+        repair: bool = False,
+        new_salt: bool = False,
+    ) -> None:
+        """Opens the folder after checking it (integrity.inspect); raises DataFolderDamaged naming
+        every missing or damaged file. `repair` accepts files that disagree with the manifest
+        (a restore) and `new_salt` makes a missing audit salt anew: `accessbot admin repair` only."""
         self.dir = data_dir
+        self._repair, self._allow_new_salt = repair and exclusive, new_salt and exclusive
         self.clock = clock
         self.read_only = not exclusive
         self._lock = threading.RLock()
@@ -151,7 +163,7 @@ class Store:
             if fixed:
                 log.warning("made %d file(s) or folder(s) in %s private again (0600/0700)", fixed, self.dir)
         found = integrity.inspect(self.dir)
-        found.raise_if_damaged()
+        found.raise_if_damaged(accept_mismatches=self._repair, new_salt=self._allow_new_salt)
         self._shard_dbs = [self._open(integrity.shard_name(n), found) for n in range(SHARDS)]
         self._shards = [db.table("applicants") for db in self._shard_dbs]
         self._reviews_db = self._open(integrity.REVIEWS, found)
