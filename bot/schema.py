@@ -254,9 +254,19 @@ def _defaults_or_blank(cls: type[T], fields: dict[str, dataclasses.Field[Any]], 
     return cls(**values)
 
 
+MAX_DEPTH = 32
+"""Deepest nesting of lists and mappings accepted (rules.yaml needs 7)."""
+MAX_NODES = 200_000
+"""Most values accepted once aliases are expanded (a "billion laughs" file has billions)."""
+
+
 def parse_yaml(text: str, filename: str) -> yaml.Node:
-    """Compose (not construct) so every value keeps its line number."""
+    """Compose (not construct) so every value keeps its line number.
+
+    The nesting depth is checked on the event stream first (PyYAML composes recursively: a deeply
+    nested file would end in a RecursionError), and aliases may not expand past MAX_NODES."""
     try:
+        _check_depth(text, filename)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -264,9 +274,61 @@ def parse_yaml(text: str, filename: str) -> yaml.Node:
         raise SchemaError(filename, [Problem(line, "", f"is not valid YAML: {exc.problem}")]) from exc
     except yaml.YAMLError as exc:
         raise SchemaError(filename, [Problem(0, "", f"is not valid YAML: {exc}")]) from exc
+    except RecursionError:
+        raise SchemaError(filename, [Problem(0, "", "nests too deeply to be read")]) from None
     if node is None:
         raise SchemaError(filename, [Problem(0, "", "is empty")])
+    size = _expanded_size(node, {})
+    if size > MAX_NODES:
+        raise SchemaError(
+            filename,
+            [Problem(0, "", f"expands to more than {MAX_NODES:,} values through its aliases (*name)")],
+        )
     return node
+
+
+def _check_depth(text: str, filename: str) -> None:
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = int(event.start_mark.line) + 1 if event.start_mark else 0
+                raise SchemaError(
+                    filename,
+                    [Problem(line, "", f"nests lists and mappings more than {MAX_DEPTH} levels deep")],
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    memo[id(node)] = MAX_NODES + 1  # a node reached again while being counted: an alias cycle
+    if isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(child, memo) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    else:
+        size = 1
+    memo[id(node)] = min(size, MAX_NODES + 1)
+    return memo[id(node)]
+
+
+def node_lines(node: yaml.Node, path: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
+    """Each value's path (as problems name it: `steps[3].answer_pattern`) -> its line."""
+    out = {} if out is None else out
+    out.setdefault(path, _line(node))
+    if isinstance(node, yaml.SequenceNode):
+        for i, child in enumerate(node.value):
+            node_lines(child, f"{path}[{i}]", out)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = f"{path}.{key.value}" if path else str(key.value)
+            node_lines(value, sub, out)
+    return out
 
 
 def field_docs(

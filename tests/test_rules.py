@@ -36,7 +36,7 @@ def test_wrong_choice_names_line_and_field() -> None:
     text = SHIPPED.replace("complete_by: confirm", "complete_by: upload", 1)
     line = _line_of(text, "complete_by: upload")
     assert _errors(text) == [
-        f"rules.yaml:{line}: steps[2].complete_by"
+        f"rules.yaml:{line}: step 3 (citi_on_physionet).complete_by"
         " must be one of confirm, answer, document, review (got 'upload')"
     ]
 
@@ -58,12 +58,17 @@ def test_duplicate_step_id_is_an_error() -> None:
     text = SHIPPED.replace("id: citi_on_physionet", "id: citi_training")
     (error,) = _errors(text)
     line = _line_of(text, "id: citi_training", occurrence=2)
-    assert error == f"rules.yaml:{line}: steps[2].id 'citi_training' is already used by steps[1]"
+    assert error == (
+        f"rules.yaml:{line}: step 3 (citi_training).id 'citi_training' is already used by step 2 (citi_training)"
+    )
 
 
 def test_undefined_document_and_missing_ask_are_errors() -> None:
     text = SHIPPED.replace("document: approval_proof", "document: aproval_proof")
-    assert any("steps[5].document names an undefined document 'aproval_proof'" in e for e in _errors(text))
+    assert any(
+        "step 6 (approval_proof).document names an undefined document 'aproval_proof'" in e
+        for e in _errors(text)
+    )
 
 
 def test_bad_yaml_names_the_line() -> None:
@@ -91,7 +96,7 @@ def test_rules_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     broken.write_text(SHIPPED.replace("complete_by: confirm", "complete_by: upload", 1), encoding="utf-8")
     assert cli_main(["rules", "check", str(broken)]) == 1
     err = capsys.readouterr().err
-    assert f"{broken}:" in err and "steps[2].complete_by must be one of" in err
+    assert f"{broken}:" in err and "step 3 (citi_on_physionet).complete_by must be one of" in err
     assert cli_main(["rules", "check", str(tmp_path / "missing.yaml")]) == 1
     assert "cannot be read" in capsys.readouterr().err
 
