@@ -260,14 +260,37 @@ MAX_NODES = 200_000
 """Most values accepted once aliases are expanded (a "billion laughs" file has billions)."""
 
 
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """PyYAML composes recursively, so a deeply nested file would end in a RecursionError: count
+    the depth while composing and stop at MAX_DEPTH."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise _TooDeep(int(event.start_mark.line) + 1 if event.start_mark else 0)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def parse_yaml(text: str, filename: str) -> yaml.Node:
     """Compose (not construct) so every value keeps its line number.
 
-    The nesting depth is checked on the event stream first (PyYAML composes recursively: a deeply
-    nested file would end in a RecursionError), and aliases may not expand past MAX_NODES."""
+    Nesting deeper than MAX_DEPTH, and aliases expanding past MAX_NODES values, are refused."""
     try:
-        _check_depth(text, filename)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_DepthLimitedLoader)
+    except _TooDeep as exc:
+        message = f"nests lists and mappings more than {MAX_DEPTH} levels deep"
+        raise SchemaError(filename, [Problem(exc.line, "", message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = int(mark.line) + 1 if mark else 0
@@ -285,21 +308,6 @@ def parse_yaml(text: str, filename: str) -> yaml.Node:
             [Problem(0, "", f"expands to more than {MAX_NODES:,} values through its aliases (*name)")],
         )
     return node
-
-
-def _check_depth(text: str, filename: str) -> None:
-    depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                line = int(event.start_mark.line) + 1 if event.start_mark else 0
-                raise SchemaError(
-                    filename,
-                    [Problem(line, "", f"nests lists and mappings more than {MAX_DEPTH} levels deep")],
-                )
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:

@@ -62,12 +62,14 @@ class UnknownApplicant(KeyError):
 class ForgetFailed(Exception):
     """A write failed during `forget`: the person is NOT completely forgotten; `report` says what was done.
 
-    The person's own record is removed last, so running `forget` again finds them and finishes."""
+    Their record goes only after everything read from it was removed elsewhere, and their review
+    rounds after it (found by key): running `forget` again finishes the job, whatever failed."""
 
     def __init__(self, report: ForgetReport, cause: BaseException) -> None:
+        left = "their record is still there" if not report.found else "their review rounds may remain"
         super().__init__(
-            f"forgetting {report.key} did not finish ({type(cause).__name__}: {cause}); their record is"
-            f" still there. Done so far: {report.summary()}. Fix the cause and run forget again."
+            f"forgetting {report.key} did not finish ({type(cause).__name__}: {cause}); {left}."
+            f" Done so far: {report.summary()}. Fix the cause and run forget again."
         )
         self.report = report
 
@@ -358,30 +360,22 @@ class Store:
             return report
 
     def _forget(self, key: str, report: ForgetReport) -> None:
+        # Order: what needs their identifiers first (read from their record), then their record, then
+        # their review rounds (found by key, so a re-run after a failure still finds them and their posts).
         target = self._forget_target(key)
         pattern = _mention_pattern(target.identifiers)
-        own = [r for r in self.reviews() if r.applicant == key]
-        if own:
-            self._reviews.remove(doc_ids=[self._review_ids[r.id] for r in own])
-            gone = {r.id for r in own}
-            for review in own:
-                del self._review_ids[review.id]
-                report.reviews_removed.append(review.id)
-                report.review_posts.extend(review.posts)
-            self._review_by_post = {p: r for p, r in self._review_by_post.items() if r not in gone}
         if pattern is not None:
             for review in self.reviews():
-                raw = review.to_dict()
-                cleaned, changed = _scrub(raw, pattern)
+                if review.applicant == key:
+                    continue
+                cleaned, changed = _scrub(review.to_dict(), pattern)
                 if changed:
                     new = Review.from_dict(cleaned)
-                    doc_id = self._review_ids[review.id]
-                    self._reviews.update(_replace_with(new.to_dict()), doc_ids=[doc_id])
+                    self._reviews.update(_replace_with(new.to_dict()), doc_ids=[self._review_ids[review.id]])
                     report.reviews_scrubbed.append(review.id)
             for other in list(self._by_key):
                 if other != key:
                     self._scrub_applicant(other, pattern, report)
-        self._remove_files(target, report)
         report.events_removed = self._forget_events(target)
         for extra in integrity.extra_files():
             if extra.forget is not None and (self.dir / extra.name).exists():
@@ -394,7 +388,16 @@ class Store:
                 for k in [k for k, owner in table.items() if owner == key]:
                     del table[k]
             report.found = True
-        self._remove_files(target, report)  # the kept files their record pointed to, now orphans
+        own = [r for r in self.reviews() if r.applicant == key]
+        if own:
+            self._reviews.remove(doc_ids=[self._review_ids[r.id] for r in own])
+            gone = {r.id for r in own}
+            for review in own:
+                del self._review_ids[review.id]
+                report.reviews_removed.append(review.id)
+                report.review_posts.extend(review.posts)
+            self._review_by_post = {p: r for p, r in self._review_by_post.items() if r not in gone}
+        self._remove_files(target, report)  # theirs, and the orphans (their record's among them now)
 
     def _forget_target(self, key: str) -> ForgetTarget:
         """The person's key and every identifying text the bot read from them."""
