@@ -115,7 +115,7 @@ def test_read_only_commands_beside_a_writing_bot_touch_nothing(
         commands = [("pending",), ("show", "console:alice"), ("export",), ("stats",), ("audit",)]
         assert {c[0] for c in commands} == set(READ_ONLY)
         for i in range(RUNS):
-            code, out, err = _cli(live.dir, *commands[i % len(commands)])
+            code, _out, err = _cli(live.dir, *commands[i % len(commands)])
             assert code == 0, err
     finally:
         stop.set()
