@@ -186,6 +186,11 @@ CASES: list[tuple[str, Callable[[Path], object], str]] = [
 ]
 
 
+def _fingerprint(path: Path) -> tuple[int, bytes]:
+    with path.open("rb") as handle:
+        return path.stat().st_size, handle.read(1 << 20)
+
+
 @pytest.fixture
 def damaged(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Path, str]:
     _name, damage, file = request.param
@@ -206,14 +211,14 @@ def test_there_are_at_least_21_cases() -> None:
 @pytest.mark.parametrize("damaged", CASES, ids=_ids(), indirect=True)
 def test_the_store_refuses_naming_the_file(damaged: tuple[Path, str]) -> None:
     data, file = damaged
-    before = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file() and not p.is_symlink()}
+    before = {p.name: _fingerprint(p) for p in data.iterdir() if p.is_file() and not p.is_symlink()}
     with pytest.raises(CorruptDatabase) as caught:
         Store(data)
     message = str(caught.value)
     assert file in message and "what to do:" in message, message
     assert "backup" in message or "move" in message or "repair" in message
     for name, content in before.items():  # nothing was replaced or emptied (modes aside)
-        assert (data / name).read_bytes() == content, name
+        assert _fingerprint(data / name) == content, name
     # the folder is released: a second attempt gets the same answer, not "already in use"
     with pytest.raises(CorruptDatabase):
         Store(data)
