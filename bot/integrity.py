@@ -348,14 +348,25 @@ def inspect(folder: Path, extras: Iterable[ExtraFile] | None = None) -> Inspecti
         found.add(".", f"{folder} is not a folder", "point ACCESSBOT_DATA_DIR at the data folder")
         return found
     found.manifest = _read_manifest(found)  # first: files read after it can only be as new or newer
-    _check_tables(found)
-    _check_salt(found)
-    _check_events(found)
-    _check_audit(found)
-    _check_files_dir(found)
+    checks: list[tuple[str, Callable[[], None]]] = [
+        ("database files", lambda: _check_tables(found)),
+        (SALT, lambda: _check_salt(found)),
+        (EVENTS, lambda: _check_events(found)),
+        (AUDIT, lambda: _check_audit(found)),
+        (FILES, lambda: _check_files_dir(found)),
+    ]
     for extra in extra_files() if extras is None else extras:
-        _check_extra(found, extra)
+        checks.append((extra.name, lambda extra=extra: _check_extra(found, extra)))  # type: ignore[misc]
+    for name, check in checks:
+        try:
+            check()
+        except OSError as exc:  # a folder or file the checks cannot even look at
+            found.add(name, f"cannot be examined ({exc.strerror or exc})", _chown(folder))
     return found
+
+
+def _chown(folder: Path) -> str:
+    return f"give the folder back to the user running accessbot: chown -R {os.geteuid()} {folder}"
 
 
 def _read_manifest(found: Inspection) -> Manifest | None:

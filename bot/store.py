@@ -147,13 +147,27 @@ class Store:
                     )
                 ],
             )
-        if exclusive:
-            self.dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-            self._lock_file = self._acquire_folder_lock()
         try:
+            if exclusive:
+                self.dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+                self._lock_file = self._acquire_folder_lock()
             self._open_files()
-        except BaseException:
+        except BaseException as exc:
             self._release_lock()
+            if isinstance(exc, OSError):  # the folder itself cannot be used: say so, not a traceback
+                raise integrity.DataFolderDamaged(
+                    self.dir.parent,
+                    [
+                        integrity.Problem(
+                            self.dir.name,
+                            f"is a data folder accessbot cannot use ({exc.strerror or exc})",
+                            f"chown -R {os.geteuid()} {self.dir} && chmod 700 {self.dir}"
+                            " (in Docker the image's user is uid 10001)"
+                            if isinstance(exc, PermissionError)
+                            else "fix the cause named (free disk space, a read-only mount), then start again",
+                        )
+                    ],
+                ) from exc
             raise
 
     def _open_files(self) -> None:

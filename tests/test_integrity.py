@@ -449,3 +449,12 @@ def test_read_only_store_creates_and_changes_nothing(tmp_path: Path) -> None:
     with pytest.raises(CorruptDatabase, match=r"audit\.salt is missing"):
         Store(data, exclusive=False)
     assert not (data / "audit.salt").exists()
+
+
+def test_a_folder_that_cannot_be_used_is_named_not_a_traceback(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.write_bytes(b"a file where the folder should be")
+    with pytest.raises(CorruptDatabase, match="is not a folder"):
+        Store(data)
+    with pytest.raises(CorruptDatabase, match="cannot use"):
+        Store(tmp_path / "data" / "below")  # mkdir fails: its parent is a file
