@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.models import Applicant, StepState, from_iso
 from bot.rules import Rules
-from bot.store import Store
+from bot.store import ForgetReport, Store
 from bot.workflow import current_step, done_count, is_applicant
 
 _MENTION = re.compile(r"^<@!?([A-Za-z0-9]+)(\|[^>]*)?>$")
@@ -105,6 +105,43 @@ def reset(store: Store, rules: Rules, key: str, step_id: str, by: str) -> str:
         )
     store.audit(by, "admin.reset", key, step=step.id)
     return f"{key}: step {step.id} reopened" + (" (pending review withdrawn)" if withdrawn else "")
+
+
+class NotDone(Exception):
+    """An admin command that changes data could not be carried out; `str()` says why."""
+
+
+def forget(store: Store, key: str, by: str) -> ForgetReport:
+    """Forget a person everywhere (Store.forget), audited. Raises NotDone when there is no such
+    person, ForgetFailed (bot.store) when a write failed: never a success that did not happen."""
+    report = store.forget(key)
+    if not report:
+        raise NotDone(f"no applicant {key} (use the full id, e.g. slack:U0123)")
+    store.audit(by, "admin.forget", key)
+    return report
+
+
+def forget_text(report: ForgetReport) -> str:
+    posts = f"; {len(report.review_posts)} review post(s) to mark withdrawn" if report.review_posts else ""
+    return f"forgot {report.key}: {report.summary()}{posts}"
+
+
+CHANGES = {"forget": 1, "reset": 2}
+"""The admin commands that change data, with how many arguments each takes."""
+
+
+def change(store: Store, rules: Rules, command: str, args: list[str], by: str = "cli") -> str:
+    """Carry out `forget USER` or `reset USER STEP`; the text for the admin. Raises NotDone."""
+    needed = CHANGES.get(command)
+    if needed is None:
+        raise NotDone(f"unknown command {command!r}")
+    if len(args) < needed:
+        raise NotDone(f"usage: {command} USER" + (" STEP" if needed == 2 else ""))
+    if command == "forget":
+        return forget_text(forget(store, args[0], by))
+    if store.get(args[0]) is None:
+        raise NotDone(f"no applicant {args[0]} (use the full id, e.g. slack:U0123)")
+    return reset(store, rules, args[0], args[1], by)
 
 
 def export_csv(store: Store, rules: Rules) -> str:

@@ -1,18 +1,26 @@
-"""`accessbot admin ...`: the admin commands on a data folder, for when the bot is stopped or for cron."""
+"""`accessbot admin ...`: the admin commands on a data folder, beside a live bot or without one.
+
+Read-only commands (pending, show, export, stats, audit) open the folder read-only: no lock, no
+temp file removed, no chmod, no salt created, nothing written, so they are safe beside a live bot.
+Commands that change data (forget, reset) need the folder's lock: when a live bot holds it, they go
+to that bot over its control socket (bot/control.py), or are refused, saying so. `repair` accepts
+the files as they are after a restore (bot/integrity.py), with the bot stopped.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot import admin
+from bot import admin, control, integrity
 from bot.models import utc_now
+from bot.rules import Rules
 from bot.rules_loader import RulesError, load_rules
 from bot.settings import Settings
 from bot.storage import CorruptDatabase
-from bot.store import Store, StoreLocked
+from bot.store import ForgetFailed, Store, StoreLocked
 
-_READ_ONLY = ("pending", "show", "export", "stats", "audit")
+READ_ONLY = ("pending", "show", "export", "stats", "audit")
 _USAGE = {"show": "show USER", "forget": "forget USER", "reset": "reset USER STEP"}
 
 
@@ -21,11 +29,24 @@ def admin_command(settings: Settings, action: str, args: Sequence[str], out: Tex
     if len(args) < needed:
         err.write(f"usage: accessbot admin {_USAGE[action]}\n")
         return 2
+    if action == "repair":
+        return repair(settings, "--new-salt" in args, out, err)
     try:
         rules = load_rules(settings.rules_path)
-        # Reads may run beside a live bot; changes must not, or the bot would overwrite them.
-        store = Store(settings.data_dir, exclusive=action not in _READ_ONLY)
-    except (RulesError, CorruptDatabase, StoreLocked) as exc:
+    except RulesError as exc:
+        err.write(f"{exc}\n")
+        return 1
+    if action in READ_ONLY:
+        return _read(settings, rules, action, args, out, err)
+    return _change(settings, rules, action, list(args), out, err)
+
+
+def _read(
+    settings: Settings, rules: Rules, action: str, args: Sequence[str], out: TextIO, err: TextIO
+) -> int:
+    try:
+        store = Store(settings.data_dir, exclusive=False)
+    except CorruptDatabase as exc:
         err.write(f"{exc}\n")
         return 1
     with store:
@@ -46,13 +67,63 @@ def admin_command(settings: Settings, action: str, args: Sequence[str], out: Tex
         elif action == "audit":
             for entry in store.audit_entries():
                 out.write(f"{entry}\n")
-        elif action == "forget":
-            if not store.forget(args[0]):
-                err.write(f"no applicant {args[0]}\n")
-                return 1
-            store.audit("cli", "admin.forget", args[0])
-            out.write(f"forgot {args[0]}")
-        elif action == "reset":
-            out.write(admin.reset(store, rules, args[0], args[1], "cli"))
         out.write("\n")
+    return 0
+
+
+def _change(settings: Settings, rules: Rules, action: str, args: list[str], out: TextIO, err: TextIO) -> int:
+    try:
+        store = Store(settings.data_dir)
+    except StoreLocked:
+        return _to_live_bot(settings, action, args, out, err)
+    except CorruptDatabase as exc:
+        err.write(f"{exc}\n")
+        return 1
+    with store:
+        try:
+            out.write(admin.change(store, rules, action, args) + "\n")
+        except (admin.NotDone, ForgetFailed) as exc:
+            err.write(f"{exc}\n")
+            return 1
+    return 0
+
+
+def _to_live_bot(settings: Settings, action: str, args: list[str], out: TextIO, err: TextIO) -> int:
+    try:
+        answer = control.send(settings.data_dir, action, args)
+    except control.CommandFailed as exc:
+        err.write(f"the live bot says: {exc}\n")
+        return 1
+    except OSError as exc:
+        err.write(f"the live bot did not answer on {control.socket_path(settings.data_dir)} ({exc})\n")
+        return 1
+    if answer is None:
+        err.write(
+            f"another accessbot is already using {settings.data_dir} and takes no commands from here"
+            f" (no control socket). Nothing was changed. Send `{action} {' '.join(args)}` to the bot"
+            " as an admin (a DM), or stop the bot and run this again.\n"
+        )
+        return 1
+    out.write(answer + "\n")
+    return 0
+
+
+def repair(settings: Settings, new_salt: bool, out: TextIO, err: TextIO) -> int:
+    """Accept the data files as they are (after a restore), once each is checked; the bot stopped."""
+    found = integrity.inspect(settings.data_dir)
+    try:
+        store = Store(settings.data_dir, repair=True, new_salt=new_salt)
+    except StoreLocked as exc:
+        err.write(f"{exc}\n")
+        return 1
+    except CorruptDatabase as exc:
+        err.write(f"{exc}\nrepair accepts files that disagree with the manifest, not damaged ones.\n")
+        return 1
+    with store:
+        for problem in found.problems:
+            out.write(f"accepted: {problem.render().splitlines()[0].removeprefix('- ')}\n")
+        if new_salt and found.salt is None:
+            store.audit("cli", "admin.new_salt")
+            out.write("made a new audit.salt: pseudonyms in the audit change from here on\n")
+        out.write(f"{settings.data_dir}: manifest written; accessbot can start\n")
     return 0

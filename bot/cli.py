@@ -37,8 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     check = rules_sub.add_parser("check", help="validate rules.yaml (exit 0 valid, 1 invalid)")
     check.add_argument("path", nargs="?", type=Path)
     admin = sub.add_parser("admin", help="admin commands on the data folder")
-    admin.add_argument("action", choices=["pending", "show", "export", "forget", "stats", "reset", "audit"])
+    admin.add_argument(
+        "action", choices=["pending", "show", "export", "forget", "stats", "reset", "audit", "repair"]
+    )
     admin.add_argument("args", nargs="*")
+    admin.add_argument(
+        "--new-salt", action="store_true", help="repair: make a new audit.salt when it is lost for good"
+    )
     sub.add_parser("health", help="exit 0 when the data folder and rules are usable (for HEALTHCHECK)")
     sub.add_parser("doctor", help="check the configuration offline and say what to fix")
     _init_parser(sub.add_parser("init", help="set up Slack or Discord: tokens, channel, people, .env, rules"))
@@ -132,7 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "admin":
         from bot.admin_cli import admin_command
 
-        return admin_command(settings, args.action, args.args, sys.stdout, sys.stderr)
+        extra = ["--new-salt"] if args.new_salt else []
+        return admin_command(settings, args.action, [*args.args, *extra], sys.stdout, sys.stderr)
     if args.command == "health":
         from bot.doctor import health
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from bot import adapters
+from bot import adapters, integrity
 from bot.platform import Check, Environment, Platform, ServeOptions
 from bot.rules import Rules
 from bot.rules_loader import RulesError, load_rules, missing_translations
@@ -49,8 +49,8 @@ def health(settings: Settings, out: TextIO, err: TextIO) -> int:
 
 
 def database_files(data_dir: Path) -> list[Path]:
-    """The TinyDB files in a data folder: applicant shards, reviews and events."""
-    return sorted(p for p in data_dir.glob("*.json") if p.is_file())
+    """The TinyDB files of a data folder that exist: applicant shards and reviews."""
+    return sorted(data_dir / name for name in integrity.TABLE_FILES if (data_dir / name).exists())
 
 
 def _probe_write(directory: Path) -> None:
@@ -232,28 +232,15 @@ def _check_file_modes(path: Path) -> Iterator[Check]:
 
 
 def _check_database(path: Path) -> Iterator[Check]:
-    damaged = False
-    names = database_files(path)
-    for file in names:
-        try:
-            AtomicJSONStorage(str(file))
-        except CorruptDatabase as exc:
-            damaged = True
-            yield _check(
-                False,
-                f"database file damaged: {exc}",
-                f"stop accessbot, restore {file} from a backup (docs/deploy.md), or move it aside",
-            )
-        except OSError as exc:
-            damaged = True
-            yield _check(False, f"{file} cannot be read ({exc.strerror})", f"chown -R {os.geteuid()} {path}")
-    if not damaged:
-        yield Check.good(f"database files are readable ({len(names)} found)")
-    if names and not (path / "audit.salt").exists():
-        yield Check.warn(
-            f"{path}/audit.salt is missing: new audit entries will use different pseudonyms",
-            "restore audit.salt from the backup it came with",
-        )
+    """The same start-up integrity check the bot makes (bot/integrity.py), without changing anything."""
+    found = integrity.inspect(path)
+    for problem in found.problems:
+        said = problem.render().splitlines()[0].removeprefix("- ")
+        yield _check(False, f"data file {said}", problem.fix)
+    if not found.problems:
+        tables = sum(1 for t in found.tables.values() if t.data is not None)
+        manifest = "checked against the manifest" if found.manifest else "no manifest yet (written on start)"
+        yield Check.good(f"data files are sound ({tables} database file(s) found, {manifest})")
 
 
 # -- platforms ---------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from typing import Any
 
 import orjson
 
+from bot.integrity import ExtraFile, ForgetTarget, register_file
 from bot.storage import CorruptDatabase, append_fsynced, write_atomically
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,54 @@ class Operation:
         return self.applied and len(self.delivered) >= len(self.deliveries)
 
 
+NAME = "oplog.jsonl"
+
+
+def _validate(raw: bytes) -> str | None:
+    """A problem with the log's bytes in words (start-up integrity), or None."""
+    lines = raw.splitlines()
+    if raw and not raw.endswith(b"\n"):
+        lines = lines[:-1]  # an append cut short by a crash: dropped at start-up, never acknowledged
+    for number, line in enumerate(lines, start=1):
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return f"line {number} is not valid JSON"
+        if not isinstance(entry, dict):
+            return f"line {number} is not an entry"
+    return None
+
+
+def _forget(path: Path, target: ForgetTarget) -> int:
+    """Drop every operation that names the person (its records hold their data), with its marks."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return 0
+    entries = [orjson.loads(line) for line in raw.splitlines() if line.strip().startswith(b"{")]
+
+    def names_them(entry: dict[str, Any]) -> bool:
+        text = orjson.dumps(entry).decode()
+        return target.key in text or target.mentions(text)
+
+    def op_of(entry: dict[str, Any]) -> str:
+        return str(entry.get("op") or entry.get("applied") or entry.get("sending") or entry.get("delivered"))
+
+    named = {str(e["op"]) for e in entries if "op" in e and names_them(e)}
+    if not named:
+        return 0
+    kept = [e for e in entries if op_of(e) not in named]
+    write_atomically(path, b"".join(orjson.dumps(e) + b"\n" for e in kept))
+    return len(named)
+
+
+register_file(ExtraFile(NAME, validate=_validate, forget=_forget))
+
+
 class OpLog:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         self._lock = threading.Lock()
         self._ops: dict[str, Operation] = {}
         self._lines = 0
@@ -76,7 +122,8 @@ class OpLog:
             return
         if raw and not raw.endswith(b"\n"):  # an append cut short by a crash was never acknowledged
             raw = raw[: raw.rfind(b"\n") + 1]
-            write_atomically(self.path, raw)
+            if not self.read_only:  # beside a live bot the short line may be its append in progress
+                write_atomically(self.path, raw)
         for number, line in enumerate(raw.splitlines(), start=1):
             try:
                 entry = orjson.loads(line)
@@ -139,6 +186,8 @@ class OpLog:
     # -- writing -----------------------------------------------------------------------------
 
     def _append(self, entry: dict[str, Any]) -> None:
+        if self.read_only:
+            raise PermissionError(f"{self.path} is open read-only")
         append_fsynced(self.path, orjson.dumps(entry) + b"\n")
         self._lines += 1
 

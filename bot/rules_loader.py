@@ -9,17 +9,24 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
+from bot import safe_regex
 from bot.documents.registry import parser_names
 from bot.rules import Rules
-from bot.schema import LocalText, Problem, SchemaError, Walker, parse_yaml
+from bot.schema import LocalText, Problem, SchemaError, Walker, node_lines, parse_yaml
 from bot.step_kinds import KINDS
 
 log = logging.getLogger(__name__)
 
 CHOICES: dict[str, tuple[str, ...]] = {"step_kinds": tuple(KINDS), "document_parsers": parser_names()}
 """The open sets rules.yaml fields draw from (registries), for the walker and docs/rules.md."""
+
+MAX_RULES_BYTES = 1024 * 1024
+"""Largest rules.yaml accepted (the shipped one is about 12 KB)."""
 
 _STEP_ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _USER_KEY = re.compile(r"^[a-z]+:[^\s:][^\s]*$")
@@ -30,22 +37,34 @@ class RulesError(SchemaError):
 
 
 def parse_rules(text: str, filename: str = "rules.yaml") -> Rules:
+    """Errors name steps as users see them: `step 4 (credentialing).complete_by`, not `steps[3]`."""
+    if len(text) > MAX_RULES_BYTES:
+        raise RulesError(filename, [Problem(0, "", _too_large(len(text)))])
     try:
         node = parse_yaml(text, filename)
     except SchemaError as exc:
         raise RulesError(exc.filename, exc.problems) from None
     walker = Walker(CHOICES)
     rules: Rules = walker.build(Rules, node, "")
+    lines = node_lines(node)
     if not walker.problems:
-        _cross_check(rules, walker.problems)
+        _cross_check(rules, walker.problems, lines)
     if walker.problems:
-        raise RulesError(filename, walker.problems)
+        raise RulesError(filename, _as_users_see_them(walker.problems, node))
     return rules
+
+
+def _too_large(size: int) -> str:
+    return f"is {size:,} bytes; rules.yaml may be at most {MAX_RULES_BYTES:,} (is this the right file?)"
 
 
 def load_rules(path: Path) -> Rules:
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_RULES_BYTES:
+            raise RulesError(str(path), [Problem(0, "", _too_large(size))])
+        with path.open("rb") as handle:
+            text = handle.read(MAX_RULES_BYTES + 1).decode("utf-8")
     except OSError as exc:
         raise RulesError(str(path), [Problem(0, "", f"cannot be read: {exc.strerror or exc}")]) from exc
     except UnicodeDecodeError as exc:
@@ -56,13 +75,38 @@ def load_rules(path: Path) -> Rules:
         raise RulesError(exc.filename, exc.problems) from None
 
 
-def _cross_check(rules: Rules, problems: list[Problem]) -> None:
+_STEP_PATH = re.compile(r"\bsteps\[(\d+)\]")
+
+
+def _as_users_see_them(problems: list[Problem], node: yaml.Node) -> list[Problem]:
+    """`steps[3]` -> `step 4 (credentialing)`: the number the checklist shows, and the step's id."""
+    ids: list[str] = []
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == "steps" and isinstance(value, yaml.SequenceNode):
+                for item in value.value:
+                    found = ""
+                    if isinstance(item, yaml.MappingNode):
+                        found = next((str(v.value) for k, v in item.value if k.value == "id"), "")
+                    ids.append(found)
+
+    def name(match: re.Match[str]) -> str:
+        i = int(match.group(1))
+        step_id = ids[i] if i < len(ids) else ""
+        return f"step {i + 1}" + (f" ({step_id})" if step_id else "")
+
+    return [Problem(p.line, _STEP_PATH.sub(name, p.path), _STEP_PATH.sub(name, p.message)) for p in problems]
+
+
+def _cross_check(rules: Rules, problems: list[Problem], lines: dict[str, int] | None = None) -> None:
+    lines = lines or {}
     seen: dict[str, int] = {}
     for i, step in enumerate(rules.steps):
         path = f"steps[{i}]"
 
-        def bad(suffix: str, message: str, line: int = step.line, path: str = path) -> None:
-            problems.append(Problem(line, f"{path}.{suffix}", message))
+        def bad(suffix: str, message: str, path: str = path, step_line: int = step.line) -> None:
+            where = f"{path}.{suffix}"
+            problems.append(Problem(lines.get(where, 0) or step_line, where, message))
 
         if not _STEP_ID.match(step.id):
             bad("id", f"must be lower-case letters, digits and _ (got {step.id!r})")
@@ -73,10 +117,9 @@ def _cross_check(rules: Rules, problems: list[Problem]) -> None:
         for suffix, message in kind.problems(step, i, rules):
             bad(suffix, message)
         if step.answer_pattern is not None:
-            try:
-                re.compile(step.answer_pattern)
-            except re.error as exc:
-                bad("answer_pattern", f"is not a valid regular expression ({exc})")
+            problem = _pattern_problem(step.answer_pattern)
+            if problem:
+                bad("answer_pattern", problem)
         for j, link in enumerate(step.links):
             if not link.url.startswith(("https://", "http://")):
                 bad(f"links[{j}].url", f"must start with https:// (got {link.url!r})")
@@ -86,14 +129,10 @@ def _cross_check(rules: Rules, problems: list[Problem]) -> None:
         problems.append(Problem(0, "steps", "needs at least one step"))
     for name, profile in rules.documents.items():
         for j, rule in enumerate(profile.require.modules):
-            try:
-                re.compile(rule.pattern)
-            except re.error as exc:
-                problems.append(
-                    Problem(
-                        0, f"documents.{name}.require.modules[{j}].pattern", f"is not a valid regex ({exc})"
-                    )
-                )
+            problem = _pattern_problem(rule.pattern)
+            if problem:
+                where = f"documents.{name}.require.modules[{j}].pattern"
+                problems.append(Problem(lines.get(where, 0), where, problem))
         if profile.max_bytes <= 0:
             problems.append(Problem(0, f"documents.{name}.max_bytes", "must be positive"))
     for where, keys in (("admins", rules.admins), ("reviewers.users", rules.reviewers.users)):
@@ -104,6 +143,14 @@ def _cross_check(rules: Rules, problems: list[Problem]) -> None:
         problems.append(Problem(0, "reviewers.approvals_required", "must be at least 1"))
     if rules.language not in rules.languages:
         problems.append(Problem(0, "language", f"must be one of languages ({', '.join(rules.languages)})"))
+
+
+def _pattern_problem(pattern: str) -> str | None:
+    try:
+        re.compile(pattern)  # the patterns must mean the same in both engines
+    except re.error as exc:
+        return f"is not a valid regular expression ({exc})"
+    return safe_regex.problem(pattern)
 
 
 def missing_translations(rules: Rules) -> list[str]:
@@ -121,11 +168,22 @@ def missing_translations(rules: Rules) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class RulesNotice:
+    """What to tell the admins after a live reload: `ok`, or the errors (`text`, steps numbered as
+    users see them)."""
+
+    ok: bool
+    text: str = ""
+
+
 class RulesHolder:
     """The rules in force. A reload that fails keeps the last good rules and reports why."""
 
     def __init__(self, path: Path, rules: Rules | None = None) -> None:
         self.path = path
+        self._told: str | None = None
+        """The last broken file's errors the admins were told, so the same ones are told once."""
         self._lock = threading.Lock()
         self._rules = rules if rules is not None else load_rules(path)
         self._mtime = self._stat()
@@ -151,6 +209,20 @@ class RulesHolder:
                 return exc
             log.info("rules reloaded from %s", self.path)
             return None
+
+    def reload_notice(self) -> RulesNotice | None:
+        """Reload, and say what the admins should be told: once per distinct error, and that the
+        rules are in force again after a broken file is fixed; None when there is nothing new."""
+        error = self.reload()
+        with self._lock:
+            if error is None:
+                self._told = None
+                return RulesNotice(True)
+            text = str(error)
+            if text == self._told:
+                return None
+            self._told = text
+            return RulesNotice(False, text)
 
     def changed_on_disk(self) -> bool:
         return self._stat() != self._mtime

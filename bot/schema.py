@@ -254,19 +254,89 @@ def _defaults_or_blank(cls: type[T], fields: dict[str, dataclasses.Field[Any]], 
     return cls(**values)
 
 
+MAX_DEPTH = 32
+"""Deepest nesting of lists and mappings accepted (rules.yaml needs 7)."""
+MAX_NODES = 200_000
+"""Most values accepted once aliases are expanded (a "billion laughs" file has billions)."""
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """PyYAML composes recursively, so a deeply nested file would end in a RecursionError: count
+    the depth while composing and stop at MAX_DEPTH."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise _TooDeep(int(event.start_mark.line) + 1 if event.start_mark else 0)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def parse_yaml(text: str, filename: str) -> yaml.Node:
-    """Compose (not construct) so every value keeps its line number."""
+    """Compose (not construct) so every value keeps its line number.
+
+    Nesting deeper than MAX_DEPTH, and aliases expanding past MAX_NODES values, are refused."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_DepthLimitedLoader)
+    except _TooDeep as exc:
+        message = f"nests lists and mappings more than {MAX_DEPTH} levels deep"
+        raise SchemaError(filename, [Problem(exc.line, "", message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = int(mark.line) + 1 if mark else 0
         raise SchemaError(filename, [Problem(line, "", f"is not valid YAML: {exc.problem}")]) from exc
     except yaml.YAMLError as exc:
         raise SchemaError(filename, [Problem(0, "", f"is not valid YAML: {exc}")]) from exc
+    except RecursionError:
+        raise SchemaError(filename, [Problem(0, "", "nests too deeply to be read")]) from None
     if node is None:
         raise SchemaError(filename, [Problem(0, "", "is empty")])
+    size = _expanded_size(node, {})
+    if size > MAX_NODES:
+        raise SchemaError(
+            filename,
+            [Problem(0, "", f"expands to more than {MAX_NODES:,} values through its aliases (*name)")],
+        )
     return node
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    memo[id(node)] = MAX_NODES + 1  # a node reached again while being counted: an alias cycle
+    if isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(child, memo) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    else:
+        size = 1
+    memo[id(node)] = min(size, MAX_NODES + 1)
+    return memo[id(node)]
+
+
+def node_lines(node: yaml.Node, path: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
+    """Each value's path (as problems name it: `steps[3].answer_pattern`) -> its line."""
+    out = {} if out is None else out
+    out.setdefault(path, _line(node))
+    if isinstance(node, yaml.SequenceNode):
+        for i, child in enumerate(node.value):
+            node_lines(child, f"{path}[{i}]", out)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = f"{path}.{key.value}" if path else str(key.value)
+            node_lines(value, sub, out)
+    return out
 
 
 def field_docs(

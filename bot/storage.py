@@ -4,13 +4,20 @@ TinyDB's default JSONStorage re-parses the whole file on each read and truncates
 each write, so a crash mid-write loses the database and 10,000 applicants cost ~140 ms a lookup.
 This storage parses once, serves reads from memory, and writes a temp file in the same folder,
 fsyncs it and `os.replace`s it over the old one: the file on disk is always a complete version.
+
+Each file carries a generation number (`{"_accessbot": {"generation": N}}` beside the tables), one
+more on every write; the data folder's manifest (bot/integrity.py) records the generation and
+checksum of the last write, so a file that went back in time or was changed by hand is noticed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
+import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +26,27 @@ from tinydb.storages import Storage
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+META = "_accessbot"
+"""The top-level key of a database file that holds its generation; never a table."""
+MAX_DATABASE_BYTES = 256 * 1024 * 1024
+"""A database file larger than this is refused unread (10,000 applicants take about 30 MB)."""
+
+_RESTORE = "Restore it from a backup (docs/deploy.md), or move it aside to start without it."
 
 
 class CorruptDatabase(Exception):
-    """A data file exists but cannot be parsed; the bot must not start empty over it."""
+    """A data file exists but cannot be used; the bot must not start empty over it."""
 
-    def __init__(self, path: Path, detail: str) -> None:
+    def __init__(self, path: Path, detail: str, fix: str = "") -> None:
         super().__init__(
             f"{path} is damaged ({detail}). accessbot will not start over it, so nothing is lost."
-            f" Restore it from a backup, or move it aside to start with an empty database."
+            f" {fix or _RESTORE}"
         )
         self.path = path
+
+
+class ReadOnlyStorage(Exception):
+    """A write was attempted through a store opened read-only (an admin command beside a live bot)."""
 
 
 def write_atomically(path: Path, payload: bytes) -> None:
@@ -68,33 +85,109 @@ def fsync_dir(directory: Path) -> None:
 
 
 def remove_stale_temp_files(directory: Path) -> int:
-    """Temp files left by a crash mid-write are never the real data: the rename did not happen."""
+    """Temp files left by a crash mid-write are never the real data: the rename did not happen.
+
+    Only the process holding the folder's lock may call this: beside a live bot, a temp file is
+    the write in progress."""
     removed = 0
-    for tmp in directory.glob(".*.tmp"):
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-            removed += 1
+    for folder in (directory, directory / "files"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        for tmp in folder.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                removed += 1
     return removed
 
 
+def read_limited(path: Path, limit: int) -> bytes:
+    """The file's bytes, refusing a file that is not a plain file or is larger than `limit`.
+
+    Raises CorruptDatabase naming the problem (a folder, a link, too large, unreadable)."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise CorruptDatabase(path, f"cannot be examined: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise CorruptDatabase(
+            path,
+            "it is a symbolic link",
+            "accessbot keeps its data as plain files: replace the link with the file it points to"
+            " (or restore the file from a backup).",
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise CorruptDatabase(
+            path,
+            "it is not a plain file (a folder or a device is where the file should be)",
+            "move it aside and restore the file from a backup (docs/deploy.md).",
+        )
+    if info.st_size > limit:
+        raise CorruptDatabase(
+            path,
+            f"it is {info.st_size:,} bytes, more than the {limit:,} accessbot reads",
+            "this is not a file accessbot wrote: restore it from a backup, or move it aside.",
+        )
+    try:
+        with path.open("rb") as handle:
+            return handle.read(limit + 1)
+    except PermissionError:
+        raise CorruptDatabase(
+            path,
+            f"permission denied for uid {os.geteuid()}",
+            f"give it back to the user running accessbot: chown {os.geteuid()} {path} && chmod 600 {path}",
+        ) from None
+    except OSError as exc:
+        raise CorruptDatabase(path, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def parse_database(path: Path, raw: bytes) -> tuple[dict[str, Any], int]:
+    """(the tables, the generation) of a database file's bytes; CorruptDatabase if they are not one."""
+    if not raw.strip():
+        raise CorruptDatabase(path, "the file is empty")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise CorruptDatabase(path, f"not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+        raise CorruptDatabase(path, "not a TinyDB database")
+    meta = data.pop(META, {})
+    generation = meta.get("generation", 0)
+    if not isinstance(generation, int) or isinstance(generation, bool) or generation < 0:
+        raise CorruptDatabase(path, f"its generation number is damaged ({generation!r})")
+    return data, generation
+
+
 class AtomicJSONStorage(Storage):
-    def __init__(self, path: str) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        read_only: bool = False,
+        preloaded: tuple[dict[str, Any], int, str] | None = None,
+    ) -> None:
         self.path = Path(path)
-        self._data: dict[str, Any] | None = self._load()
+        self.read_only = read_only
+        self.generation = 0
+        self.sha256 = ""
+        """The checksum of the file as last read or written (empty when there is no file)."""
+        self.on_write: Callable[[AtomicJSONStorage], None] | None = None
+        """Called after each successful write (the store records it in the manifest)."""
+        if preloaded is not None:
+            self._data: dict[str, Any] | None = preloaded[0]
+            self.generation, self.sha256 = preloaded[1], preloaded[2]
+        else:
+            self._data = self._load()
 
     def _load(self) -> dict[str, Any] | None:
         try:
-            raw = self.path.read_bytes()
+            raw = read_limited(self.path, MAX_DATABASE_BYTES)
         except FileNotFoundError:
+            self.generation, self.sha256 = 0, ""
             return None
-        if not raw.strip():
-            raise CorruptDatabase(self.path, "the file is empty")
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise CorruptDatabase(self.path, f"not valid JSON: {exc}") from None
-        if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
-            raise CorruptDatabase(self.path, "not a TinyDB database")
+        data, self.generation = parse_database(self.path, raw)
+        self.sha256 = hashlib.sha256(raw).hexdigest()
         return data
 
     def read(self) -> dict[str, Any] | None:
@@ -103,12 +196,24 @@ class AtomicJSONStorage(Storage):
         return self._data
 
     def write(self, data: dict[str, Any]) -> None:
+        if self.read_only:
+            self._data = self._load()
+            raise ReadOnlyStorage(f"{self.path} is open read-only")
+        generation = self.generation + 1
+        payload = orjson.dumps({**data, META: {"generation": generation}})
         try:
-            write_atomically(self.path, orjson.dumps(data))
+            write_atomically(self.path, payload)
         except BaseException:
             self._data = self._load()
             raise
         self._data = data
+        self.generation = generation
+        self.sha256 = hashlib.sha256(payload).hexdigest()
+        if self.on_write is not None:
+            self.on_write(self)
+
+    def count(self, table: str) -> int:
+        return len((self._data or {}).get(table, {}))
 
     def close(self) -> None:
         pass

@@ -8,12 +8,16 @@ from __future__ import annotations
 import sys
 
 from bot.adapters.console.serve import run_console
+from bot.integrity import ExtraFile, register_file
 from bot.platform import Check, Environment, Host, ServeOptions, Setting, Stopper
 from bot.rules import Rules
 from bot.setup_checks import people_checks
 
 TRANSCRIPT = "console-posts.jsonl"
 """In the data folder: the review posts the console has shown (see ConsoleAdapter.transcript)."""
+
+
+register_file(ExtraFile(TRANSCRIPT))
 
 
 class ConsolePlatform:
