@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bot import reminders
+from bot import admin, reminders
 from bot.context import Context, Handler, Services
 from bot.events import (
     ButtonPress,
@@ -33,8 +33,9 @@ from bot.events import (
     ReactionRemoved,
 )
 from bot.platform import Adapter
+from bot.review.deliveries import withdrawals
 from bot.rules import Rules
-from bot.store import Store
+from bot.store import ForgetReport, Store
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,19 @@ class Application:
         self.repair()
         self.redeliver()
         return reminders.tick(self.services)
+
+    def forget(self, key: str, by: str) -> ForgetReport:
+        """Forget a person everywhere; their review posts are edited to say "withdrawn". Raises
+        NotDone (no such person) or ForgetFailed (a write failed: never a success that did not happen)."""
+        report = admin.forget(self.services.store, key, by)
+        self.services.messenger.deliver(withdrawals(report.review_posts))
+        return report
+
+    def control(self, command: str, args: list[str]) -> str:
+        """What `accessbot admin forget|reset` beside this live bot asks over the control socket."""
+        if command == "forget" and args:
+            return admin.forget_text(self.forget(args[0], "cli"))
+        return admin.change(self.services.store, self.rules, command, args, by="cli")
 
     def repair(self) -> int:
         """Open the review round of any complete package that has none: a crash between saving the
@@ -263,11 +277,13 @@ class Application:
         with self._lock:
             if not holder.changed_on_disk():
                 return
-            error = holder.reload()
-        if error is None:
+            notice = holder.reload_notice()  # None: the admins were already told of this error
+        if notice is None:
+            return
+        if notice.ok:
             self.services.messenger.notify_admins("admin.rules_reloaded")
         else:
-            self.services.messenger.notify_admins("admin.rules_broken", errors=str(error))
+            self.services.messenger.notify_admins("admin.rules_broken", errors=notice.text)
 
 
 class ReminderLoop:

@@ -21,6 +21,8 @@ from typing import TextIO
 
 from bot import adapters
 from bot.app import build_application
+from bot.application import Application
+from bot.control import ControlServer
 from bot.platform import Check, Platform, ServeOptions, Stopper
 from bot.rules import Rules
 from bot.rules_loader import RulesError, load_rules
@@ -128,7 +130,7 @@ def run(
         return EXIT_FAIL
     stopper = Stopper()
     try:
-        with _stop_on_sigterm(stopper.request):
+        with _stop_on_sigterm(stopper.request), _control_socket(settings, app):
             app.start()
             code = platform.serve(app, settings.env, options, stopper)
     except KeyboardInterrupt:
@@ -136,6 +138,21 @@ def run(
     finally:
         app.close()  # stops the reminders, finishes the events in hand, closes the store
     return code
+
+
+@contextmanager
+def _control_socket(settings: Settings, app: Application) -> Iterator[None]:
+    """`accessbot admin forget|reset` beside the live bot reach it here (0600, in the data folder)."""
+    try:
+        server: ControlServer | None = ControlServer(settings.data_dir, app.control)
+    except OSError as exc:  # e.g. a data folder path too long for a Unix socket
+        log.warning("no control socket (%s): admin changes must be sent to the bot in chat", exc)
+        server = None
+    try:
+        yield
+    finally:
+        if server is not None:
+            server.close()
 
 
 @contextmanager

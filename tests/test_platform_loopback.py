@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import adapters, runtime
+from bot import adapters, control, runtime
 from bot.platform import ServeOptions
 from bot.settings import Settings
 from bot.store import Store
@@ -119,13 +119,17 @@ def test_a_new_platform_runs_a_whole_journey_through_the_runtime(
         decided = client.say("rev", f"approve {review_id}")
         assert any(r["to"] == "dm:ann" and "🎉" in r["text"] for r in decided), "\n".join(client.transcript)
         assert any(r.get("edited") for r in decided), "the post is closed with the decision"
+        # `accessbot admin forget` beside the live bot reaches it over its control socket.
+        answer = control.send(tmp_path / "data", "forget", ["loopback:ann"])
+        assert answer is not None and answer.startswith("forgot loopback:ann"), answer
+        after = client.say("adm", "help")
+        assert any(r.get("edited") and "withdrawn" in r["text"] for r in after), "her post says withdrawn"
     finally:
         client.quit()
         server.join(20)
     assert result == [0], err.getvalue()
     with Store(tmp_path / "data") as store:  # the runtime closed the store: the folder lock is free
-        applicant = store.get("loopback:ann")
-        assert applicant is not None and applicant.approved_at
+        assert store.get("loopback:ann") is None
 
 
 def test_the_runtime_refuses_to_start_when_the_platforms_checks_fail(

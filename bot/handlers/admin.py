@@ -10,7 +10,9 @@ from bot.context import Context
 from bot.events import DirectMessage
 from bot.messenger import Tell
 from bot.models import Review
+from bot.review.deliveries import withdrawals
 from bot.step_kinds import kind_of
+from bot.store import ForgetFailed
 
 COMMANDS = ("pending", "show", "reset", "approve", "reject", "reload", "export", "forget", "stats", "admin")
 _NEEDS_ARGS = {"show": 1, "reset": 2, "approve": 1, "reject": 3, "forget": 1}
@@ -135,11 +137,16 @@ def _export(ctx: Context, args: list[str]) -> None:
 
 def _forget(ctx: Context, args: list[str]) -> None:
     key = _user(ctx, args[0])
-    if ctx.store.forget(key):
-        ctx.store.audit(ctx.user.key, "admin.forget", key)
-        ctx.reply(ctx.t("admin.forgotten", user=key))
-    else:
+    try:
+        report = admin.forget(ctx.store, key, ctx.user.key)
+    except admin.NotDone:
         ctx.reply(ctx.t("admin.no_such_user", user=key))
+        return
+    except ForgetFailed as exc:  # never a success that did not happen
+        ctx.reply(ctx.t("admin.forget_failed", user=key, done=exc.report.summary()))
+        return
+    ctx.deliver(withdrawals(report.review_posts))
+    ctx.reply(ctx.t("admin.forgotten", user=key))
 
 
 def _stats(ctx: Context, args: list[str]) -> None:

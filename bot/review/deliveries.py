@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from bot.messenger import Delivery
+from bot.models import PostRef
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,20 @@ class ClosePost(Delivery):
     review_id: str
     key: str
     params: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WithdrawPost(Delivery):
+    """A review post whose round was removed (`forget`): it now says only that it was withdrawn."""
+
+    platform: str
+    channel: str
+    message_id: str
+
+
+def withdrawals(posts: Sequence[PostRef]) -> list[Delivery]:
+    """The edits that mark the posts of removed review rounds withdrawn."""
+    return [WithdrawPost(p.platform, p.channel, p.message_id) for p in posts]
 
 
 @dataclass(frozen=True)

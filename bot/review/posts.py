@@ -18,7 +18,7 @@ from bot.messenger import Messenger, Sent, outcome_of
 from bot.models import Applicant, PostRef, Review
 from bot.platform import Adapter, DeliveryError
 from bot.review import render
-from bot.review.deliveries import ClosePost, DropSharedFiles, PostReview, ReviewNote
+from bot.review.deliveries import ClosePost, DropSharedFiles, PostReview, ReviewNote, WithdrawPost
 from bot.rules import Rules, Step
 from bot.store import Store
 
@@ -36,6 +36,7 @@ class ReviewPosts:
         messenger.handle(ReviewNote, self._note)
         messenger.handle(ClosePost, self._close)
         messenger.handle(DropSharedFiles, self._drop_files)
+        messenger.handle(WithdrawPost, self._withdraw)
 
     @property
     def rules(self) -> Rules:
@@ -200,6 +201,18 @@ class ReviewPosts:
             adapter.edit(post, render.closed(self.render(applicant, review, adapter), decided, label))
         except DeliveryError as exc:  # the decision stands; only the post's look is stale
             log.warning("could not update the review post of %s: %s", review.id, exc)
+            return Sent.GIVE_UP if exc.permanent else Sent.RETRY
+        return Sent.DONE
+
+    def _withdraw(self, delivery: WithdrawPost) -> Sent:
+        adapter = self.messenger.adapter_for(delivery.platform)
+        if adapter is None:
+            return Sent.RETRY
+        text = self.messenger.text(self.rules.language, "review.post_withdrawn")
+        try:
+            adapter.edit(MessageRef(delivery.platform, delivery.channel, delivery.message_id), Outgoing(text))
+        except DeliveryError as exc:
+            log.warning("could not mark a removed review post withdrawn: %s", exc)
             return Sent.GIVE_UP if exc.permanent else Sent.RETRY
         return Sent.DONE
 
