@@ -78,6 +78,8 @@ class FakeSlack:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     """channel id -> conversations.list object (`name`, `is_private`, `is_member`; `members` ids)."""
     responses: list[dict[str, Any]] = field(default_factory=list)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Messages posted per channel, newest first (conversations.history)."""
     """What was POSTed to `response_url(...)` addresses (answers to interactions)."""
     page_size: int = 2
     """conversations.list and users.list answer this many per page (cursors are exercised)."""
@@ -289,7 +291,18 @@ class FakeSlack:
     def _api_chat_postMessage(self, params: dict[str, Any]) -> Answer:
         ts = f"{1772442000 + next(self._ts)}.000100"
         channel = params.get("channel")
+        message: dict[str, Any] = {"type": "message", "ts": ts, "text": params.get("text")}
+        metadata = params.get("metadata")
+        if metadata:
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+        self.history.setdefault(str(channel), []).insert(0, message)
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text")}}, None
+
+    def _api_conversations_history(self, params: dict[str, Any]) -> Answer:
+        messages = self.history.get(str(params.get("channel")), [])
+        if str(params.get("include_all_metadata", "")).lower() not in ("true", "1"):
+            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+        return {"ok": True, "messages": messages[: int(params.get("limit", 100))]}, None
 
     def _api_chat_update(self, params: dict[str, Any]) -> Answer:
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}, None

@@ -53,6 +53,21 @@ def test_failed_sends_raise_delivery_errors(fake: FakeSlack) -> None:
     assert not info.value.permanent
 
 
+def test_a_keyed_post_can_be_found_again_after_a_crash(fake: FakeSlack) -> None:
+    """A review post carries its idempotency key as message metadata; find_sent asks the channel."""
+    adapter = adapter_for(fake)
+    adapter.send(Destination.to_channel("C0LAB1234"), Outgoing("an earlier message"))
+    ref = adapter.send(Destination.to_channel("C0LAB1234"), Outgoing("📋 a package", key="op1:1"))
+    posted = fake.calls_to("chat.postMessage")[-1].params
+    metadata = posted["metadata"] if isinstance(posted["metadata"], dict) else json.loads(posted["metadata"])
+    assert metadata["event_payload"] == {"key": "op1:1"}
+    assert adapter.find_sent("C0LAB1234", "op1:1") == ref
+    assert adapter.find_sent("C0LAB1234", "op9:1") is None
+    fake.errors["conversations.history"] = "missing_scope"
+    with pytest.raises(DeliveryError):  # the caller then posts again rather than lose the post
+        adapter.find_sent("C0LAB1234", "op1:1")
+
+
 def test_profile_comes_from_users_info_once(fake: FakeSlack) -> None:
     fake.users["UALICE"] = slack_user("UALICE", "Alice Kim", "alice@example.edu")
     adapter = adapter_for(fake)

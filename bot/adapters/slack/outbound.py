@@ -31,6 +31,8 @@ from bot.events import Attachment, Destination, Form, MessageRef, Outgoing, User
 from bot.platform import Capabilities, DeliveryError, Profile
 
 log = logging.getLogger(__name__)
+METADATA_EVENT = "accessbot_post"
+"""The Slack message metadata type under which a post's idempotency key is kept."""
 
 PLATFORM = "slack"
 PROFILE_RETRY_S = 60.0
@@ -147,6 +149,8 @@ class SlackAdapter:
             kwargs["blocks"] = render_blocks(message)
         if destination.thread is not None:
             kwargs["thread_ts"] = destination.thread.message_id
+        if message.key:  # kept with the message, so find_sent can tell it went out before a crash
+            kwargs["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": message.key}}
         try:
             response = self.client.chat_postMessage(**kwargs)
         except _SLACK_ERRORS as exc:
@@ -155,6 +159,21 @@ class SlackAdapter:
         ref = MessageRef(PLATFORM, str(response.get("channel") or channel), ts)
         self._seed_reactions(ref, message.reactions)
         return ref
+
+    def find_sent(self, channel: str, key: str) -> MessageRef | None:
+        """A message this bot posted with `key` among the channel's recent ones (message metadata)."""
+        try:
+            response = self.client.conversations_history(
+                channel=channel, limit=100, include_all_metadata=True
+            )
+        except _SLACK_ERRORS as exc:
+            raise delivery_error(f"conversations.history of {channel}", exc) from exc
+        for item in response.get("messages") or []:
+            metadata = item.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == key:
+                return MessageRef(PLATFORM, channel, str(item.get("ts") or ""))
+        return None
 
     def _upload(self, channel: str, destination: Destination, message: Outgoing) -> MessageRef:
         """Files go up with files_upload_v2 (files:write), the text as their comment."""
