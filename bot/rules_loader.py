@@ -153,7 +153,9 @@ def _check_faq(rules: Rules, problems: list[Problem]) -> None:
                     )
                     continue
                 found = match_faq(phrase, entries)
-                if found is not None and found.entry.id != item.id:
+                if found is None:
+                    bad(f"questions.{lang}[{j}]", f"{phrase!r} matches another entry just as well")
+                elif found.entry.id != item.id:
                     bad(f"questions.{lang}[{j}]", f"{phrase!r} is answered by faq {found.entry.id!r} instead")
 
 

@@ -29,6 +29,7 @@ from bot.handlers.faq import FaqHandler
 from bot.handlers.status import help_text
 from bot.handlers.steps import (
     AnswerHandler,
+    answer_step_to_change,
     ask_done,
     change_answer,
     clear_pending,
@@ -84,9 +85,12 @@ class ConversationHandler:
         if applicant is None:
             return None  # someone new: FirstContactHandler
         step = current_step(ctx.rules, applicant)
+        # The answer in the message, for the step it answers: "change my username to kim_j2" is for
+        # the username step, wherever the applicant is now.
+        target = answer_step_to_change(ctx.rules, applicant) if intent is Intent.CHANGE_ANSWER else step
         answer = ""
-        if step is not None and kind_of(step).takes_answer and intent not in (Intent.UNDO, Intent.CANCEL):
-            answer = find_answer(step, ctx.text) or ""
+        if target is not None and kind_of(target).takes_answer and intent not in (Intent.UNDO, Intent.CANCEL):
+            answer = find_answer(target, ctx.text) or ""
         return Move(intent, step, pending_question(ctx, applicant), answer)
 
     def handle(self, ctx: Context, found: Move) -> None:
@@ -201,8 +205,8 @@ class FirstContact:
 class FirstContactHandler:
     """Someone new (not staff) writes for the first time: the welcome and their checklist, in the
     language of their message, whatever it says. What it also holds is answered next: an FAQ
-    question gets its answer, an answer to the first step is asked to be confirmed, "I applied" is
-    taken as on any step. Nothing is completed by a first message."""
+    question gets its answer, an answer to the first step is asked to be confirmed, "help" gets
+    the help. Nothing is completed by a first message."""
 
     def __init__(self) -> None:
         self.faq = FaqHandler()
@@ -218,6 +222,8 @@ class FirstContactHandler:
             found: Any = handler.match(ctx)
             if found is not None:
                 return FirstContact(_later(handler, ctx, found))
+        if ctx.understood.intent is Intent.HELP:
+            return FirstContact(lambda: _help(ctx))
         return FirstContact()
 
     def handle(self, ctx: Context, found: FirstContact) -> None:
@@ -225,6 +231,10 @@ class FirstContactHandler:
         ctx.reply(checklist_message(ctx, ctx.t("greeting", program=ctx.rules.program.name)))
         if found.then is not None:
             found.then()
+
+
+def _help(ctx: Context) -> None:
+    ctx.reply(help_text(ctx))
 
 
 def _later(handler: Any, ctx: Context, found: Any) -> Callable[[], None]:
