@@ -70,6 +70,8 @@ ROWS: list[Row] = [
     ("s1", "en", "my username is 김철수", "unknown", "none", "en"),
     ("s1", "en", "hello", "greeting", "none", "en"),
     ("s1", "en", "I made a typo in my username", "change_answer", "none", "en"),
+    ("s1", "en", "my physionet id is park.sy", "question", "confirm:park.sy", "en"),
+    ("s1", "ko", "피지오넷 아이디는 kim_j예요", "question", "confirm:kim_j", "ko"),
     ("s1", "ko", "제 아이디는 kim_j 입니다", "unknown", "confirm:kim_j", "ko"),
     ("s1", "ko", "kim_j입니다", "unknown", "confirm:kim_j", "ko"),
     ("s1", "ko", "아이디는 jdoe42예요", "unknown", "confirm:jdoe42", "ko"),

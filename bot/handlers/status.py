@@ -95,7 +95,7 @@ class FallbackHandler:
             ctx.reply(ctx.t("fallback"))  # a sticker, an empty message: a pointer to help
             return
         options = did_you_mean(ctx)
-        if ctx.understood.intent is Intent.QUESTION:
+        if ctx.understood.intent is Intent.QUESTION and ctx.understood.question:
             contact = ctx.rules.program.contact or "-"
             ctx.reply(ctx.t("conversation.question_unknown", contact=contact) + "\n" + options)
         else:

@@ -292,7 +292,9 @@ class AnswerHandler:
     def match(self, ctx: Context) -> Answered | None:
         if not isinstance(ctx.event, DirectMessage) or not ctx.text or ctx.staff_only:
             return None
-        if ctx.understood.intent not in _ANSWER_INTENTS:
+        understood = ctx.understood
+        topical = understood.intent is Intent.QUESTION and not understood.question  # "my physionet id is x"
+        if understood.intent not in _ANSWER_INTENTS and not topical:
             return None
         applicant = ctx.existing_applicant()
         # Someone new is on the first step; their record is created only when they write.
