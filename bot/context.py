@@ -26,7 +26,8 @@ from bot.events import (
     UserRef,
 )
 from bot.i18n import Bound, Translator
-from bot.intents import Understood, has_hangul, understand
+from bot.intents import Intent, Understood, understand
+from bot.language.detect import LanguageState, next_language
 from bot.language.lexicon import Lexicon
 from bot.messenger import Delivery, Messenger
 from bot.models import Applicant
@@ -36,6 +37,7 @@ from bot.review.posts import ReviewPosts
 from bot.rules import Rules
 from bot.rules_loader import RulesHolder
 from bot.store import Store
+from bot.workflow import is_applicant
 
 M = TypeVar("M")
 
@@ -107,8 +109,9 @@ class Context:
 
     @cached_property
     def understood(self) -> Understood:
-        """The message's meaning, parsed once for every handler that asks."""
-        return understand(self.text, self.services.lexicon)
+        """The message's meaning, parsed once for every handler that asks (the FAQ of rules.yaml
+        included, so a question is matched to its entry)."""
+        return understand(self.text, self.services.lexicon, faq=self.rules.faq_entries())
 
     @property
     def is_dm_text(self) -> bool:
@@ -121,24 +124,66 @@ class Context:
             self._applicant = self.store.get(self.user.key)
         return self._applicant
 
+    @property
+    def is_staff(self) -> bool:
+        return self.rules.is_admin(self.user.key) or self.rules.is_reviewer(self.user.key)
+
+    @property
+    def staff_only(self) -> bool:
+        """A reviewer or admin who has not started an application of their own: never recorded as an
+        applicant by what they say (an upload, or asking to apply, starts one)."""
+        if not self.is_staff:
+            return False
+        applicant = self.existing_applicant()
+        return applicant is None or not is_applicant(self.rules, applicant)
+
     def applicant(self) -> Applicant:
-        """The sender's record, created on first contact (language guessed from their writing)."""
-        lang = "ko" if has_hangul(self.text) and "ko" in self.rules.languages else self.rules.language
+        """The sender's record, created on first contact in the language of their first message."""
         applicant = self.existing_applicant()
         if applicant is None:
-            applicant = self.store.ensure(self.user.key, lang=lang, display_name=self.user.display_name)
-        if lang == "ko" and applicant.lang != "ko":  # writing in Korean is the clearest language request
-            applicant = self.store.update(applicant.key, lambda a: setattr(a, "lang", "ko"))
-        self._applicant = applicant
-        return applicant
+            applicant = self.store.ensure(self.user.key, lang=self.lang, display_name=self.user.display_name)
+            self._applicant = applicant
+        self.remember_language()
+        return self._applicant or applicant
 
     def refresh(self, applicant: Applicant) -> None:
         self._applicant = applicant
 
+    # -- language ------------------------------------------------------------------------------
+
+    @cached_property
+    def language(self) -> LanguageState:
+        """The conversation's language after this message: the record's state moved on by what the
+        message is written in, or asks for (bot.language.detect.next_language). Read only."""
+        before = _state_of(self.existing_applicant())
+        if not self.text or not isinstance(self.event, DirectMessage | Command | ChannelMessage):
+            return before
+        understood = self.understood
+        requested = understood.language if understood.intent is Intent.LANGUAGE else None
+        return next_language(
+            before, written=understood.message_language, requested=requested, supported=self.rules.languages
+        )
+
+    def remember_language(self) -> None:
+        """Keep the conversation's language on the sender's record (when they have one)."""
+        applicant = self.existing_applicant()
+        if applicant is None:
+            return
+        state = self.language
+        lang = state.reply_language(self.rules.language)
+        wanted = (lang, state.lang is not None, state.other or "", state.streak)
+        if (applicant.lang, applicant.lang_set, applicant.lang_other, applicant.lang_streak) == wanted:
+            return
+
+        def keep(a: Applicant) -> None:
+            a.lang, a.lang_set, a.lang_other, a.lang_streak = wanted
+
+        self._applicant = self.store.update(applicant.key, keep)
+
     @property
     def lang(self) -> str:
-        applicant = self.existing_applicant()
-        return applicant.lang if applicant is not None else self.rules.language
+        """The reply's language. Someone without a record (staff, say) gets the language they write."""
+        return self.language.reply_language(self.rules.language)
 
     @property
     def tr(self) -> Bound:
@@ -148,6 +193,8 @@ class Context:
         return self.messenger.text(self.lang, key, **params)
 
     def reply(self, message: str | Outgoing) -> MessageRef | None:
+        if isinstance(self.event, DirectMessage | Command):
+            self.remember_language()
         return self.messenger.send(self.adapter, Destination.dm(self.user), message)
 
     def carry_out(self, decision: Decision) -> Decision:
@@ -159,6 +206,14 @@ class Context:
         """Send what a decision left to send (after the decision's lock is released); with the
         decision's `op_id`, each is marked sent in the operation log, so a crash loses none."""
         self.messenger.deliver(deliveries, op_id)
+
+
+def _state_of(applicant: Applicant | None) -> LanguageState:
+    if applicant is None:
+        return LanguageState()
+    return LanguageState(
+        applicant.lang if applicant.lang_set else None, applicant.lang_other or None, applicant.lang_streak
+    )
 
 
 def is_form(event: Event, form_id: str) -> FormSubmitted | None:

@@ -53,6 +53,18 @@ class DocumentRecord:
 
 
 @dataclass
+class Pending:
+    """A question the bot asked and waits for a yes or no to: "Did you finish X?" (kind "done") or
+    "I'll note NAME for X. Right?" (kind "answer"). It holds for the step it was asked about only,
+    and expires (bot/handlers/conversation.py)."""
+
+    kind: Literal["done", "answer"]
+    step: str
+    at: str
+    answer: str = ""
+
+
+@dataclass
 class Applicant:
     key: str
     lang: str
@@ -66,6 +78,18 @@ class Applicant:
     reminders_sent: list[str] = field(default_factory=list)
     step_started: str = ""
     """When the applicant arrived on their current step: the clock for stale-step reminders."""
+    lang_set: bool = True
+    """`lang` was shown by a message or asked for (False: the default, until a message shows one)."""
+    lang_other: str = ""
+    """Another language the latest messages were written in, and how many in a row (`lang_streak`):
+    after two the conversation follows (bot.language.detect.next_language)."""
+    lang_streak: int = 0
+    pending: Pending | None = None
+    """The yes / no question waiting for an answer, if any."""
+    applied: dict[str, str] = field(default_factory=dict)
+    """Step id -> when the applicant said they applied (steps with `records_applied`)."""
+    applying: bool = False
+    """A reviewer or admin who started an application of their own."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,6 +100,9 @@ class Applicant:
         data["steps"] = {k: StepState(**v) for k, v in data.get("steps", {}).items()}
         data["documents"] = [DocumentRecord(**d) for d in data.get("documents", [])]
         data["reminders_sent"] = list(data.get("reminders_sent", []))
+        pending = data.get("pending")
+        data["pending"] = Pending(**pending) if isinstance(pending, dict) else None
+        data["applied"] = dict(data.get("applied") or {})
         return Applicant(**data)
 
     def is_done(self, step_id: str) -> bool:

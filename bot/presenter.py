@@ -1,26 +1,59 @@
-"""How progress is shown to an applicant: the checklist, the current step's instructions, what is missing."""
+"""How progress is shown to an applicant: the checklist, the current step's instructions, what is missing.
+
+On platforms with buttons (`capabilities.buttons`), the current step's instructions carry three:
+"I've done this", "Not yet" and "Help" (actions STEP_DONE, STEP_NOT_YET, STEP_HELP, the step id as
+the value), handled by bot/handlers/conversation.py's StepButtonHandler.
+"""
 
 from __future__ import annotations
 
 from bot.context import Context
+from bot.events import Button, ButtonStyle, Outgoing
 from bot.rules import Step
 from bot.step_kinds import kind_of
 from bot.workflow import checklist, current_step, done_count, missing_for_review
 
 _MARKS = {"done": "✅", "current": "👉", "todo": "⬜"}
 
+STEP_DONE = "done"
+STEP_NOT_YET = "not_yet"
+STEP_HELP = "help"
+STEP_ACTIONS = (STEP_DONE, STEP_NOT_YET, STEP_HELP)
+
 
 def step_instructions(ctx: Context, step: Step, number: int) -> str:
     lang = ctx.lang
     parts = [ctx.t("status.now", number=number, title=step.title), step.help.get(lang).strip()]
-    state = ctx.applicant().steps.get(step.id)
+    applicant = ctx.applicant()
+    state = applicant.steps.get(step.id)
     if state is not None and state.status == "reopened" and state.note:
         parts.append(ctx.t("status.reopened_because", reason=state.note))
     if step.links:
         parts.append(ctx.t("status.links"))
         parts.extend(f"• {link.label.get(lang)}: {link.url}" for link in step.links)
-    parts.append(kind_of(step).how_to_finish(step, ctx.rules, lang, ctx.tr))
+    applied = applicant.applied.get(step.id, "") if step.records_applied else ""
+    if applied:
+        parts.append(ctx.t("status.applied_on", date=applied[:10]))
+    else:
+        parts.append(kind_of(step).how_to_finish(step, ctx.rules, lang, ctx.tr))
     return "\n".join(p for p in parts if p)
+
+
+def step_buttons(ctx: Context, step: Step | None) -> tuple[Button, ...]:
+    """The buttons for a step's instructions, where the platform shows buttons."""
+    if step is None or kind_of(step).decided_by_reviewers or not ctx.adapter.capabilities.buttons:
+        return ()
+    return (
+        Button(STEP_DONE, ctx.t("buttons.done"), step.id, ButtonStyle.PRIMARY),
+        Button(STEP_NOT_YET, ctx.t("buttons.not_yet"), step.id),
+        Button(STEP_HELP, ctx.t("buttons.help"), step.id),
+    )
+
+
+def with_step_buttons(ctx: Context, text: str, *, instructions: bool = True) -> Outgoing:
+    """`text` as a message, with the current step's buttons when it shows that step's instructions."""
+    step = current_step(ctx.rules, ctx.applicant()) if instructions else None
+    return Outgoing(text, buttons=step_buttons(ctx, step))
 
 
 def checklist_text(ctx: Context, *, with_instructions: bool = True) -> str:
@@ -39,6 +72,8 @@ def checklist_text(ctx: Context, *, with_instructions: bool = True) -> str:
         suffix = ctx.t("status.you_are_here") if item.state == "current" else ""
         if item.reopened and item.state != "done":
             suffix += " " + ctx.t("status.reopened_mark")
+        if item.applied:
+            suffix += " " + ctx.t("status.applied_mark", date=item.applied)
         lines.append(f"{_MARKS[item.state]} {item.number}. {item.step.title.get(lang)}{suffix}")
     step = current_step(rules, applicant)
     if step is None:
@@ -56,6 +91,12 @@ def checklist_text(ctx: Context, *, with_instructions: bool = True) -> str:
     return "\n".join(lines)
 
 
+def checklist_message(ctx: Context, first_line: str = "") -> Outgoing:
+    """The checklist (after `first_line`, when given), with the current step's buttons."""
+    text = checklist_text(ctx)
+    return with_step_buttons(ctx, f"{first_line}\n\n{text}" if first_line else text)
+
+
 def next_step_text(ctx: Context) -> str:
     """After a step is completed: what comes next (or that the package went to review)."""
     rules = ctx.rules
@@ -63,3 +104,8 @@ def next_step_text(ctx: Context) -> str:
     if step is None:
         return ctx.t("status.all_done")
     return step_instructions(ctx, step, rules.step_index(step.id) + 1)
+
+
+def next_step_message(ctx: Context, first_line: str = "") -> Outgoing:
+    text = next_step_text(ctx)
+    return with_step_buttons(ctx, f"{first_line}\n\n{text}" if first_line else text)

@@ -73,15 +73,23 @@ def _stale_step(bot: Services, applicant: Applicant, now: datetime) -> int:
     schedule = step.remind_after_days or (
         (rules.reminders.stale_step_days,) if rules.reminders.stale_step_days else ()
     )
-    idle_days = (now - from_iso(applicant.step_started)).days
+    applied = applicant.applied.get(step.id, "") if step.records_applied else ""
+    since = _applied_moment(applied) if applied else applicant.step_started
+    idle_days = (now - from_iso(since)).days  # after "I applied", counted from that day
     due = [d for d in schedule if idle_days >= d]
     if not due:
         return 0
     days = max(due)
-    tag = f"stale:{step.id}:{days}:{applicant.step_started}"
+    tag = f"stale:{step.id}:{days}:{since}"
     if not _mark(bot, applicant.key, tag):
         return 0
-    if step.reminder is not None:
+    if applied and step.reminder is not None:
+        bot.messenger.tell(
+            applicant.key, "reminder.since_applied", date=applied[:10], days=idle_days, text=step.reminder
+        )
+    elif applied:
+        bot.messenger.tell(applicant.key, "reminder.applied_plain", date=applied[:10], days=idle_days)
+    elif step.reminder is not None:
         bot.messenger.tell(applicant.key, "reminder.custom", text=step.reminder)
     else:
         number = rules.step_index(step.id) + 1
@@ -94,6 +102,11 @@ def _stale_step(bot: Services, applicant: Applicant, now: datetime) -> int:
         )
     bot.store.audit("", "reminder.stale", applicant.key, step=step.id, days=days)
     return 1
+
+
+def _applied_moment(applied: str) -> str:
+    """The applied date as a moment (dates are kept as YYYY-MM-DD, counted from midnight UTC)."""
+    return applied if "T" in applied else f"{applied}T00:00:00+00:00"
 
 
 def _training_expiry(bot: Services, applicant: Applicant, now: datetime) -> int:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.language.faq import FaqEntry
 from bot.schema import LocalText, doc
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,11 @@ class Step:
         "A regular expression the answer must match (answer steps).", default=None
     )
     answer_hint: LocalText | None = doc("Shown when an answer does not match `answer_pattern`.", default=None)
+    answer_name: LocalText | None = doc(
+        'What the answer is called in messages, e.g. "your PhysioNet username" (answer steps):'
+        " \"I'll note **kim_j** as your PhysioNet username. Right?\". Default: the step's title.",
+        default=None,
+    )
     review_link: str | None = doc(
         "A link for reviewers beside the answer, `{answer}` replaced by it (e.g. the PhysioNet profile).",
         default=None,
@@ -52,6 +58,21 @@ class Step:
     )
     reminder: LocalText | None = doc(
         "The reminder text for this step (default: a generic nudge).", default=None
+    )
+    records_applied: bool = doc(
+        'Saying "I applied" on this step records *applied on DATE*: shown in the checklist and to the'
+        " reviewers, reminders counted from it. The step stays open until the applicant says it is done"
+        " (e.g. credentialing: applying is not being credentialed).",
+        default=False,
+    )
+    answer_check: str | None = doc(
+        "Answer steps: an address whose page should exist for a right answer, `{answer}` replaced by it"
+        " (e.g. https://physionet.org/users/{answer}/). The applicant is told when it is not found (404);"
+        " the answer is never refused because of the check. Off when not set.",
+        default=None,
+    )
+    answer_check_timeout_seconds: float = doc(
+        "How long the `answer_check` may take before it is skipped.", default=3.0
     )
     line: int = field(default=0, metadata={"internal": True}, compare=False)
 
@@ -206,6 +227,21 @@ class Program:
 
 
 @dataclass(frozen=True)
+class FaqItem:
+    id: str = doc("Stable identifier (lower case, digits, _).")
+    questions: Mapping[str, tuple[str, ...]] = doc(
+        "Phrases people use to ask it, per language, e.g. {en: [how long does it take], ko: [얼마나 걸려요]}."
+        " A message matches by its words (typos of endings and particles are tolerated); each phrase"
+        " needs at least one word about the topic, not only everyday words."
+    )
+    answer: LocalText = doc("The answer, per language.")
+    line: int = field(default=0, metadata={"internal": True}, compare=False)
+
+    def entry(self) -> FaqEntry:
+        return FaqEntry(self.id, dict(self.questions), dict(self.answer.texts))
+
+
+@dataclass(frozen=True)
 class Rules:
     version: Literal[1] = doc("The rules format version.")
     program: Program = doc("The program's name, contact and closing instructions.")
@@ -217,6 +253,12 @@ class Rules:
     documents: Mapping[str, DocumentProfile] = doc("Document profiles, by name.", default_factory=dict)
     reminders: Reminders = doc("When to nudge.", default_factory=Reminders)
     retention: Retention = doc("What happens to uploaded files.", default_factory=Retention)
+    faq: tuple[FaqItem, ...] = doc(
+        "Questions applicants ask while they wait, answered from any step (admin-editable).", default=()
+    )
+
+    def faq_entries(self) -> tuple[FaqEntry, ...]:
+        return tuple(item.entry() for item in self.faq)
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)

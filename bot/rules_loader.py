@@ -16,6 +16,7 @@ import yaml
 
 from bot import safe_regex
 from bot.documents.registry import parser_names
+from bot.language.faq import match_faq
 from bot.rules import Rules
 from bot.schema import LocalText, Problem, SchemaError, Walker, node_lines, parse_yaml
 from bot.step_kinds import KINDS
@@ -30,6 +31,7 @@ MAX_RULES_BYTES = 1024 * 1024
 
 _STEP_ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _USER_KEY = re.compile(r"^[a-z]+:[^\s:][^\s]*$")
+_MAX_CHECK_SECONDS = 30.0
 
 
 class RulesError(SchemaError):
@@ -125,6 +127,21 @@ def _cross_check(rules: Rules, problems: list[Problem], lines: dict[str, int] | 
                 bad(f"links[{j}].url", f"must start with https:// (got {link.url!r})")
         if any(d <= 0 for d in step.remind_after_days):
             bad("remind_after_days", "must be positive numbers of days")
+        if step.answer_check is not None:
+            if not kind.takes_answer:
+                bad("answer_check", "is only for answer steps (complete_by: answer)")
+            elif (
+                not step.answer_check.startswith(("https://", "http://"))
+                or "{answer}" not in step.answer_check
+            ):
+                bad(
+                    "answer_check",
+                    f"must be an https:// address with {{answer}} in it (got {step.answer_check!r})",
+                )
+        if not 0 < step.answer_check_timeout_seconds <= _MAX_CHECK_SECONDS:
+            bad("answer_check_timeout_seconds", f"must be more than 0 and at most {_MAX_CHECK_SECONDS}")
+        if step.records_applied and kind.decided_by_reviewers:
+            bad("records_applied", "is for steps the applicant finishes, not the lab's review")
     if not rules.steps:
         problems.append(Problem(0, "steps", "needs at least one step"))
     for name, profile in rules.documents.items():
@@ -143,6 +160,43 @@ def _cross_check(rules: Rules, problems: list[Problem], lines: dict[str, int] | 
         problems.append(Problem(0, "reviewers.approvals_required", "must be at least 1"))
     if rules.language not in rules.languages:
         problems.append(Problem(0, "language", f"must be one of languages ({', '.join(rules.languages)})"))
+    _check_faq(rules, problems)
+
+
+def _check_faq(rules: Rules, problems: list[Problem]) -> None:
+    """Ids, languages, and phrases that can be matched: each must find its own entry."""
+    seen: dict[str, int] = {}
+    entries = rules.faq_entries()
+    for i, item in enumerate(rules.faq):
+        path = f"faq[{i}]"
+
+        def bad(suffix: str, message: str, path: str = path, line: int = item.line) -> None:
+            problems.append(Problem(line, f"{path}.{suffix}", message))
+
+        if not _STEP_ID.match(item.id):
+            bad("id", f"must be lower-case letters, digits and _ (got {item.id!r})")
+        if item.id in seen:
+            bad("id", f"{item.id!r} is already used by faq[{seen[item.id]}]")
+        seen.setdefault(item.id, i)
+        if not any(item.questions.values()):
+            bad("questions", "needs at least one phrase")
+        for lang, phrases in item.questions.items():
+            if lang not in rules.languages:
+                bad(f"questions.{lang}", f"is not one of languages ({', '.join(rules.languages)})")
+            for j, phrase in enumerate(phrases):
+                alone = match_faq(phrase, [entries[i]])
+                if alone is None:
+                    bad(
+                        f"questions.{lang}[{j}]",
+                        f"{phrase!r} can never match: it needs a word about the topic,"
+                        " not only everyday words",
+                    )
+                    continue
+                found = match_faq(phrase, entries)
+                if found is None:
+                    bad(f"questions.{lang}[{j}]", f"{phrase!r} matches another entry just as well")
+                elif found.entry.id != item.id:
+                    bad(f"questions.{lang}[{j}]", f"{phrase!r} is answered by faq {found.entry.id!r} instead")
 
 
 def _pattern_problem(pattern: str) -> str | None:
@@ -165,6 +219,17 @@ def missing_translations(rules: Rules) -> list[str]:
                     for lang in rules.languages
                     if lang not in text.texts
                 )
+    for item in rules.faq:
+        out.extend(
+            f"faq.{item.id}.answer has no {lang} text"
+            for lang in rules.languages
+            if lang not in item.answer.texts
+        )
+        out.extend(
+            f"faq.{item.id}.questions has no {lang} phrases"
+            for lang in rules.languages
+            if not item.questions.get(lang)
+        )
     return out
 
 

@@ -55,6 +55,17 @@ class StepKind:
 class Confirm(StepKind):
     name = "confirm"
 
+    def how_to_finish(self, step: Step, rules: Rules, lang: str, t: Translate) -> str:
+        if step.records_applied:
+            return str(t("status.finish_applied"))
+        return super().how_to_finish(step, rules, lang, t)
+
+    def for_reviewers(self, step: Step, state: StepState, rules: Rules, t: Translate) -> str:
+        applied = str(state.evidence.get("applied", ""))
+        if applied:
+            return str(t("review.evidence_applied", applied=applied[:10], date=state.at[:10]))
+        return super().for_reviewers(step, state, rules, t)
+
 
 class Answer(StepKind):
     name = "answer"

@@ -18,12 +18,15 @@ class ChecklistItem:
     step: Step
     state: ItemState
     reopened: bool = False
+    applied: str = ""
+    """When the applicant said they applied (steps with `records_applied`), as a date."""
 
 
 def is_applicant(rules: Rules, applicant: Applicant) -> bool:
-    """Reviewers and admins who only talk to the bot are not applicants (no reminders, not counted)."""
+    """Reviewers and admins who only talk to the bot are not applicants (no reminders, not counted),
+    unless they started an application themselves: asked to apply, uploaded a document, or have steps."""
     staff = rules.is_reviewer(applicant.key) or rules.is_admin(applicant.key)
-    return not staff or bool(applicant.steps)
+    return not staff or applicant.applying or bool(applicant.steps) or bool(applicant.documents)
 
 
 def current_step(rules: Rules, applicant: Applicant) -> Step | None:
@@ -42,10 +45,16 @@ def checklist(rules: Rules, applicant: Applicant) -> list[ChecklistItem]:
         else:
             state = "todo"
         state_record = applicant.steps.get(step.id)
-        items.append(
-            ChecklistItem(number, step, state, state_record is not None and state_record.status == "reopened")
-        )
+        reopened = state_record is not None and state_record.status == "reopened"
+        applied = applicant.applied.get(step.id, "")[:10] if step.records_applied else ""
+        items.append(ChecklistItem(number, step, state, reopened, applied))
     return items
+
+
+def last_done(rules: Rules, applicant: Applicant) -> Step | None:
+    """The step the applicant finished most recently (the lab's review never counts)."""
+    done = [s for s in rules.steps if applicant.is_done(s.id) and not kind_of(s).decided_by_reviewers]
+    return max(done, key=lambda s: (applicant.steps[s.id].at, rules.step_index(s.id)), default=None)
 
 
 def review_step(rules: Rules) -> Step | None:

@@ -69,7 +69,7 @@ def _script(folder: Path, users: int, rng: random.Random) -> list[list[str]]:
         )
         proof = folder / f"{user}.png"
         proof.write_bytes(make_png(width=40 + n))
-        lines += [f"/as {user}", f"/name Person {user}", "hi", f"{user}_name", f"/upload {report}"]
+        lines += [f"/as {user}", f"/name Person {user}", "hi", f"{user}_name", "yes", f"/upload {report}"]
         lines += ["done", "done", "done", f"/upload {proof}", "done"]
         lines += ["/as reviewer"]
         if rng.random() < 0.3:

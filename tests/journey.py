@@ -57,7 +57,19 @@ def write_documents(
 
 
 def complete_package(driver: Driver, report: Path, proof: Path, user: str = "alice") -> None:
-    """Every step before the review, as `user`."""
+    """Every step before the review, as `user` (a reviewer or admin too: they start by saying they want
+    to apply; the username is confirmed before it is recorded)."""
     driver.as_(user)
-    for line in ("hi", "alice_kim", f"/upload {report}", "done", "done", "done", f"/upload {proof}", "done"):
+    lines = (
+        "I want to apply",
+        "alice_kim",
+        "yes",
+        f"/upload {report}",
+        "done",
+        "done",
+        "done",
+        f"/upload {proof}",
+        "done",
+    )
+    for line in lines:
         driver.say(line)

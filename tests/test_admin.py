@@ -62,7 +62,11 @@ def test_overrides_reset_and_forget(bot: Application, clock: Clock, tmp_path: Pa
     driver = _submitted(bot, clock, tmp_path)
     driver.as_("admin").say("reject alice citi_training please upload a newer report")
     assert "please upload a newer report" in driver.dm_texts("alice")[-1]
-    driver.say("approve alice")
+    refused = driver.say("approve alice")[0].text  # step 2 was reopened: not complete
+    assert "not complete" in refused and "2. Complete the CITI course" in refused
+    assert "approve alice force" in refused
+    assert not any("Your access is approved" in t for t in driver.dm_texts("alice"))
+    driver.say("approve alice force")
     assert any("Your access is approved" in t for t in driver.dm_texts("alice"))
     actions = [e["action"] for e in bot.store.audit_entries()]
     assert "review.rejected" in actions and "review.approved" in actions

@@ -81,9 +81,13 @@ def test_sigterm_closes_cleanly_with_exit_0(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write("jdoe\n")
+    proc.stdin.write("jdoe\nyes\n")  # the username, confirmed
     proc.stdin.flush()
-    assert proc.stdout.readline().startswith("[DM → alice] ✅")
+    for line in iter(proc.stdout.readline, ""):
+        if line.startswith("[DM → alice] ✅"):
+            break
+    else:
+        raise AssertionError("the username was never recorded")
     time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0

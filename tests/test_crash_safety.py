@@ -213,7 +213,7 @@ def test_a_failure_after_a_save_says_what_was_saved_and_a_retry_finishes_only_th
     app = _app(tmp_path / "data", validator, clock)
     driver = Driver(app)
     report, proof = write_documents(tmp_path / "docs", clock().date())
-    for line in ("hi", "alice_kim", f"/upload {report}", "done", "done", "done", f"/upload {proof}"):
+    for line in ("hi", "alice_kim", "yes", f"/upload {report}", "done", "done", "done", f"/upload {proof}"):
         driver.say(line)
     real_commit = app.services.store.commit
 

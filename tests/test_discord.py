@@ -62,6 +62,7 @@ async def complete_package(h: Harness, clock: Clock) -> int:
     """Every step before the review, as the applicant; returns the review post's message id."""
     await say(h, APPLICANT, "hi")
     await say(h, APPLICANT, "alice_kim")
+    await say(h, APPLICANT, "yes")  # confirmed before it is recorded
     await say(h, APPLICANT, files=[("report.pdf", report_pdf(clock))])
     for _ in range(3):
         await say(h, APPLICANT, "done")
@@ -91,6 +92,7 @@ async def test_dm_is_answered_in_the_dm(h: Harness) -> None:
 
 async def test_pdf_attachment_is_read_validated_and_answered(h: Harness, clock: Clock) -> None:
     await say(h, APPLICANT, "alice_kim")
+    await say(h, APPLICANT, "yes")  # confirmed before it is recorded
     replies = await say(h, APPLICANT, files=[("report.pdf", report_pdf(clock))])
     assert len(h.fake.of("get_from_cdn")) == 1
     assert replies[0].startswith("Thanks, checking report.pdf")
@@ -101,6 +103,7 @@ async def test_pdf_attachment_is_read_validated_and_answered(h: Harness, clock: 
 
 async def test_oversized_attachment_is_refused_without_reading_it(h: Harness, clock: Clock) -> None:
     await say(h, APPLICANT, "alice_kim")
+    await say(h, APPLICANT, "yes")  # confirmed before it is recorded
     big = h.attachment("huge.pdf", b"%PDF-1.7 tiny", size=25_000_000)
     h.dm(APPLICANT, "", [big])
     await h.until(lambda: len(h.dm_texts(APPLICANT)) >= 2)

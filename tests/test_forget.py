@@ -72,6 +72,7 @@ def test_forget_after_a_journey_with_failures_leaves_nothing(
     report, proof = write_documents(tmp_path / "docs", clock().date())
     driver.as_("alice").say("hi")
     driver.say("alice_kim")
+    driver.say("yes")  # the bot confirms the username before it records it
     # An upload whose record write fails: the kept copy of the file is left behind, an orphan.
     failed = _fail_shard_writes(monkeypatch, 1)
     driver.say(f"/upload {report}")
@@ -83,6 +84,7 @@ def test_forget_after_a_journey_with_failures_leaves_nothing(
     # bob uploads alice's report: what it says about alice now sits in bob's record
     driver.as_("bob").say("hi")
     driver.say("bob_lee")
+    driver.say("yes")
     driver.say(f"/upload {report}")
     other = tmp_path / "docs" / "alice-again.pdf"
     other.write_bytes(make_report(name="Alice Kim", record_id="40512345", email="alice@example.edu"))

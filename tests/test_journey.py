@@ -57,14 +57,16 @@ def test_typos_and_unknown_text_still_get_helpful_answers(bot: Application) -> N
 
 def test_wrong_answer_gets_hint_and_keeps_step(bot: Application) -> None:
     driver = Driver(bot)
+    driver.say("hi")
     reply = driver.say("my username is !!bad!!")[0].text
-    assert "does not look right" in reply
+    assert "does not look like a PhysioNet username" in reply and "3 to 50 letters" in reply
     assert current_id(bot) == "physionet_account"
 
 
 def test_done_on_document_step_asks_for_the_file(bot: Application) -> None:
     driver = Driver(bot)
     driver.say("jdoe")
+    driver.say("yes")
     reply = driver.say("done")[0].text
     assert "CITI completion report as a file" in reply
 
@@ -137,7 +139,7 @@ def test_repeated_event_is_processed_once(bot: Application) -> None:
     from bot.events import DirectMessage, UserRef
 
     driver = Driver(bot)
-    event = DirectMessage(event_id="E1", user=UserRef("console", "alice"), text="jdoe")
+    event = DirectMessage(event_id="E1", user=UserRef("console", "alice"), text="hi")
     bot.dispatch(event)
     bot.dispatch(event)
     assert len(driver.console.to("alice")) == 1
@@ -203,10 +205,11 @@ def test_disk_full_mid_step_apologises_and_corrupts_nothing(
         real_write(path, payload)
 
     driver.say("hi")  # alice exists
+    driver.say("alice_kim")  # the bot asks to confirm it
     monkeypatch.setattr(storage, "write_atomically", full_disk)
-    reply = driver.say("alice_kim")[-1].text
+    reply = driver.say("yes")[-1].text
     assert "something went wrong on our side" in reply and calls["n"] == 1
     assert current_id(bot) == "physionet_account"  # memory was rolled back to what is on disk
     monkeypatch.setattr(storage, "write_atomically", real_write)
-    driver.say("alice_kim")
+    driver.say("yes")  # the question is still open: it was on disk
     assert current_id(bot) == "citi_training"

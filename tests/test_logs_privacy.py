@@ -41,6 +41,7 @@ def test_whole_journey_logs_no_personal_data(
         )
     )
     driver.say("alice_kim")
+    driver.say("yes")
     driver.say(f"/upload {cert}")
     driver.say(f"/upload {expired}")
     report, proof = write_documents(tmp_path / "docs", today)

@@ -111,6 +111,7 @@ def test_a_new_platform_runs_a_whole_journey_through_the_runtime(
     try:
         client.say("ann", "hello")
         client.say("ann", "ann_kim")
+        client.say("ann", "yes")  # the username is confirmed before it is recorded
         replies = client.say("ann", "done")
         post = next(r for r in replies if r["to"] == "#reviewers")
         # No buttons and no reactions on this platform: the post says which words decide.

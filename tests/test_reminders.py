@@ -28,12 +28,12 @@ def test_credentialing_wait_gets_notes_at_2_and_8_weeks(
 ) -> None:
     driver = Driver(bot)
     report, _ = write_documents(tmp_path / "docs", clock().date())
-    for line in ("alice_kim", f"/upload {report}", "done"):
+    for line in ("alice_kim", "yes", f"/upload {report}", "done"):
         driver.say(line)
-    assert "Apply for credentialed access" in driver.dm_texts("alice")[-1]
+    assert "Get credentialed on PhysioNet" in driver.dm_texts("alice")[-1]
     clock.advance(days=14)
     assert bot.tick() == 1
-    assert "MIT's review takes 2 to 8 weeks" in driver.dm_texts("alice")[-1]
+    assert "applicants often wait a few weeks" in driver.dm_texts("alice")[-1]
     clock.advance(days=41)
     assert bot.tick() == 0
     clock.advance(days=1)
@@ -113,6 +113,7 @@ def test_kept_files_are_deleted_after_retention(tmp_path: Path, validator: Valid
         driver = Driver(bot)
         report, _ = write_documents(tmp_path / "docs", clock().date())
         driver.say("alice_kim")
+        driver.say("yes")
         driver.say(f"/upload {report}")
         kept = list((bot.store.dir / "files").iterdir())
         assert len(kept) == 1 and oct(kept[0].stat().st_mode & 0o777) == "0o600"

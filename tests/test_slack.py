@@ -154,6 +154,7 @@ class SlackWorld:
         proof = self.fake.add_file("FPROOF", make_png(), name="approval.png", mimetype="image/png")
         self.dm(user, "hi")
         self.dm(user, "alice_kim")
+        self.dm(user, "yes")  # the username is confirmed before it is recorded
         self.upload(user, report)
         for _ in range(3):
             self.dm(user, "done")
@@ -209,6 +210,7 @@ def test_dm_gets_reply_in_dm_channel(world: SlackWorld) -> None:
 
 def test_pdf_upload_is_downloaded_with_token_and_validated(world: SlackWorld) -> None:
     world.dm(ALICE, "alice_kim")
+    world.dm(ALICE, "yes")
     world.upload(ALICE, world.fake.add_file("FREPORT", world.report()))
     [download] = world.fake.downloads
     assert download.params["file"] == "FREPORT" and download.headers["authorization"] == "Bearer xoxb-test"
@@ -221,6 +223,7 @@ def test_pdf_upload_is_downloaded_with_token_and_validated(world: SlackWorld) ->
 
 def test_stub_file_is_resolved_with_files_info(world: SlackWorld) -> None:
     world.dm(ALICE, "alice_kim")
+    world.dm(ALICE, "yes")
     world.fake.add_file("FSTUB", world.report())
     stub = {"id": "FSTUB", "mode": "file_access", "file_access": "check_file_info", "created": 1772440000}
     world.upload(ALICE, stub)
@@ -232,6 +235,7 @@ def test_stub_file_is_resolved_with_files_info(world: SlackWorld) -> None:
 def test_html_page_instead_of_pdf_is_our_fault_and_admins_are_told(world: SlackWorld) -> None:
     world.fake.file_token = "xoxb-with-files-read"  # our token cannot read files: Slack sends its login page
     world.dm(ALICE, "alice_kim")
+    world.dm(ALICE, "yes")
     world.upload(ALICE, world.fake.add_file("FREPORT", world.report()))
     assert len(world.fake.downloads) == 1
     assert any("problem on our side" in t for t in world.texts(ALICE)), world.texts(ALICE)
@@ -243,6 +247,7 @@ def test_html_page_instead_of_pdf_is_our_fault_and_admins_are_told(world: SlackW
 
 def test_oversized_file_is_refused_without_downloading(world: SlackWorld) -> None:
     world.dm(ALICE, "alice_kim")
+    world.dm(ALICE, "yes")
     world.upload(ALICE, world.fake.add_file("FBIG", b"%PDF-1.7 ...", size=25_000_000))
     assert world.fake.downloads == []
     assert any("too big" in t and "10 MB" in t for t in world.texts(ALICE)), world.texts(ALICE)
@@ -474,6 +479,7 @@ def test_non_reviewer_reject_press_gets_no_form_and_changes_nothing(world: Slack
 def test_file_on_another_host_never_gets_the_token_and_admins_are_told(world: SlackWorld) -> None:
     """A url_private_download naming a host that is not Slack's is refused before any request."""
     world.dm(ALICE, "alice_kim")
+    world.dm(ALICE, "yes")
     file = world.fake.add_file("FREPORT", world.report())
     file["url_private_download"] = file["url_private"] = "https://files.slack.com.evil.example/x.pdf"
     world.upload(ALICE, file)

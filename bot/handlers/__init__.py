@@ -1,4 +1,12 @@
-"""Handlers, in the order the bot tries them. The first whose `match` finds something handles the event."""
+"""Handlers, in the order the bot tries them. The first whose `match` finds something handles the event.
+
+Reviewers' and admins' own events come first (votes, reasons, commands), then files, then the
+conversation: staff who are not applicants are answered by their role (StaffHandler) and never
+recorded as applicants; someone new gets the welcome and their checklist (FirstContactHandler);
+then language requests, what the applicant says about their current step (ConversationHandler:
+done, not yet, applied, yes / no to the bot's question, undo, change an answer), questions for the
+FAQ, answers to the current step, status and help, and a "did you mean" for anything else.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,8 @@ from typing import Any
 from bot.context import Handler
 from bot.handlers.admin import AdminCommandHandler
 from bot.handlers.channel import ChannelFileHandler, ChannelIgnoreHandler
+from bot.handlers.conversation import ConversationHandler, FirstContactHandler, StepButtonHandler
+from bot.handlers.faq import FaqHandler
 from bot.handlers.review import (
     ButtonVoteHandler,
     ReactionVoteHandler,
@@ -14,8 +24,9 @@ from bot.handlers.review import (
     RejectReasonHandler,
     TextVoteHandler,
 )
+from bot.handlers.roles import StaffHandler
 from bot.handlers.status import FallbackHandler, LanguageHandler, SlashCommandHandler, StatusHandler
-from bot.handlers.steps import AnswerHandler, DoneHandler
+from bot.handlers.steps import AnswerHandler
 from bot.handlers.upload import UploadHandler
 
 
@@ -24,16 +35,20 @@ def default_handlers() -> list[Handler[Any]]:
         ChannelFileHandler(),  # a document posted in a channel: never processed, the sender is told privately
         ReactionVoteHandler(),  # reviewers' emoji on review posts
         ButtonVoteHandler(),  # Approve / Reject buttons
+        StepButtonHandler(),  # "I've done this" / "Not yet" / "Help" on a step's instructions
         RejectFormHandler(),  # the reject form, filled in
         TextVoteHandler(),  # reviewers: "approve ID" / "reject ID" (platforms without buttons or reactions)
         RejectReasonHandler(),  # a reviewer who rejected answers with the reason (DM or thread)
         ChannelIgnoreHandler(),  # any other channel chatter is not for the bot
-        AdminCommandHandler(),  # pending, show, reset, approve, reject, reload, export, forget, stats
-        UploadHandler(),  # a file in DM
+        AdminCommandHandler(),  # admins: pending, show, reset, approve, ...; reviewers: pending; usage
+        UploadHandler(),  # a file in DM (for staff: starts their own application)
         SlashCommandHandler(),  # /status, /help
-        LanguageHandler(),  # "한국어", "english"
-        DoneHandler(),  # "done", "완료"
-        StatusHandler(),  # "what step am I on?", "next", "help", "hi"
-        AnswerHandler(),  # an answer to the current step's question
-        FallbackHandler(),  # anything else gets a pointer to help, never silence
+        StaffHandler(),  # reviewers and admins who are not applicants: their help, FAQ, "I want to apply"
+        FirstContactHandler(),  # someone new: the welcome and their checklist, whatever they wrote
+        LanguageHandler(),  # "한국어로", "in English please", "I don't speak Korean"
+        ConversationHandler(),  # done, maybe done, not yet, applied, yes / no, undo, change answer, cancel
+        FaqHandler(),  # "how long does the review take?", "추천인은 누구로 해야 하나요?"
+        AnswerHandler(),  # an answer to the current step's question, confirmed before it is recorded
+        StatusHandler(),  # "what step am I on?", "next", "help", "hi", "thanks"
+        FallbackHandler(),  # anything else: "did you mean ...?", never silence
     ]

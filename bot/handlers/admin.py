@@ -1,4 +1,11 @@
-"""Admin commands in DM. Permission is by stable user id from rules.yaml; refusals are audited."""
+"""Admin commands in DM (and reviewers' `pending`). Permission is by stable user id from rules.yaml;
+refusals are audited.
+
+A command word alone (`approve`, `reset`) is still a command: an admin gets its usage, a reviewer
+the reviewers' usage; from anyone else it is conversation. Steps are named by number (from 1, as
+users see them) or id. `approve USER` refuses a package that is not complete unless forced
+(`approve USER force`), and nobody approves their own package.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,18 @@ from dataclasses import dataclass
 from bot import admin
 from bot.context import Context
 from bot.events import DirectMessage
-from bot.messenger import Tell
-from bot.models import Review
+from bot.messenger import Mention, Tell
+from bot.models import Review, from_iso
 from bot.review.deliveries import withdrawals
-from bot.step_kinds import kind_of
+from bot.rules import Step
 from bot.store import ForgetFailed
+from bot.workflow import missing_for_review
 
 COMMANDS = ("pending", "show", "reset", "approve", "reject", "reload", "export", "forget", "stats", "admin")
 _NEEDS_ARGS = {"show": 1, "reset": 2, "approve": 1, "reject": 3, "forget": 1}
+_REVIEWER_COMMANDS = ("pending",)
+_REVIEWER_USAGE = ("approve", "reject")
+FORCE_WORDS = frozenset({"force", "forced", "anyway", "강제"})
 
 
 @dataclass(frozen=True)
@@ -23,16 +34,20 @@ class AdminCommand:
     name: str
     args: list[str]
 
+    @property
+    def complete(self) -> bool:
+        return len(self.args) >= _NEEDS_ARGS.get(self.name, 0)
+
 
 def parse_command(text: str) -> AdminCommand | None:
+    """`approve alice`, `reset alice 2`, `pending`; a command word alone too (`approve`: its usage).
+    "pending what?" is conversation, not a command."""
     words = text.strip().lstrip("/!").split()
     if not words or words[0].lower() not in COMMANDS:
         return None
     name = words[0].lower()
     args = words[1:]
     if name not in _NEEDS_ARGS and len(args) > 0 and name not in ("admin",):
-        return None  # "pending what?" is conversation, not a command
-    if name in ("approve", "reject", "show", "forget", "reset") and not args:
         return None
     return AdminCommand(name, args)
 
@@ -42,15 +57,26 @@ class AdminCommandHandler:
         event = ctx.event
         if not isinstance(event, DirectMessage) or event.attachments:
             return None
-        return parse_command(ctx.text)
+        command = parse_command(ctx.text)
+        if command is None:
+            return None
+        if not command.complete and not ctx.is_staff:
+            return None  # "show", "forget" alone from an applicant: words, not commands
+        return command
 
     def handle(self, ctx: Context, found: AdminCommand) -> None:
         if not ctx.rules.is_admin(ctx.user.key):
+            if ctx.rules.is_reviewer(ctx.user.key) and found.name in _REVIEWER_COMMANDS:
+                _reviewer_pending(ctx)
+                return
+            if ctx.rules.is_reviewer(ctx.user.key) and found.name in _REVIEWER_USAGE:
+                ctx.reply(ctx.t("review.usage"))
+                return
             ctx.store.audit(ctx.user.key, "admin.refused", command=found.name)
             ctx.reply(ctx.t("admin.refused"))
             return
-        if len(found.args) < _NEEDS_ARGS.get(found.name, 0):
-            ctx.reply(ctx.t("admin.usage"))
+        if not found.complete:
+            ctx.reply(ctx.t(f"admin.usage_{found.name}"))
             return
         commands: dict[str, Callable[[Context, list[str]], None]] = {
             "admin": _usage,
@@ -80,19 +106,57 @@ def _pending(ctx: Context, args: list[str]) -> None:
     ctx.reply("\n".join(lines) if lines else ctx.t("admin.nothing_pending"))
 
 
+def _reviewer_pending(ctx: Context) -> None:
+    """What waits for a decision, for a reviewer: read only, with the ids to decide by text."""
+    now = ctx.services.clock()
+    waiting = sorted((r for r in ctx.store.reviews() if r.state == "pending"), key=lambda r: r.created)
+    if not waiting:
+        ctx.reply(ctx.t("admin.nothing_pending"))
+        return
+    lines = [ctx.t("review.pending_header")]
+    for review in waiting:
+        hours = max(0.0, (now - from_iso(review.created)).total_seconds() / 3600)
+        age = f"{hours / 24:.1f} d" if hours >= 48 else f"{hours:.0f} h"
+        vote = review.votes.get(ctx.user.key)
+        lines.append(
+            ctx.t(
+                "review.pending_line",
+                applicant=Mention(review.applicant),
+                age=age,
+                have=sum(1 for v in review.votes.values() if v == "approve"),
+                needed=ctx.rules.reviewers.approvals_required,
+                voted=ctx.t("review.you_voted", vote=vote) if vote else "",
+                review=review.id,
+            )
+        )
+    ctx.reply("\n".join(lines))
+
+
 def _show(ctx: Context, args: list[str]) -> None:
     key = _user(ctx, args[0])
     lines = admin.show(ctx.store, ctx.rules, key)
     ctx.reply("\n".join(lines) if lines else ctx.t("admin.no_such_user", user=key))
 
 
+def _step(ctx: Context, name: str) -> Step | None:
+    """A step by its number (from 1) or id; None after telling the admin which steps there are."""
+    step = ctx.desk.find_step(name)
+    if step is None:
+        ctx.reply(ctx.t("admin.no_such_step", step=name, steps=ctx.desk.step_menu(ctx.tr)))
+    return step
+
+
 def _reset(ctx: Context, args: list[str]) -> None:
     key = _user(ctx, args[0])
-    ctx.reply(admin.reset(ctx.store, ctx.rules, key, args[1], ctx.user.key))
-    step = ctx.rules.step(args[1])
-    if step is not None and ctx.store.get(key) is not None:
-        # The title is resolved in the applicant's language when the DM is rendered.
-        ctx.deliver([Tell(key, "admin.step_reset_dm", {"step": step.title})])
+    if ctx.store.get(key) is None:
+        ctx.reply(ctx.t("admin.no_such_user", user=key))
+        return
+    step = _step(ctx, args[1])
+    if step is None:
+        return
+    ctx.reply(admin.reset(ctx.store, ctx.rules, key, step.id, ctx.user.key))
+    # The title is resolved in the applicant's language when the DM is rendered.
+    ctx.deliver([Tell(key, "admin.step_reset_dm", {"step": step.title})])
 
 
 def _override_review(ctx: Context, key: str) -> Review | None:
@@ -104,17 +168,33 @@ def _override_review(ctx: Context, key: str) -> Review | None:
 
 def _approve(ctx: Context, args: list[str]) -> None:
     key = _user(ctx, args[0])
+    if key == ctx.user.key:
+        ctx.store.audit(ctx.user.key, "review.vote_refused", key, reason="self")
+        ctx.reply(ctx.t("admin.not_yourself"))
+        return
+    applicant = ctx.store.get(key)
+    if applicant is None:
+        ctx.reply(ctx.t("admin.no_such_user", user=key))
+        return
+    forced = any(a.lower() in FORCE_WORDS for a in args[1:])
+    missing = missing_for_review(ctx.rules, applicant)
+    if missing and not forced:
+        listed = ", ".join(f"{ctx.rules.step_index(s.id) + 1}. {s.title.get(ctx.lang)}" for s in missing)
+        ctx.reply(ctx.t("admin.incomplete", user=args[0], missing=listed))
+        return
     review = _override_review(ctx, key)
     if review is not None:
         decision = ctx.carry_out(ctx.desk.approve(review, [ctx.user.key], override=True))
-        ctx.reply(ctx.t("review.not_yourself") if decision.status == "ignored_self" else ctx.t("admin.done"))
+        ctx.reply(ctx.t("admin.not_yourself") if decision.status == "ignored_self" else ctx.t("admin.done"))
 
 
 def _reject(ctx: Context, args: list[str]) -> None:
     key = _user(ctx, args[0])
-    step = ctx.rules.step(args[1])
-    if step is None or kind_of(step).decided_by_reviewers:
-        ctx.reply(ctx.t("review.reason_needs_step", steps=ctx.desk.step_menu(ctx.tr)))
+    if ctx.store.get(key) is None:
+        ctx.reply(ctx.t("admin.no_such_user", user=key))
+        return
+    step = _step(ctx, args[1])
+    if step is None:
         return
     review = _override_review(ctx, key)
     if review is not None:

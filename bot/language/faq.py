@@ -114,8 +114,10 @@ def _same(a: str, b: str) -> bool:
             break
         common += 1
     # Hangul letters come two or three to a syllable, so half of a Korean word is its stem.
-    ratio = 0.5 if _HANGUL_LETTER.match(a) else 0.6
-    return common >= max(3, math.ceil(ratio * shorter))
+    # Latin stems need four letters in common: "reply"/"replied", never "apply"/"approved".
+    hangul = bool(_HANGUL_LETTER.match(a))
+    ratio = 0.5 if hangul else 0.6
+    return common >= max(3 if hangul else 4, math.ceil(ratio * shorter))
 
 
 def _score(message: list[tuple[str, float]], phrase: list[tuple[str, float]]) -> float:

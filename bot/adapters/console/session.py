@@ -199,10 +199,21 @@ class ConsoleSession:
             )
 
     def _cmd_press(self, rest: str) -> None:
-        found = self._emoji_and_post(rest, "usage: /press BUTTON [POST]")
-        if not found:
-            return
-        action, ref = found
+        parts = rest.split()
+        # A button on a message in the current user's DM (a step's "done"), the latest or the one named.
+        mine = [
+            s
+            for s in self.adapter.to(self.user)
+            if any(b.action == (parts[0] if parts else "") for b in s.message.buttons)
+            and (len(parts) < 2 or s.ref.message_id == parts[1].lstrip("#"))
+        ]
+        if mine and len(parts) <= 2:
+            action, ref = parts[0], mine[-1].ref
+        else:
+            found = self._emoji_and_post(rest, "usage: /press BUTTON [POST]")
+            if not found:
+                return
+            action, ref = found
         target = next((s for s in self.adapter.sent if s.ref == ref), None)
         button = next((b for b in target.message.buttons if b.action == action), None) if target else None
         if button is None:

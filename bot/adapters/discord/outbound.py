@@ -256,6 +256,12 @@ class DiscordAdapter:
         reference: discord.MessageReference | None,
     ) -> discord.Message:
         reply_to: Any = reference  # None is accepted at run time (the stubs say otherwise)
+        if message.buttons and not message.fields and not message.title:  # a DM with buttons: plain text
+            chunks = split_text(plain(message)) or ["\u200b"]
+            for chunk in chunks[:-1]:
+                await channel.send(chunk, reference=reply_to)
+                reply_to = None
+            return await channel.send(chunks[-1], view=render_view(message.buttons), reference=reply_to)
         if message.buttons or message.fields:
             embed = render_embed(message, self.names())
             if message.buttons:
