@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument(
         "--new-salt", action="store_true", help="repair: make a new audit.salt when it is lost for good"
     )
+    admin.add_argument("--plot", type=Path, metavar="PNG", help="stats: also draw the chart to this PNG file")
+    admin.add_argument("--xlsx", type=Path, metavar="FILE", help="export: write an .xlsx workbook (openpyxl)")
+    admin.add_argument(
+        "--lang", default="", help="stats, export: the language of titles (default: rules.yaml's)"
+    )
     sub.add_parser("health", help="exit 0 when the data folder and rules are usable (for HEALTHCHECK)")
     sub.add_parser("doctor", help="check the configuration offline and say what to fix")
     _init_parser(sub.add_parser("init", help="set up Slack or Discord: tokens, channel, people, .env, rules"))
@@ -135,10 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             named=args.command == "console" or args.platform is not None,
         )
     if args.command == "admin":
-        from bot.admin_cli import admin_command
+        from bot.admin_cli import ReadOptions, admin_command
 
         extra = ["--new-salt"] if args.new_salt else []
-        return admin_command(settings, args.action, [*args.args, *extra], sys.stdout, sys.stderr)
+        options = ReadOptions(plot=args.plot, xlsx=args.xlsx, lang=args.lang)
+        return admin_command(settings, args.action, [*args.args, *extra], sys.stdout, sys.stderr, options)
     if args.command == "health":
         from bot.doctor import health
 
