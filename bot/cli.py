@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     rules_sub = rules.add_subparsers(dest="rules_command")
     check = rules_sub.add_parser("check", help="validate rules.yaml (exit 0 valid, 1 invalid)")
     check.add_argument("path", nargs="?", type=Path)
+    diff = rules_sub.add_parser(
+        "diff", help="who a change from OLD to NEW would affect (reads the data folder)"
+    )
+    diff.add_argument("old", type=Path)
+    diff.add_argument("new", type=Path)
     admin = sub.add_parser("admin", help="admin commands on the data folder")
     admin.add_argument(
         "action", choices=["pending", "show", "export", "forget", "stats", "reset", "audit", "repair"]
@@ -124,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     if args.command == "rules":
+        if args.rules_command == "diff":
+            return rules_diff(settings, args.old, args.new, sys.stdout, sys.stderr)
         if args.rules_command != "check":
             parser.parse_args(["rules", "--help"])
             return EXIT_USAGE
@@ -167,6 +174,31 @@ def rules_check(path: Path, out: TextIO, err: TextIO) -> int:
     for warning in missing_translations(rules):
         err.write(f"{path}: warning: {warning}\n")
     out.write(f"{path}: OK ({len(rules.steps)} steps, {len(rules.documents)} document profiles)\n")
+    return EXIT_OK
+
+
+def rules_diff(settings: Settings, old_path: Path, new_path: Path, out: TextIO, err: TextIO) -> int:
+    """`accessbot rules diff OLD NEW`: the data folder is opened read-only, safe beside a live bot."""
+    from bot.integrity import DataFolderDamaged
+    from bot.rules_diff import summarise_diff
+    from bot.storage import CorruptDatabase
+    from bot.store import Store
+
+    try:
+        old, new = load_rules(old_path), load_rules(new_path)
+    except RulesError as exc:
+        err.write(f"{exc}\n")
+        return EXIT_FAIL
+    out.write(f"rules diff {old_path} → {new_path}, on {settings.data_dir}\n")
+    if not settings.data_dir.is_dir():
+        out.write(f"(no data folder at {settings.data_dir}: nobody to affect yet)\n")
+        return EXIT_OK
+    try:
+        with Store(settings.data_dir, exclusive=False) as store:
+            out.write(summarise_diff(old, new, store) + "\n")
+    except (CorruptDatabase, DataFolderDamaged) as exc:
+        err.write(f"{exc}\n")
+        return EXIT_FAIL
     return EXIT_OK
 
 
