@@ -171,7 +171,7 @@ def diff_rules(
             if reasons:
                 diff.stricter[step.id] = reasons
     pending = {r.applicant for r in reviews if r.state == "pending"}
-    for a in applicants:
+    for a in sorted(applicants, key=lambda a: a.key):
         if not (is_applicant(old, a) or is_applicant(new, a)):
             continue
         diff.people += 1
