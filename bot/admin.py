@@ -6,10 +6,15 @@ import csv
 import io
 import re
 import statistics
+from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
+from typing import TextIO
 
-from bot.models import Applicant, StepState, from_iso
+from bot.i18n import Bound, Translator
+from bot.models import Applicant, Review, StepState, from_iso
 from bot.rules import Rules
+from bot.step_kinds import kind_of
 from bot.store import ForgetReport, Store
 from bot.workflow import current_step, done_count, is_applicant
 
@@ -144,28 +149,91 @@ def change(store: Store, rules: Rules, command: str, args: list[str], by: str = 
     return reset(store, rules, args[0], args[1], by)
 
 
-def export_csv(store: Store, rules: Rules) -> str:
-    """Everyone's progress, one row each; no document contents, names or e-mails."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["user", "language", "created", "current_step", "done", *[s.id for s in rules.steps], "review"]
-    )
+FIXED_COLUMNS = ("user", "language", "created", "current_step", "stage", "done")
+"""The export's first columns (stable names for scripts); the steps follow, titled in the admin's
+language, then `review`."""
+
+
+def _stage(rules: Rules, applicant: Applicant, review: Review | None, t: Bound) -> str:
+    """Where the applicant is, in words, in the admin's language."""
+    step = current_step(rules, applicant)
+    if step is None:
+        if applicant.approved_at:
+            return t("stage.approved", date=applicant.approved_at[:10])
+        return t("stage.finished")
+    if kind_of(step).decided_by_reviewers and review is not None and review.state == "pending":
+        return t("stage.waiting_review", date=review.created[:10])
+    state = applicant.steps.get(step.id)
+    key = "stage.reopened" if state is not None and state.status == "reopened" else "stage.todo"
+    return t(key, number=rules.step_index(step.id) + 1, total=len(rules.steps), title=step.title)
+
+
+def export_rows(store: Store, rules: Rules, lang: str = "") -> Iterator[list[str | int]]:
+    """The header, then one row per applicant, oldest first; no document contents, names or e-mails.
+    Rows are made one at a time (a writer streams them)."""
+    lang = lang or rules.language
+    t = Translator().bound(lang)
+    yield [*FIXED_COLUMNS, *[s.title.get(lang) for s in rules.steps], "review"]
     for a in sorted(applicants(store, rules), key=lambda a: a.created):
         step = current_step(rules, a)
         review = store.review(a.review_id) if a.review_id else None
-        writer.writerow(
-            [
-                a.key,
-                a.lang,
-                a.created,
-                step.id if step else "finished",
-                done_count(rules, a),
-                *[(a.steps[s.id].at if a.is_done(s.id) else "") for s in rules.steps],
-                review.state if review else ("approved" if a.approved_at else ""),
-            ]
-        )
+        yield [
+            a.key,
+            a.lang,
+            a.created,
+            step.id if step else "finished",
+            _stage(rules, a, review, t),
+            done_count(rules, a),
+            *[(a.steps[s.id].at if a.is_done(s.id) else "") for s in rules.steps],
+            review.state if review else ("approved" if a.approved_at else ""),
+        ]
+
+
+def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "") -> int:
+    """Stream the export as CSV to `out`, row by row; returns the number of applicants."""
+    writer = csv.writer(out)
+    count = -1
+    for row in export_rows(store, rules, lang):
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+def export_csv(store: Store, rules: Rules) -> str:
+    """The export as one CSV text (for a chat message), in the program's default language."""
+    out = io.StringIO()
+    write_csv(out, store, rules)
     return out.getvalue()
+
+
+class XlsxUnavailable(NotDone):
+    """openpyxl is not installed (pip install 'accessbot[xlsx]')."""
+
+
+def write_xlsx(path: Path, store: Store, rules: Rules, lang: str = "") -> int:
+    """The export as an .xlsx workbook (openpyxl's write-only mode: rows are not all kept in memory);
+    returns the number of applicants. Raises XlsxUnavailable without openpyxl."""
+    try:
+        from openpyxl import Workbook
+    except ImportError:
+        raise XlsxUnavailable(
+            "XLSX needs openpyxl: pip install 'accessbot[xlsx]' (CSV works without it)"
+        ) from None
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("applicants")
+    count = -1
+    for row in export_rows(store, rules, lang):
+        sheet.append(row)
+        count += 1
+    book.save(path)
+    return count
+
+
+def stats_plot(store: Store, rules: Rules, path: Path, lang: str = "") -> None:
+    """The stats chart (bot/charts.py) as a PNG file."""
+    from bot.charts import stats_png
+
+    path.write_bytes(stats_png(rules, store, Translator(), lang or rules.language, store.clock()))
 
 
 def stats(store: Store, rules: Rules) -> list[str]:

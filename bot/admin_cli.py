@@ -10,6 +10,8 @@ the files as they are after a restore (bot/integrity.py), with the bot stopped.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 from bot import admin, control, integrity
@@ -24,7 +26,23 @@ READ_ONLY = ("pending", "show", "export", "stats", "audit")
 _USAGE = {"show": "show USER", "forget": "forget USER", "reset": "reset USER STEP"}
 
 
-def admin_command(settings: Settings, action: str, args: Sequence[str], out: TextIO, err: TextIO) -> int:
+@dataclass(frozen=True)
+class ReadOptions:
+    """Options of the read-only commands: `stats --plot PNG`, `export --xlsx FILE`, `--lang`."""
+
+    plot: Path | None = None
+    xlsx: Path | None = None
+    lang: str = ""
+
+
+def admin_command(
+    settings: Settings,
+    action: str,
+    args: Sequence[str],
+    out: TextIO,
+    err: TextIO,
+    options: ReadOptions | None = None,
+) -> int:
     needed = len(_USAGE.get(action, "").split()) - 1
     if len(args) < needed:
         err.write(f"usage: accessbot admin {_USAGE[action]}\n")
@@ -37,13 +55,22 @@ def admin_command(settings: Settings, action: str, args: Sequence[str], out: Tex
         err.write(f"{exc}\n")
         return 1
     if action in READ_ONLY:
-        return _read(settings, rules, action, args, out, err)
+        return _read(settings, rules, action, args, out, err, options or ReadOptions())
     return _change(settings, rules, action, list(args), out, err)
 
 
 def _read(
-    settings: Settings, rules: Rules, action: str, args: Sequence[str], out: TextIO, err: TextIO
+    settings: Settings,
+    rules: Rules,
+    action: str,
+    args: Sequence[str],
+    out: TextIO,
+    err: TextIO,
+    options: ReadOptions,
 ) -> int:
+    if options.lang and options.lang not in rules.languages:
+        err.write(f"--lang must be one of {', '.join(rules.languages)}\n")
+        return 2
     try:
         store = Store(settings.data_dir, exclusive=False)
     except CorruptDatabase as exc:
@@ -61,13 +88,29 @@ def _read(
                 return 1
             out.write("\n".join(lines))
         elif action == "export":
-            out.write(admin.export_csv(store, rules))
+            return _export(store, rules, out, err, options)
         elif action == "stats":
             out.write("\n".join(admin.stats(store, rules)))
+            if options.plot is not None:
+                admin.stats_plot(store, rules, options.plot, options.lang)
+                out.write(f"\nwrote the chart to {options.plot}")
         elif action == "audit":
             for entry in store.audit_entries():
                 out.write(f"{entry}\n")
         out.write("\n")
+    return 0
+
+
+def _export(store: Store, rules: Rules, out: TextIO, err: TextIO, options: ReadOptions) -> int:
+    if options.xlsx is None:
+        admin.write_csv(out, store, rules, options.lang)  # streamed, row by row
+        return 0
+    try:
+        count = admin.write_xlsx(options.xlsx, store, rules, options.lang)
+    except admin.XlsxUnavailable as exc:
+        err.write(f"{exc}\n")
+        return 1
+    out.write(f"wrote {count} applicant(s) to {options.xlsx}\n")
     return 0
 
 

@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     rules_sub = rules.add_subparsers(dest="rules_command")
     check = rules_sub.add_parser("check", help="validate rules.yaml (exit 0 valid, 1 invalid)")
     check.add_argument("path", nargs="?", type=Path)
+    diff = rules_sub.add_parser(
+        "diff", help="who a change from OLD to NEW would affect (reads the data folder)"
+    )
+    diff.add_argument("old", type=Path)
+    diff.add_argument("new", type=Path)
     admin = sub.add_parser("admin", help="admin commands on the data folder")
     admin.add_argument(
         "action", choices=["pending", "show", "export", "forget", "stats", "reset", "audit", "repair"]
@@ -43,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("args", nargs="*")
     admin.add_argument(
         "--new-salt", action="store_true", help="repair: make a new audit.salt when it is lost for good"
+    )
+    admin.add_argument("--plot", type=Path, metavar="PNG", help="stats: also draw the chart to this PNG file")
+    admin.add_argument("--xlsx", type=Path, metavar="FILE", help="export: write an .xlsx workbook (openpyxl)")
+    admin.add_argument(
+        "--lang", default="", help="stats, export: the language of titles (default: rules.yaml's)"
     )
     sub.add_parser("health", help="exit 0 when the data folder and rules are usable (for HEALTHCHECK)")
     sub.add_parser("doctor", help="check the configuration offline and say what to fix")
@@ -119,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     if args.command == "rules":
+        if args.rules_command == "diff":
+            return rules_diff(settings, args.old, args.new, sys.stdout, sys.stderr)
         if args.rules_command != "check":
             parser.parse_args(["rules", "--help"])
             return EXIT_USAGE
@@ -135,10 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             named=args.command == "console" or args.platform is not None,
         )
     if args.command == "admin":
-        from bot.admin_cli import admin_command
+        from bot.admin_cli import ReadOptions, admin_command
 
         extra = ["--new-salt"] if args.new_salt else []
-        return admin_command(settings, args.action, [*args.args, *extra], sys.stdout, sys.stderr)
+        options = ReadOptions(plot=args.plot, xlsx=args.xlsx, lang=args.lang)
+        return admin_command(settings, args.action, [*args.args, *extra], sys.stdout, sys.stderr, options)
     if args.command == "health":
         from bot.doctor import health
 
@@ -161,6 +174,31 @@ def rules_check(path: Path, out: TextIO, err: TextIO) -> int:
     for warning in missing_translations(rules):
         err.write(f"{path}: warning: {warning}\n")
     out.write(f"{path}: OK ({len(rules.steps)} steps, {len(rules.documents)} document profiles)\n")
+    return EXIT_OK
+
+
+def rules_diff(settings: Settings, old_path: Path, new_path: Path, out: TextIO, err: TextIO) -> int:
+    """`accessbot rules diff OLD NEW`: the data folder is opened read-only, safe beside a live bot."""
+    from bot.integrity import DataFolderDamaged
+    from bot.rules_diff import summarise_diff
+    from bot.storage import CorruptDatabase
+    from bot.store import Store
+
+    try:
+        old, new = load_rules(old_path), load_rules(new_path)
+    except RulesError as exc:
+        err.write(f"{exc}\n")
+        return EXIT_FAIL
+    out.write(f"rules diff {old_path} → {new_path}, on {settings.data_dir}\n")
+    if not settings.data_dir.is_dir():
+        out.write(f"(no data folder at {settings.data_dir}: nobody to affect yet)\n")
+        return EXIT_OK
+    try:
+        with Store(settings.data_dir, exclusive=False) as store:
+            out.write(summarise_diff(old, new, store) + "\n")
+    except (CorruptDatabase, DataFolderDamaged) as exc:
+        err.write(f"{exc}\n")
+        return EXIT_FAIL
     return EXIT_OK
 
 

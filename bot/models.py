@@ -136,6 +136,9 @@ class Review:
     awaiting_reason_from: list[str] = field(default_factory=list)
     reason_asked_at: dict[str, str] = field(default_factory=dict)
     """When each reviewer in `awaiting_reason_from` was asked for the reason (the prompt expires)."""
+    claimed_by: str = ""
+    """The reviewer who took the package ("I'll take this"), by stable id; "" when nobody has."""
+    claimed_at: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

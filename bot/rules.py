@@ -217,6 +217,41 @@ class Retention:
     keep_days: int = doc("Delete kept files after this many days (0: until `forget`).", default=0)
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A weekly picture of the program (bot/charts.py) posted in the reviewers channel."""
+
+    weekly: bool = doc("Post the weekly digest (the stats chart) in the reviewers channel.", default=False)
+    weekday: Weekday = doc("The day it is posted: mon, tue, wed, thu, fri, sat or sun.", default="mon")
+    hour: int = doc("The hour (0-23, in `timezone`) from which it is posted that day.", default=9)
+    timezone: str = doc(
+        "The time zone of `weekday` and `hour` (an IANA name, e.g. Asia/Seoul).", default="UTC"
+    )
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """How the checklist's wait estimates are computed (bot/estimates.py), from the store's timestamps."""
+
+    sample: int = doc("Use the last this many applicants who finished a step.", default=30)
+    min_sample: int = doc(
+        'Say "not enough data yet" until at least this many have finished the step.', default=5
+    )
+
+
+@dataclass(frozen=True)
+class Claims:
+    """Reviewers claiming a package ("I'll take this", bot/review/claims.py)."""
+
+    stale_after_hours: int = doc(
+        "Release a claim on a package still undecided after this many hours, with a note (0: never).",
+        default=24,
+    )
+
+
 @dataclass(frozen=True)
 class Program:
     name: LocalText = doc("The program's name, e.g. MIMIC-CXR access.")
@@ -259,6 +294,10 @@ class Rules:
 
     def faq_entries(self) -> tuple[FaqEntry, ...]:
         return tuple(item.entry() for item in self.faq)
+
+    digest: Digest = doc("The weekly digest to the reviewers channel.", default_factory=Digest)
+    estimates: Estimates = doc("The checklist's wait estimates.", default_factory=Estimates)
+    claims: Claims = doc("Reviewers claiming packages.", default_factory=Claims)
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,6 +162,7 @@ def _cross_check(rules: Rules, problems: list[Problem], lines: dict[str, int] | 
     if rules.language not in rules.languages:
         problems.append(Problem(0, "language", f"must be one of languages ({', '.join(rules.languages)})"))
     _check_faq(rules, problems)
+    _check_desk(rules, problems, lines)
 
 
 def _check_faq(rules: Rules, problems: list[Problem]) -> None:
@@ -197,6 +199,27 @@ def _check_faq(rules: Rules, problems: list[Problem]) -> None:
                     bad(f"questions.{lang}[{j}]", f"{phrase!r} matches another entry just as well")
                 elif found.entry.id != item.id:
                     bad(f"questions.{lang}[{j}]", f"{phrase!r} is answered by faq {found.entry.id!r} instead")
+
+
+def _check_desk(rules: Rules, problems: list[Problem], lines: dict[str, int]) -> None:
+    """The digest, estimates and claims sections (issue 16)."""
+
+    def bad(where: str, message: str) -> None:
+        problems.append(Problem(lines.get(where, 0), where, message))
+
+    if not 0 <= rules.digest.hour <= 23:
+        bad("digest.hour", f"must be an hour from 0 to 23 (got {rules.digest.hour})")
+    try:
+        if rules.digest.timezone != "UTC":  # UTC needs no time zone database
+            zoneinfo.ZoneInfo(rules.digest.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        bad("digest.timezone", f"is not a time zone this machine knows (got {rules.digest.timezone!r})")
+    if rules.estimates.min_sample < 1:
+        bad("estimates.min_sample", "must be at least 1")
+    if rules.estimates.sample < rules.estimates.min_sample:
+        bad("estimates.sample", f"must be at least min_sample ({rules.estimates.min_sample})")
+    if rules.claims.stale_after_hours < 0:
+        bad("claims.stale_after_hours", "must be 0 (never) or a positive number of hours")
 
 
 def _pattern_problem(pattern: str) -> str | None:

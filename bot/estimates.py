@@ -1,0 +1,156 @@
+"""Honest wait estimates, from the store's own timestamps: pure functions, nothing stored.
+
+How long a step takes in this lab is measured over the last `estimates.sample` applicants who
+finished it (rules.yaml): the median and the 80th percentile, or "not enough data yet" below
+`estimates.min_sample`. A step's time runs from when the applicant could start it (the previous
+step done, or their first message) to when it was done. The review step's place in the queue is
+counted among the packages still pending, oldest first.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.i18n import Bound
+from bot.models import Applicant, Review, from_iso
+from bot.rules import Rules
+from bot.step_kinds import kind_of
+from bot.workflow import current_step, is_applicant
+
+
+class Records(Protocol):
+    """What the estimates read from the store (bot.store.Store is one)."""
+
+    def all(self) -> list[Applicant]: ...
+
+    def reviews(self) -> list[Review]: ...
+
+
+@dataclass(frozen=True)
+class Finished:
+    """One applicant's time on one step (no name or key: only what the estimate needs)."""
+
+    at: str
+    """When the step was done (ISO, UTC)."""
+    hours: float
+
+
+@dataclass(frozen=True)
+class Estimate:
+    step_id: str
+    count: int
+    """How many finished passages the figures are over (at most `estimates.sample`)."""
+    median_hours: float | None = None
+    p80_hours: float | None = None
+
+    @property
+    def enough(self) -> bool:
+        return self.median_hours is not None
+
+
+def _hours(start: str, end: str) -> float:
+    return max(0.0, (from_iso(end) - from_iso(start)).total_seconds() / 3600)
+
+
+def time_on_steps(rules: Rules, applicant: Applicant) -> dict[str, Finished]:
+    """Each done step's time: from the latest earlier step done before it (or the applicant's first
+    message) to its own completion."""
+    out: dict[str, Finished] = {}
+    done_before: list[str] = []
+    for step in rules.steps:
+        state = applicant.steps.get(step.id)
+        if state is not None and state.status == "done":
+            starts = [at for at in done_before if at <= state.at]
+            start = max(starts) if starts else applicant.created
+            out[step.id] = Finished(state.at, _hours(start, state.at))
+            done_before.append(state.at)
+    return out
+
+
+def durations(rules: Rules, applicants: Iterable[Applicant]) -> dict[str, list[Finished]]:
+    """Every step's finished passages, oldest first, over the applicants (staff excluded)."""
+    out: dict[str, list[Finished]] = {s.id: [] for s in rules.steps}
+    for applicant in applicants:
+        if not is_applicant(rules, applicant):
+            continue
+        for step_id, finished in time_on_steps(rules, applicant).items():
+            out[step_id].append(finished)
+    for passages in out.values():
+        passages.sort(key=lambda f: f.at)
+    return out
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100), linearly interpolated between the closest ranks."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def estimate_from(step_id: str, passages: Sequence[Finished], sample: int, min_sample: int) -> Estimate:
+    recent = [f.hours for f in sorted(passages, key=lambda f: f.at)[-sample:]] if sample > 0 else []
+    if len(recent) < max(1, min_sample):
+        return Estimate(step_id, len(recent))
+    return Estimate(step_id, len(recent), statistics.median(recent), percentile(recent, 80))
+
+
+def estimate(rules: Rules, applicants: Iterable[Applicant], step_id: str) -> Estimate:
+    """How long `step_id` takes here, with rules.yaml's `estimates` settings."""
+    passages = durations(rules, applicants).get(step_id, [])
+    return estimate_from(step_id, passages, rules.estimates.sample, rules.estimates.min_sample)
+
+
+def queue_place(reviews: Iterable[Review], review_id: str) -> tuple[int, int] | None:
+    """(place, of how many) of a pending package among the pending ones, oldest first; None when
+    the package is not pending."""
+    waiting = sorted((r for r in reviews if r.state == "pending"), key=lambda r: (r.created, r.id))
+    for place, review in enumerate(waiting, start=1):
+        if review.id == review_id:
+            return place, len(waiting)
+    return None
+
+
+def duration_text(hours: float, t: Bound) -> str:
+    """A rounded, readable duration in the reader's language."""
+    if hours < 1:
+        return t("estimate.under_an_hour")
+    if hours < 36:
+        n = round(hours)
+        return t("estimate.hour") if n == 1 else t("estimate.hours", n=n)
+    days = hours / 24
+    if days < 14:
+        n = round(days)
+        return t("estimate.day") if n == 1 else t("estimate.days", n=n)
+    return t("estimate.weeks", n=round(days / 7))
+
+
+def estimate_sentence(found: Estimate, t: Bound) -> str:
+    if found.median_hours is None or found.p80_hours is None:
+        return t("estimate.not_enough")
+    return t(
+        "estimate.typical",
+        median=duration_text(found.median_hours, t),
+        p80=duration_text(found.p80_hours, t),
+        count=found.count,
+    )
+
+
+def estimate_text(rules: Rules, records: Records, applicant: Applicant, t: Bound) -> str:
+    """The checklist's estimate for the applicant's current step, in `t`'s language ("" when every
+    step is done). On the review step, the package's place in the queue follows."""
+    step = current_step(rules, applicant)
+    if step is None:
+        return ""
+    lines = [estimate_sentence(estimate(rules, records.all(), step.id), t)]
+    if kind_of(step).decided_by_reviewers and applicant.review_id:
+        place = queue_place(records.reviews(), applicant.review_id)
+        if place is not None:
+            lines.append(t("estimate.queue", place=place[0], total=place[1]))
+    return "\n".join(lines)
