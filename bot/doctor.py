@@ -50,7 +50,7 @@ def health(settings: Settings, out: TextIO, err: TextIO) -> int:
 
 def database_files(data_dir: Path) -> list[Path]:
     """The TinyDB files of a data folder that exist: applicant shards and reviews."""
-    return sorted(data_dir / name for name in integrity.TABLE_FILES if (data_dir / name).exists())
+    return [data_dir / name for name in integrity.table_files(data_dir) if (data_dir / name).exists()]
 
 
 def _probe_write(directory: Path) -> None:
