@@ -156,3 +156,23 @@ def test_a_tick_that_sends_nothing_writes_zero_bytes(
         assert bot.tick() == 0
     finally:
         bot.close()
+
+
+def test_health_reads_the_heartbeat_not_the_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from bot import heartbeat
+    from bot.doctor import health
+    from bot.settings import Settings
+    from tests.conftest import RULES
+
+    data = tmp_path / "data"
+    with Store(data) as store:
+        _fill(store, 3)
+    heartbeat.beat(data)
+    (data / "reviews-00.json").write_bytes(b"{oops")  # not read: the heartbeat answers
+    settings = Settings(data_dir=data, rules_path=RULES)
+    out, err = io.StringIO(), io.StringIO()
+    assert health(settings, out, err) == 0
+    monkeypatch.setattr(heartbeat, "STALE_AFTER_S", -1.0)
+    assert health(settings, out, err) == 1 and "heartbeat" in err.getvalue()
