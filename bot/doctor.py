@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from bot import adapters, integrity
+from bot import adapters, heartbeat, integrity
 from bot.platform import Check, Environment, Platform, ServeOptions
 from bot.rules import Rules
 from bot.rules_loader import RulesError, load_rules, missing_translations
@@ -33,11 +33,22 @@ def _check(ok: bool, what: str, fix: str = "") -> Check:
 
 
 def health(settings: Settings, out: TextIO, err: TextIO) -> int:
-    """Exit 0 when the rules load and the data folder is readable and writable; 1 with the reason."""
+    """Exit 0 when the rules load and the data folder is usable; 1 with the reason.
+
+    With a heartbeat (the live bot writes one, bot/heartbeat.py) only its age is read: fresh is
+    healthy, stale is not. Without one (a bot that does not beat yet), the files are checked."""
     try:
         load_rules(settings.rules_path)
         if not settings.data_dir.is_dir():
             raise OSError(f"data folder {settings.data_dir} does not exist (is the volume mounted?)")
+        beat_age = heartbeat.age(settings.data_dir)
+        if beat_age is not None:
+            if beat_age > heartbeat.STALE_AFTER_S:
+                raise OSError(
+                    f"the bot's heartbeat is {beat_age:.0f} s old (its loop is stuck or it stopped)"
+                )
+            out.write("ok\n")
+            return 0
         for path in database_files(settings.data_dir):
             AtomicJSONStorage(str(path))  # parses the file, writes nothing
         _probe_write(settings.data_dir)
@@ -50,7 +61,7 @@ def health(settings: Settings, out: TextIO, err: TextIO) -> int:
 
 def database_files(data_dir: Path) -> list[Path]:
     """The TinyDB files of a data folder that exist: applicant shards and reviews."""
-    return sorted(data_dir / name for name in integrity.TABLE_FILES if (data_dir / name).exists())
+    return [data_dir / name for name in integrity.table_files(data_dir) if (data_dir / name).exists()]
 
 
 def _probe_write(directory: Path) -> None:

@@ -23,10 +23,12 @@ files as new as the manifest or newer, never a false "older".
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
 import os
+import re
 import stat
 import types
 import typing
@@ -42,35 +44,69 @@ from bot.storage import (
     MAX_DATABASE_BYTES,
     CorruptDatabase,
     parse_database,
+    read_generation,
     read_limited,
     write_atomically,
 )
 
-SHARDS = 16
+LEGACY_SHARDS = 16
+"""The previous layout: 16 applicant shards by hash and one reviews.json (bot/migrate.py converts it)."""
+SHARDS = LEGACY_SHARDS
 MANIFEST = "manifest.json"
+MANIFEST_LOG = "manifest.log"
 SALT = "audit.salt"
 EVENTS = "events.log"
 AUDIT = "audit.jsonl"
 FILES = "files"
+HEARTBEAT = "heartbeat.json"
 REVIEWS = "reviews.json"
+"""The previous layout's one file of every review round (now `reviews-NN.json` shards)."""
 SALT_BYTES = 16
 MAX_LOG_BYTES = 64 * 1024 * 1024
 """events.log holds at most 10,000 short ids; a larger one is not accessbot's."""
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+FULL_CHECK_BYTES = 32 * 1024 * 1024
+"""A folder whose database files hold more than this is checked quickly at start-up (each file's
+presence, size and generation against the manifest) and each file's checksum when it is first
+loaded; `accessbot doctor` and `admin repair` always read everything."""
 
 _BACKUP = "restore it from a backup (docs/deploy.md, 'Back up and restore')"
 _REPAIR = (
     "if you restored these files on purpose, `accessbot admin repair` checks them and accepts them as"
     " they are"
 )
+_TABLE_FILE = re.compile(r"^(applicants|reviews)-(\d{2,6})\.json$")
 
 
 def shard_name(n: int) -> str:
     return f"applicants-{n:02d}.json"
 
 
-TABLE_FILES: dict[str, str] = {**{shard_name(n): "applicants" for n in range(SHARDS)}, REVIEWS: "reviews"}
-"""Every TinyDB file of a data folder, with the name of the one table it holds."""
+def review_shard_name(n: int) -> str:
+    return f"reviews-{n:02d}.json"
+
+
+def table_of(name: str) -> str | None:
+    """The one table a database file holds ("applicants" or "reviews"), None for other files."""
+    if name == REVIEWS:
+        return "reviews"
+    match = _TABLE_FILE.match(name)
+    return match.group(1) if match else None
+
+
+def shard_number(name: str) -> int:
+    match = _TABLE_FILE.match(name)
+    if match is None:
+        raise ValueError(name)
+    return int(match.group(2))
+
+
+def table_files(folder: Path, manifest: Manifest | None = None) -> list[str]:
+    """Every database file of the folder: those present, and those the manifest lists."""
+    names = set(manifest.tables) if manifest else set()
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        names.update(e.name for e in os.scandir(folder) if table_of(e.name))
+    return sorted(names, key=lambda n: (table_of(n) or "", n))
 
 
 # -- extra files other modules keep in the data folder -----------------------------------------------
@@ -113,7 +149,7 @@ _EXTRAS: dict[str, ExtraFile] = {}
 
 def register_file(extra: ExtraFile) -> None:
     """Declare a file kept in the data folder (call at import time of the module that owns it)."""
-    if extra.name in TABLE_FILES or extra.name in (MANIFEST, SALT, EVENTS, AUDIT, FILES):
+    if table_of(extra.name) or extra.name in (MANIFEST, MANIFEST_LOG, SALT, EVENTS, AUDIT, FILES, HEARTBEAT):
         raise ValueError(f"{extra.name} is one of the store's own files")
     _EXTRAS[extra.name] = extra
 
@@ -172,11 +208,18 @@ class FileRecord:
 
 @dataclass
 class Manifest:
+    """What the files held at the last write: `manifest.json` (a snapshot, with the index of every
+    record) and the lines of `manifest.log` after it (one per write, appended, not fsynced: a line
+    lost in a crash only makes its file look newer than the manifest, which is accepted)."""
+
     tables: dict[str, FileRecord] = field(default_factory=dict)
     salt_sha256: str = ""
     audit_bytes: int = 0
     extras: list[str] = field(default_factory=list)
     written: str = ""
+    version: int = MANIFEST_VERSION
+    index: dict[str, Any] = field(default_factory=dict)
+    """{"applicants": {key: entry}, "reviews": {id: entry}, "due_version": str} (bot/index.py)."""
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(
@@ -187,9 +230,29 @@ class Manifest:
                 "audit_salt_sha256": self.salt_sha256,
                 "audit_bytes": self.audit_bytes,
                 "extras": sorted(self.extras),
-            },
-            option=orjson.OPT_INDENT_2,
+                "index": self.index,
+            }
         )
+
+    def apply(self, line: dict[str, Any]) -> None:
+        """One `manifest.log` line: a write of file `f` at generation `g` (ignored when the snapshot
+        is already as new: a crash between a snapshot and emptying the log leaves such lines)."""
+        name, generation = str(line["f"]), int(line["g"])
+        listed = self.tables.get(name)
+        if listed is not None and listed.generation >= generation:
+            return
+        self.tables[name] = FileRecord(generation, str(line["h"]), int(line["n"]))
+        self.audit_bytes = max(self.audit_bytes, int(line.get("ab", 0)))
+        self.extras = sorted(set(self.extras) | set(line.get("x", [])))
+        for part in ("applicants", "reviews"):
+            entries = self.index.setdefault(part, {})
+            for key, entry in (line.get(part[0]) or {}).items():
+                if entry is None:
+                    entries.pop(key, None)
+                else:
+                    entries[key] = entry
+        if "dv" in line:
+            self.index["due_version"] = line["dv"]
 
     @staticmethod
     def from_bytes(raw: bytes) -> Manifest:
@@ -198,8 +261,8 @@ class Manifest:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise ValueError(f"not valid JSON: {exc}") from None
-        if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
-            raise ValueError("not an accessbot manifest (version 1)")
+        if not isinstance(data, dict) or data.get("version") not in (1, MANIFEST_VERSION):
+            raise ValueError(f"not an accessbot manifest (version 1 or {MANIFEST_VERSION})")
         tables = data.get("tables")
         if not isinstance(tables, dict):
             raise ValueError("its tables are missing")
@@ -214,7 +277,18 @@ class Manifest:
         salt, audit, extras = data.get("audit_salt_sha256"), data.get("audit_bytes"), data.get("extras")
         if not (isinstance(salt, str) and _is_int(audit) and isinstance(extras, list)):
             raise ValueError("its audit or extras entries are damaged")
-        return Manifest(records, salt, audit, [str(e) for e in extras], str(data.get("written", "")))
+        index = data.get("index", {})
+        if not isinstance(index, dict):
+            raise ValueError("its index is damaged")
+        return Manifest(
+            records,
+            salt,
+            audit,
+            [str(e) for e in extras],
+            str(data.get("written", "")),
+            data["version"],
+            index,
+        )
 
 
 def _is_int(value: object) -> typing.TypeGuard[int]:
@@ -222,8 +296,22 @@ def _is_int(value: object) -> typing.TypeGuard[int]:
 
 
 def write_manifest(folder: Path, manifest: Manifest) -> None:
+    """A new snapshot, then an empty log (a crash between the two leaves lines `apply` skips)."""
     manifest.written = to_iso(utc_now())
     write_atomically(folder / MANIFEST, manifest.to_bytes())
+    log = folder / MANIFEST_LOG
+    if log.exists() and log.stat().st_size:
+        write_atomically(log, b"")
+
+
+def append_manifest_log(folder: Path, line: dict[str, Any]) -> int:
+    """Append one write's line; returns the log's size after it. No fsync (see Manifest)."""
+    fd = os.open(folder / MANIFEST_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, orjson.dumps(line) + b"\n")
+        return os.fstat(fd).st_size
+    finally:
+        os.close(fd)
 
 
 # -- records -------------------------------------------------------------------------------------------
@@ -312,7 +400,7 @@ class Loaded:
 
     @property
     def docs(self) -> dict[str, Any]:
-        return dict((self.data or {}).get(TABLE_FILES[self.name], {}))
+        return dict((self.data or {}).get(table_of(self.name) or "", {}))
 
 
 @dataclass
@@ -339,8 +427,13 @@ class Inspection:
             raise DataFolderDamaged(self.folder, problems)
 
 
-def inspect(folder: Path, extras: Iterable[ExtraFile] | None = None) -> Inspection:
-    """Check a data folder without changing anything; every problem found is listed, none raised."""
+def inspect(
+    folder: Path, extras: Iterable[ExtraFile] | None = None, *, full: bool | None = None
+) -> Inspection:
+    """Check a data folder without changing anything; every problem found is listed, none raised.
+
+    `full`: read and check every record of every file (None: when they hold at most
+    FULL_CHECK_BYTES, else the quick check described there)."""
     found = Inspection(folder)
     if not folder.exists():
         return found
@@ -349,7 +442,7 @@ def inspect(folder: Path, extras: Iterable[ExtraFile] | None = None) -> Inspecti
         return found
     found.manifest = _read_manifest(found)  # first: files read after it can only be as new or newer
     checks: list[tuple[str, Callable[[], None]]] = [
-        ("database files", lambda: _check_tables(found)),
+        ("database files", lambda: _check_tables(found, full)),
         (SALT, lambda: _check_salt(found)),
         (EVENTS, lambda: _check_events(found)),
         (AUDIT, lambda: _check_audit(found)),
@@ -379,7 +472,7 @@ def _read_manifest(found: Inspection) -> Manifest | None:
         found.add(MANIFEST, _detail(exc), "move it aside; then `accessbot admin repair` writes a new one")
         return None
     try:
-        return Manifest.from_bytes(raw)
+        manifest = Manifest.from_bytes(raw)
     except ValueError as exc:
         found.add(
             MANIFEST,
@@ -387,6 +480,25 @@ def _read_manifest(found: Inspection) -> Manifest | None:
             "move it aside; `accessbot admin repair` checks every file and writes a new one",
         )
         return None
+    try:
+        log_bytes = read_limited(found.folder / MANIFEST_LOG, MAX_DATABASE_BYTES)
+    except FileNotFoundError:
+        return manifest
+    except CorruptDatabase as exc:
+        found.add(MANIFEST_LOG, _detail(exc), "move it aside; `accessbot admin repair` writes a new manifest")
+        return manifest
+    for number, line in enumerate(log_bytes.split(b"\n")[:-1], start=1):  # a last piece: cut short
+        try:
+            manifest.apply(orjson.loads(line))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+            found.add(
+                MANIFEST_LOG,
+                f"line {number} is damaged",
+                "move it aside; `accessbot admin repair` checks every file and writes a new manifest",
+                acceptable=True,
+            )
+            break
+    return manifest
 
 
 def _detail(exc: CorruptDatabase) -> str:
@@ -399,14 +511,50 @@ def _fix(exc: CorruptDatabase) -> str:
     return str(exc).split("so nothing is lost. ", 1)[-1]
 
 
-def _check_tables(found: Inspection) -> None:
+def _total_bytes(folder: Path, names: list[str]) -> int:
+    total = 0
+    for name in names:
+        with contextlib.suppress(OSError):
+            total += (folder / name).lstat().st_size
+    return total
+
+
+def _quick(found: Inspection, name: str, listed: FileRecord | None) -> bool:
+    """True when the file is what the manifest lists (same generation, a plain file of a sane size):
+    its checksum is then checked when the store first loads it."""
+    if listed is None:
+        return False
+    path = found.folder / name
+    try:
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_DATABASE_BYTES:
+            return False
+        generation = read_generation(path)
+    except OSError:
+        return False
+    if generation != listed.generation:
+        return False
+    found.tables[name] = Loaded(name, None, generation, listed.sha256)
+    if listed.count:
+        found.has_data = True
+    return True
+
+
+def _check_tables(found: Inspection, full: bool | None) -> None:
     manifest = found.manifest
     owners: dict[str, str] = {}
     review_ids: dict[str, str] = {}
     any_generation = False
-    for name, table in TABLE_FILES.items():
+    names = table_files(found.folder, manifest)
+    if full is None:
+        full = _total_bytes(found.folder, names) <= FULL_CHECK_BYTES
+    for name in names:
+        table = table_of(name) or ""
         path = found.folder / name
         listed = manifest.tables.get(name) if manifest else None
+        if not full and _quick(found, name, listed):
+            any_generation = True
+            continue
         try:
             raw = read_limited(path, MAX_DATABASE_BYTES)
         except FileNotFoundError:
@@ -471,7 +619,7 @@ def _check_tables(found: Inspection) -> None:
 def _check_docs(
     found: Inspection, loaded: Loaded, owners: dict[str, str], reviews: dict[str, str], *, shapes: bool
 ) -> bool:
-    table = TABLE_FILES[loaded.name]
+    table = table_of(loaded.name) or ""
     docs = (loaded.data or {}).get(table, {})
     cls: type = Applicant if table == "applicants" else Review
     for doc_id, doc in docs.items():

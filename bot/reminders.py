@@ -6,12 +6,14 @@ what it sent in the applicant or review record, so a restart neither loses nor r
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from datetime import date, datetime, timedelta
+import time as _time
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.context import Services
 from bot.documents.summary import expiry as document_expiry
-from bot.models import Applicant, Review, from_iso
+from bot.models import Applicant, Review, from_iso, to_iso
 from bot.rules import Rules
 from bot.step_kinds import kind_of
 from bot.workflow import current_step, is_applicant
@@ -19,32 +21,99 @@ from bot.workflow import current_step, is_applicant
 log = logging.getLogger(__name__)
 
 
+SEND_RATE: dict[str, float] = {"slack": 20.0, "discord": 20.0}
+"""Reminders sent per second at most, per platform (Slack allows about one message per second per
+channel, and every reminder goes to a different person's DM; Discord about 50 requests per second
+for a bot). Platforms not listed (the console, tests) are not paced."""
+
+
+class _Pacer:
+    def __init__(self) -> None:
+        self._next: dict[str, float] = {}
+
+    def wait(self, key: str) -> None:
+        platform = key.partition(":")[0]
+        rate = SEND_RATE.get(platform)
+        if not rate:
+            return
+        now = _time.monotonic()
+        at = max(now, self._next.get(platform, now))
+        if at > now:
+            _time.sleep(at - now)
+        self._next[platform] = at + 1.0 / rate
+
+
+def _install_due_rule(bot: Services) -> None:
+    """Give the store the rule that says when each person's next reminder is due (recomputed at
+    every write of that person, and for everyone when the rules change)."""
+    version = hashlib.sha256(repr(bot.rules).encode()).hexdigest()[:16]
+    if bot.store.due_rule_version != version:
+        bot.store.set_due_rule(lambda a: next_due(bot.rules, a), version)
+
+
 def tick(bot: Services) -> int:
-    """Send whatever is due now; returns how many reminders went out."""
+    """Send whatever is due now; returns how many reminders went out.
+
+    Costs what is due: the store's due-time index names the people with a reminder due, and the
+    pending review rounds are keyed. At most one reminder per person per tick, sends paced per
+    platform (SEND_RATE); a tick that sends nothing writes nothing."""
     now = bot.clock()
+    _install_due_rule(bot)
     sent = 0
-    applicants = bot.store.all()
-    for applicant in applicants:
-        sent += _stale_step(bot, applicant, now)
-        sent += _training_expiry(bot, applicant, now)
-    for review in bot.store.reviews():
-        if review.state == "pending":
-            sent += _waiting_review(bot, review, now)
-    expire_kept_files(bot, now, applicants)
+    pacer = _Pacer()
+    for key in bot.store.due(now):
+        applicant = bot.store.get(key)
+        if applicant is None:
+            continue
+        pacer.wait(key)
+        out = _stale_step(bot, applicant, now) or _training_expiry(bot, applicant, now)
+        sent += out
+        if not out:  # due by the rule, yet nothing to send: not due again until the person changes
+            bot.store.set_due(key, "")
+    for review in bot.store.pending_reviews():
+        sent += _waiting_review(bot, review, now)
+    expire_kept_files(bot, now)
     return sent
 
 
-def expire_kept_files(bot: Services, now: datetime, applicants: list[Applicant]) -> int:
+def next_due(rules: Rules, applicant: Applicant) -> str:
+    """When the person's next reminder is due (ISO), "" when none is: the same rules as the tick."""
+    times: list[datetime] = []
+    step = current_step(rules, applicant)
+    if (
+        step is not None
+        and not kind_of(step).decided_by_reviewers
+        and applicant.step_started
+        and is_applicant(rules, applicant)
+    ):
+        schedule = step.remind_after_days or (
+            (rules.reminders.stale_step_days,) if rules.reminders.stale_step_days else ()
+        )
+        sent = [
+            d for d in schedule if f"stale:{step.id}:{d}:{applicant.step_started}" in applicant.reminders_sent
+        ]
+        later = [d for d in schedule if d > max(sent, default=-1)]
+        if later:
+            times.append(from_iso(applicant.step_started) + timedelta(days=min(later)))
+    warning_days = rules.reminders.training_expiry_warning_days
+    if applicant.approved_at and warning_days > 0:
+        expiry = _latest_expiry(rules, applicant)
+        if expiry is not None and f"expiry:{expiry.isoformat()}" not in applicant.reminders_sent:
+            times.append(datetime.combine(expiry - timedelta(days=warning_days), time(), UTC))
+    return to_iso(min(times)) if times else ""
+
+
+def expire_kept_files(bot: Services, now: datetime, applicants: object = None) -> int:
     """Delete uploaded files kept past `retention.keep_days` (only when rules.yaml keeps files at all)."""
     keep_days = bot.rules.retention.keep_days
     if keep_days <= 0:
         return 0
     cutoff = now - timedelta(days=keep_days)
     removed = 0
-    for applicant in applicants:
-        count = bot.store.drop_files(applicant.key, lambda d: from_iso(d.at) < cutoff)
+    for key in bot.store.with_kept_files_before(cutoff):
+        count = bot.store.drop_files(key, lambda d: from_iso(d.at) < cutoff)
         if count:
-            bot.store.audit("", "retention.files_deleted", applicant.key, count=count)
+            bot.store.audit("", "retention.files_deleted", key, count=count)
             removed += count
     return removed
 
@@ -52,6 +121,9 @@ def expire_kept_files(bot: Services, now: datetime, applicants: list[Applicant])
 def _mark(bot: Services, key: str, tag: str) -> bool:
     """Record a reminder as sent; False if it already was (another tick got there first)."""
     claimed = False
+    current = bot.store.get(key)
+    if current is None or tag in current.reminders_sent:
+        return False  # already sent: nothing to write
 
     def claim(a: Applicant) -> None:
         nonlocal claimed

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import secrets
 import stat
 from collections.abc import Callable
@@ -159,6 +160,17 @@ def parse_database(path: Path, raw: bytes) -> tuple[dict[str, Any], int]:
     return data, generation
 
 
+_HEADER = re.compile(rb'^\{"' + META.encode() + rb'":\{"generation":(\d+)\}')
+
+
+def read_generation(path: Path) -> int | None:
+    """The generation written at the head of a file this version wrote (None: absent or not at the
+    head, e.g. a file of the previous layout, which kept it at the end). Reads 64 bytes."""
+    with path.open("rb") as handle:
+        match = _HEADER.match(handle.read(64))
+    return int(match.group(1)) if match else None
+
+
 class AtomicJSONStorage(Storage):
     def __init__(
         self,
@@ -166,7 +178,10 @@ class AtomicJSONStorage(Storage):
         *,
         read_only: bool = False,
         preloaded: tuple[dict[str, Any], int, str] | None = None,
+        expected: tuple[int, str] | None = None,
     ) -> None:
+        """`expected` (generation, sha256): the file as the manifest last recorded it; a file of
+        that generation with another checksum is refused (CorruptDatabase) when it is loaded."""
         self.path = Path(path)
         self.read_only = read_only
         self.generation = 0
@@ -174,6 +189,7 @@ class AtomicJSONStorage(Storage):
         """The checksum of the file as last read or written (empty when there is no file)."""
         self.on_write: Callable[[AtomicJSONStorage], None] | None = None
         """Called after each successful write (the store records it in the manifest)."""
+        self._expected = expected
         if preloaded is not None:
             self._data: dict[str, Any] | None = preloaded[0]
             self.generation, self.sha256 = preloaded[1], preloaded[2]
@@ -188,6 +204,15 @@ class AtomicJSONStorage(Storage):
             return None
         data, self.generation = parse_database(self.path, raw)
         self.sha256 = hashlib.sha256(raw).hexdigest()
+        if self._expected is not None:
+            generation, sha = self._expected
+            if self.generation < generation or (self.generation == generation and sha and sha != self.sha256):
+                raise CorruptDatabase(
+                    self.path,
+                    "it differs from the manifest (changed outside accessbot, or an older copy)",
+                    "restore it from a backup (docs/deploy.md); `accessbot admin repair` checks every"
+                    " file and accepts them as they are",
+                )
         return data
 
     def read(self) -> dict[str, Any] | None:
@@ -200,7 +225,7 @@ class AtomicJSONStorage(Storage):
             self._data = self._load()
             raise ReadOnlyStorage(f"{self.path} is open read-only")
         generation = self.generation + 1
-        payload = orjson.dumps({**data, META: {"generation": generation}})
+        payload = orjson.dumps({META: {"generation": generation}, **data})  # the generation first
         try:
             write_atomically(self.path, payload)
         except BaseException:

@@ -20,7 +20,7 @@ import logging
 import os
 import re
 import threading
-import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,8 +30,8 @@ from typing import Any
 import orjson
 from tinydb import TinyDB
 
-from bot import integrity, oplog
-from bot.documents.summary import identity_of
+from bot import integrity, migrate, oplog
+from bot.index import Index, applicant_entry, post_key, review_entry
 from bot.integrity import FileRecord, ForgetTarget, Manifest
 from bot.models import Applicant, DocumentRecord, PostRef, Review, to_iso, utc_now
 from bot.oplog import OpLog
@@ -51,7 +51,14 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 OPLOG = oplog.NAME
 EVENT_MEMORY = 5000
-SHARDS = integrity.SHARDS
+SHARD_CAPACITY = 128
+"""People per applicant shard: an update rewrites at most this many records (~320 KB at 2.5 KB)."""
+REVIEW_SHARD_CAPACITY = 128
+"""Review rounds per reviews shard: a vote rewrites at most this many."""
+CACHED_FILES = 48
+"""Shards kept parsed in memory (least recently used first out): memory stays bounded."""
+COMPACT_LOG_LINES = 20000
+"""Writes between two snapshots of the manifest (each write appends one line in between)."""
 
 
 class StoreLocked(Exception):
@@ -114,10 +121,6 @@ def _copy(raw: Any) -> Any:
     return orjson.loads(orjson.dumps(raw))
 
 
-def _post_key(platform: str, channel: str, message_id: str) -> str:
-    return f"{platform}|{channel}|{message_id}"
-
-
 class Store:
     """The data folder. `exclusive=False` opens it read-only, beside a live bot: nothing is written,
     removed, chmod-ed or locked, and every writing method raises ReadOnlyStorage."""
@@ -141,6 +144,18 @@ class Store:
         self._lock = threading.RLock()
         self._lock_file: Any = None
         self._manifest_failed = False
+        self._cache: OrderedDict[str, TinyDB] = OrderedDict()
+        self._ids: dict[str, dict[str, int]] = {}
+        self._files: dict[str, FileRecord] = {}
+        self._preloaded: dict[str, tuple[dict[str, Any], int, str]] = {}
+        self._index = Index()
+        self._pending: dict[str, dict[str, Any]] = {"a": {}, "r": {}}
+        self._log_lines = 0
+        self._due_rule: Callable[[Applicant], str] | None = None
+        self._due_version = ""
+        self._due_unknown: set[str] = set()
+        self.writes: list[str] = []
+        """Names of the database files written since the store opened (tests count them)."""
         if (self.dir.exists() or self.dir.is_symlink()) and not self.dir.is_dir():
             raise integrity.DataFolderDamaged(
                 self.dir.parent,
@@ -181,25 +196,14 @@ class Store:
             fixed = integrity.enforce_permissions(self.dir, FILE_MODE, DIR_MODE)
             if fixed:
                 log.warning("made %d file(s) or folder(s) in %s private again (0600/0700)", fixed, self.dir)
+        legacy = migrate.prepare(self.dir, read_only=self.read_only, repair=self._repair)
         found = integrity.inspect(self.dir)
         found.raise_if_damaged(accept_mismatches=self._repair, new_salt=self._allow_new_salt)
-        self._shard_dbs = [self._open(integrity.shard_name(n), found) for n in range(SHARDS)]
-        self._shards = [db.table("applicants") for db in self._shard_dbs]
-        self._reviews_db = self._open(integrity.REVIEWS, found)
-        self._reviews = self._reviews_db.table("reviews")
         self._audit_path = self.dir / integrity.AUDIT
         self._salt = found.salt if found.salt is not None else self._new_salt()
-        self._by_key: dict[str, tuple[int, int]] = {}
-        self._record_owner: dict[str, str] = {}
-        self._sha_owner: dict[str, str] = {}
-        for shard, table in enumerate(self._shards):
-            for doc in table.all():
-                self._by_key[doc["key"]] = (shard, doc.doc_id)
-                self._index_documents(Applicant.from_dict(_copy(dict(doc))))
-        self._review_ids: dict[str, int] = {}
-        self._review_by_post: dict[str, str] = {}
-        for doc in self._reviews.all():
-            self._index_review(Review.from_dict(_copy(dict(doc))), doc.doc_id)
+        self._load_index(found)
+        if legacy is not None:
+            self._bulk_load(legacy)
         self._events_path = self.dir / integrity.EVENTS
         self._seen: dict[str, None] = {}
         self._event_lines = self._load_events()
@@ -207,6 +211,85 @@ class Store:
         if not self.read_only:
             self._finish_interrupted_operations()
             self.write_manifest()
+            if legacy is not None:
+                migrate.finish(self.dir)
+
+    def _load_index(self, found: integrity.Inspection) -> None:
+        """The index from the manifest; files it does not describe (newer after a crash, unlisted,
+        or every file of a folder without a manifest) are read and indexed."""
+        manifest = found.manifest
+        trusted: set[str] = set()
+        if manifest is not None and manifest.version == integrity.MANIFEST_VERSION:
+            try:
+                self._index = Index.from_raw(manifest.index)
+                self._due_version = str(manifest.index.get("due_version", ""))
+                trusted = {
+                    name
+                    for name, loaded in found.tables.items()
+                    if (listed := manifest.tables.get(name)) is not None
+                    and loaded.generation == listed.generation
+                    and loaded.sha256 == listed.sha256
+                }
+            except (KeyError, TypeError, AttributeError):
+                log.warning(
+                    "the index in %s/manifest.json is damaged; rebuilding it from the files", self.dir
+                )
+                self._index = Index()
+        for name, loaded in found.tables.items():
+            if loaded.generation == 0 and loaded.data is None:
+                continue  # listed as empty, or absent
+            table = integrity.table_of(name)
+            count = (
+                loaded.docs.__len__()
+                if loaded.data is not None
+                else (manifest.tables[name].count if manifest and name in manifest.tables else 0)
+            )
+            self._files[name] = FileRecord(loaded.generation, loaded.sha256, count)
+            if loaded.data is not None:
+                self._preloaded[name] = (loaded.data, loaded.generation, loaded.sha256)
+            if name in trusted or loaded.data is None:
+                continue
+            shard = integrity.shard_number(name)
+            if table == "applicants":
+                for key in [k for k, e in self._index.applicants.items() if e["s"] == shard]:
+                    self._index.put_applicant(key, None)
+                for doc in loaded.docs.values():
+                    applicant = Applicant.from_dict(_copy(doc))
+                    self._index.put_applicant(applicant.key, applicant_entry(applicant, shard, ""))
+                    self._due_unknown.add(applicant.key)
+            else:
+                for rid in [k for k, e in self._index.reviews.items() if e["s"] == shard]:
+                    self._index.put_review(rid, None)
+                for doc in loaded.docs.values():
+                    review = Review.from_dict(_copy(doc))
+                    self._index.put_review(review.id, review_entry(review, shard))
+
+    def _bulk_load(self, legacy: migrate.Legacy) -> None:
+        """Write the previous layout's records into bounded shards, one write per shard."""
+        for table, records, capacity in (
+            ("applicants", legacy.applicants, SHARD_CAPACITY),
+            ("reviews", legacy.reviews, REVIEW_SHARD_CAPACITY),
+        ):
+            for start in range(0, len(records), capacity):
+                chunk = records[start : start + capacity]
+                shard = start // capacity
+                name = (integrity.shard_name if table == "applicants" else integrity.review_shard_name)(shard)
+                for raw in chunk:
+                    if table == "applicants":
+                        a = Applicant.from_dict(_copy(raw))
+                        self._pending["a"][a.key] = applicant_entry(a, shard, "")
+                        self._due_unknown.add(a.key)
+                    else:
+                        r = Review.from_dict(_copy(raw))
+                        self._pending["r"][r.id] = review_entry(r, shard)
+                self._table(name).insert_multiple(chunk)
+        log.warning(
+            "converted %s to the new layout: %d people, %d review rounds (the previous files are in %s)",
+            self.dir,
+            len(legacy.applicants),
+            len(legacy.reviews),
+            migrate.BACKUP,
+        )
 
     # -- files -----------------------------------------------------------------------------
 
@@ -222,16 +305,34 @@ class Store:
             ) from None
         return handle
 
-    def _open(self, name: str, found: integrity.Inspection) -> TinyDB:
-        loaded = found.tables.get(name)
-        preloaded = None
-        if loaded is not None and loaded.data is not None:
-            preloaded = (loaded.data, loaded.generation, loaded.sha256)
+    def _db(self, name: str) -> TinyDB:
+        """The file's TinyDB, loaded on demand; at most CACHED_FILES stay in memory (LRU)."""
+        db = self._cache.get(name)
+        if db is not None:
+            self._cache.move_to_end(name)
+            return db
+        listed = self._files.get(name)
         db = TinyDB(
-            str(self.dir / name), storage=AtomicJSONStorage, read_only=self.read_only, preloaded=preloaded
+            str(self.dir / name),
+            storage=AtomicJSONStorage,
+            read_only=self.read_only,
+            preloaded=self._preloaded.pop(name, None),
+            expected=(listed.generation, listed.sha256) if listed else None,
         )
         _storage(db).on_write = self._after_write
+        self._cache[name] = db
+        while len(self._cache) > CACHED_FILES:
+            self._ids.pop(self._cache.popitem(last=False)[0], None)
         return db
+
+    def _table(self, name: str) -> Any:
+        return self._db(name).table(integrity.table_of(name) or "")
+
+    def _applicants(self, shard: int) -> Any:
+        return self._table(integrity.shard_name(shard))
+
+    def _reviews_table(self, shard: int) -> Any:
+        return self._table(integrity.review_shard_name(shard))
 
     def _new_salt(self) -> bytes:
         """Only for a folder without data (integrity.inspect refuses a missing salt beside data)."""
@@ -248,42 +349,67 @@ class Store:
 
     # -- the manifest ------------------------------------------------------------------------
 
-    def _storages(self) -> Iterator[tuple[str, AtomicJSONStorage, str]]:
-        for n, db in enumerate(self._shard_dbs):
-            yield integrity.shard_name(n), _storage(db), "applicants"
-        yield integrity.REVIEWS, _storage(self._reviews_db), "reviews"
+    def _audit_bytes(self) -> int:
+        try:
+            return self._audit_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def _extras(self) -> list[str]:
+        return [e.name for e in integrity.extra_files() if (self.dir / e.name).exists()]
 
     def manifest(self) -> Manifest:
         """What the files hold now, as `integrity.inspect` will check it at the next start."""
-        tables = {
-            name: FileRecord(storage.generation, storage.sha256, storage.count(table))
-            for name, storage, table in self._storages()
-            if storage.sha256
-        }
-        try:
-            audit_bytes = self._audit_path.stat().st_size
-        except FileNotFoundError:
-            audit_bytes = 0
-        extras = [e.name for e in integrity.extra_files() if (self.dir / e.name).exists()]
-        return Manifest(tables, hashlib.sha256(self._salt).hexdigest(), audit_bytes, extras)
+        tables = {name: r for name, r in self._files.items() if r.sha256}
+        return Manifest(
+            tables,
+            hashlib.sha256(self._salt).hexdigest(),
+            self._audit_bytes(),
+            self._extras(),
+            index=self._index.to_raw(self._due_version),
+        )
 
     def write_manifest(self) -> None:
-        """Record the files' generations and checksums (after every write, and at start-up)."""
+        """A snapshot of the files' generations, checksums and the index (at start-up, at close and
+        every COMPACT_LOG_LINES writes); between snapshots each write appends a line."""
         self._writable()
         with self._lock:
             integrity.write_manifest(self.dir, self.manifest())
+            self._log_lines = 0
 
     def _after_write(self, storage: AtomicJSONStorage) -> None:
         # The data write succeeded and stays acknowledged: a manifest that could not follow is
         # accepted at start-up (a file newer than the manifest is fine), so do not raise here.
+        name = storage.path.name
+        table = integrity.table_of(name) or ""
+        record = FileRecord(storage.generation, storage.sha256, storage.count(table))
+        self._files[name] = record
+        self.writes.append(name)
+        pending, self._pending = self._pending, {"a": {}, "r": {}}
+        for key, a_entry in pending["a"].items():
+            self._index.put_applicant(key, a_entry)
+        for rid, r_entry in pending["r"].items():
+            self._index.put_review(rid, r_entry)
+        line = {
+            "f": name,
+            "g": record.generation,
+            "h": record.sha256,
+            "n": record.count,
+            "ab": self._audit_bytes(),
+            "x": self._extras(),
+            **pending,
+        }
         try:
-            self.write_manifest()
+            integrity.append_manifest_log(self.dir, line)
+            self._log_lines += 1
+            if self._log_lines >= COMPACT_LOG_LINES:
+                self.write_manifest()
             if self._manifest_failed:
                 log.info("the manifest of %s is up to date again", self.dir)
             self._manifest_failed = False
         except OSError as exc:
             if not self._manifest_failed:
-                log.error("could not update %s/manifest.json (%s); retrying on the next write", self.dir, exc)
+                log.error("could not update %s/manifest.log (%s); retrying on the next write", self.dir, exc)
             self._manifest_failed = True
 
     def _writable(self) -> None:
@@ -297,8 +423,12 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            for db in (*self._shard_dbs, self._reviews_db):
+            if not self.read_only and self._lock_file is not None and self._log_lines:
+                with contextlib.suppress(OSError):
+                    self.write_manifest()
+            for db in self._cache.values():
                 db.close()
+            self._cache.clear()
             self._release_lock()
 
     def __enter__(self) -> Store:
@@ -312,13 +442,35 @@ class Store:
 
     # -- applicants ------------------------------------------------------------------------
 
+    def _raw_applicant(self, key: str) -> tuple[int, int, dict[str, Any]] | None:
+        entry = self._index.applicants.get(key)
+        if entry is None:
+            return None
+        shard = entry["s"]
+        table = self._applicants(shard)
+        ids = self._doc_ids(integrity.shard_name(shard), table, "key")
+        doc_id = ids.get(key)
+        if doc_id is None:
+            return None
+        doc = table.get(doc_id=doc_id)
+        return (shard, doc_id, dict(doc)) if doc is not None else None
+
+    def _doc_ids(self, name: str, table: Any, field_name: str) -> dict[str, int]:
+        """record key -> TinyDB doc id within one file (built when the file is loaded)."""
+        self._db(name)
+        ids = self._ids.get(name)
+        if ids is None:
+            ids = {doc[field_name]: int(doc_id) for doc_id, doc in table._read_table().items()}
+            self._ids[name] = ids
+        return ids
+
     def get(self, key: str) -> Applicant | None:
         with self._lock:
-            where = self._by_key.get(key)
-            if where is None:
-                return None
-            doc = self._shards[where[0]].get(doc_id=where[1])
-            return Applicant.from_dict(_copy(dict(doc))) if doc is not None else None
+            found = self._raw_applicant(key)
+            return Applicant.from_dict(_copy(found[2])) if found is not None else None
+
+    def contains(self, key: str) -> bool:
+        return key in self._index.applicants
 
     def ensure(self, key: str, *, lang: str, display_name: str = "") -> Applicant:
         with self._lock:
@@ -330,8 +482,7 @@ class Store:
             applicant = Applicant(
                 key=key, lang=lang, created=now, updated=now, display_name=display_name, step_started=now
             )
-            shard = zlib.crc32(key.encode()) % SHARDS
-            self._by_key[key] = (shard, self._shards[shard].insert(applicant.to_dict()))
+            self._put_applicant(applicant)
             self.audit(key, "applicant.created", key)
             return applicant
 
@@ -342,22 +493,77 @@ class Store:
             applicant = self.get(key)
             if applicant is None:
                 raise UnknownApplicant(key)
-            before = {d.sha256 for d in applicant.documents}
             change(applicant)
             applicant.updated = self.now()
-            shard, doc_id = self._by_key[key]
-            self._shards[shard].update(_replace_with(applicant.to_dict()), doc_ids=[doc_id])
-            if {d.sha256 for d in applicant.documents} != before:
-                self._reindex_documents(applicant)
+            self._put_applicant(applicant)
             return applicant
 
+    def iter_all(self) -> Iterator[Applicant]:
+        """Every applicant, one shard at a time (the lock is held per shard, never for all)."""
+        shards = sorted({e["s"] for e in self._index.applicants.values()})
+        for shard in shards:
+            with self._lock:
+                batch = [Applicant.from_dict(_copy(dict(doc))) for doc in self._applicants(shard).all()]
+            yield from batch
+
     def all(self) -> list[Applicant]:
-        with self._lock:
-            return [Applicant.from_dict(_copy(dict(doc))) for table in self._shards for doc in table.all()]
+        return list(self.iter_all())
 
     def keys(self) -> list[str]:
         with self._lock:
-            return list(self._by_key)
+            return list(self._index.applicants)
+
+    def count(self) -> int:
+        return len(self._index.applicants)
+
+    # -- reminders: the due-time index ---------------------------------------------------------
+
+    def set_due_rule(self, rule: Callable[[Applicant], str], version: str) -> None:
+        """`rule(applicant)` -> when its next reminder is due (ISO, "" none); computed at every
+        applicant write. A new `version` (the rules changed) recomputes everyone, shard by shard."""
+        with self._lock:
+            self._due_rule = rule
+            recompute = version != self._due_version
+            self._due_version = version
+            keys = list(self._index.applicants) if recompute else list(self._due_unknown)
+            self._due_unknown.clear()
+        shards: dict[int, list[str]] = {}
+        for key in keys:
+            entry = self._index.applicants.get(key)
+            if entry is not None:
+                shards.setdefault(entry["s"], []).append(key)
+        for shard, members in shards.items():
+            with self._lock:
+                table = self._applicants(shard)
+                wanted = set(members)
+                for doc in table.all():
+                    if doc["key"] in wanted:
+                        self._index.set_due(doc["key"], rule(Applicant.from_dict(_copy(dict(doc)))))
+        if keys and not self.read_only:
+            self.write_manifest()  # the recomputed times, kept for the next start
+
+    @property
+    def due_rule_version(self) -> str:
+        """The version of the due rule in force ("" when none is set in this process)."""
+        return self._due_version if self._due_rule is not None else ""
+
+    def set_due(self, key: str, when: str) -> None:
+        """Record when the person's next reminder is due (normally the rule does it at each write)."""
+        with self._lock:
+            self._index.set_due(key, when)
+
+    def due(self, now: datetime) -> Iterator[str]:
+        """The keys of people with a reminder due at `now`, soonest first; cost: how many are due.
+        Without a due rule (none set), everyone."""
+        with self._lock:
+            keys = (
+                self._index.due(to_iso(now)) if self._due_rule is not None else list(self._index.applicants)
+            )
+        return iter(keys)
+
+    def with_kept_files_before(self, cutoff: datetime) -> Iterator[str]:
+        with self._lock:
+            return iter(list(self._index.kept_files_before(to_iso(cutoff))))
 
     def forget(self, key: str) -> ForgetReport:
         """Remove a person from every file of the data folder; the audit keeps a pseudonymous entry.
@@ -384,38 +590,47 @@ class Store:
         target = self._forget_target(key)
         pattern = _mention_pattern(target.identifiers)
         if pattern is not None:
-            for review in self.reviews():
+            for review in self.iter_reviews():
                 if review.applicant == key:
                     continue
                 cleaned, changed = _scrub(review.to_dict(), pattern)
                 if changed:
-                    new = Review.from_dict(cleaned)
-                    self._reviews.update(_replace_with(new.to_dict()), doc_ids=[self._review_ids[review.id]])
+                    self._put_review(Review.from_dict(cleaned))
                     report.reviews_scrubbed.append(review.id)
-            for other in list(self._by_key):
+            for other in list(self._index.applicants):
                 if other != key:
                     self._scrub_applicant(other, pattern, report)
         report.events_removed = self._forget_events(target)
         for extra in integrity.extra_files():
             if extra.forget is not None and (self.dir / extra.name).exists():
                 report.extra_entries_removed[extra.name] = extra.forget(self.dir / extra.name, target)
-        where = self._by_key.get(key)
-        if where is not None:
-            self._shards[where[0]].remove(doc_ids=[where[1]])
-            del self._by_key[key]
-            for table in (self._record_owner, self._sha_owner):
-                for k in [k for k, owner in table.items() if owner == key]:
-                    del table[k]
+        if migrate.remove_backup(self.dir):  # the previous layout's copy holds the person too
+            report.extra_entries_removed[migrate.BACKUP] = 1
+        found = self._raw_applicant(key)
+        if found is not None:
+            shard, doc_id, _raw = found
+            name = integrity.shard_name(shard)
+            self._pending["a"][key] = None
+            self._applicants(shard).remove(doc_ids=[doc_id])
+            self._doc_ids(name, self._applicants(shard), "key").pop(key, None)
             report.found = True
-        own = [r for r in self.reviews() if r.applicant == key]
-        if own:
-            self._reviews.remove(doc_ids=[self._review_ids[r.id] for r in own])
-            gone = {r.id for r in own}
-            for review in own:
-                del self._review_ids[review.id]
-                report.reviews_removed.append(review.id)
-                report.review_posts.extend(review.posts)
-            self._review_by_post = {p: r for p, r in self._review_by_post.items() if r not in gone}
+        else:
+            self._index.put_applicant(key, None)
+        for review in self.reviews_of(key):
+            shard = self._index.reviews[review.id]["s"]
+            name = integrity.review_shard_name(shard)
+            table = self._reviews_table(shard)
+            ids = self._doc_ids(name, table, "id")
+            rid = ids.get(review.id)
+            ids.pop(review.id, 0)
+            self._pending["r"][review.id] = None
+            if rid is not None:
+                doc_id = rid
+                table.remove(doc_ids=[doc_id])
+            else:
+                self._index.put_review(review.id, None)
+            report.reviews_removed.append(review.id)
+            report.review_posts.extend(review.posts)
         self._remove_files(target, report)  # theirs, and the orphans (their record's among them now)
 
     def _forget_target(self, key: str) -> ForgetTarget:
@@ -454,9 +669,7 @@ class Store:
         dropped = {d.stored_file for d in applicant.documents if d.stored_file} - {
             d.stored_file for d in new.documents if d.stored_file
         }
-        shard, doc_id = self._by_key[other]
-        self._shards[shard].update(_replace_with(new.to_dict()), doc_ids=[doc_id])
-        self._reindex_documents(new)
+        self._put_applicant(new)
         for name in dropped:
             (self.files_dir / name).unlink(missing_ok=True)
             report.files_removed += 1
@@ -467,7 +680,11 @@ class Store:
         if not self.files_dir.is_dir():
             return
         referenced = {
-            d.stored_file for a in self.all() if a.key != target.key for d in a.documents if d.stored_file
+            d.stored_file
+            for a in self.iter_all()
+            if a.key != target.key
+            for d in a.documents
+            if d.stored_file
         }
         for entry in self.files_dir.iterdir():
             mine = entry.name.startswith(f"{target.pseudonym}-")
@@ -514,53 +731,42 @@ class Store:
                 self.update(key, clear)  # only then: a tick must not rewrite every shard
         return removed
 
-    def _index_documents(self, applicant: Applicant) -> None:
-        for doc in applicant.documents:
-            if not doc.accepted:
-                continue
-            self._sha_owner.setdefault(doc.sha256, applicant.key)
-            record_id = doc.identity or identity_of(doc.fields)
-            if record_id:
-                self._record_owner.setdefault(record_id, applicant.key)
-
-    def _reindex_documents(self, applicant: Applicant) -> None:
-        for table in (self._record_owner, self._sha_owner):
-            for k in [k for k, owner in table.items() if owner == applicant.key]:
-                del table[k]
-        self._index_documents(applicant)
-
     def record_id_owner(self, record_id: str) -> str | None:
         with self._lock:
-            return self._record_owner.get(record_id)
+            return self._index.record_owner.get(record_id)
 
     def file_owner(self, sha256: str) -> str | None:
         with self._lock:
-            return self._sha_owner.get(sha256)
+            return self._index.sha_owner.get(sha256)
 
-    # -- reviews ---------------------------------------------------------------------------
+    # -- reviews: bounded shards, every lookup keyed ---------------------------------------------
 
-    def _index_review(self, review: Review, doc_id: int) -> None:
-        self._review_ids[review.id] = doc_id
-        for post in review.posts:
-            self._review_by_post[_post_key(post.platform, post.channel, post.message_id)] = review.id
+    def _raw_review(self, review_id: str) -> tuple[int, int, dict[str, Any]] | None:
+        entry = self._index.reviews.get(review_id)
+        if entry is None:
+            return None
+        shard = entry["s"]
+        table = self._reviews_table(shard)
+        doc_id = self._doc_ids(integrity.review_shard_name(shard), table, "id").get(review_id)
+        doc = table.get(doc_id=doc_id) if doc_id is not None else None
+        return (shard, doc_id, dict(doc)) if doc is not None and doc_id is not None else None
 
     def create_review(self, review: Review) -> Review:
         with self._lock:
             self._writable()
-            if review.id in self._review_ids:
+            if review.id in self._index.reviews:
                 raise ValueError(f"review {review.id} exists")
-            self._index_review(review, self._reviews.insert(review.to_dict()))
+            self._put_review(review)
             return review
 
     def review(self, review_id: str) -> Review | None:
         with self._lock:
-            doc_id = self._review_ids.get(review_id)
-            doc = self._reviews.get(doc_id=doc_id) if doc_id is not None else None
-            return Review.from_dict(_copy(dict(doc))) if doc is not None else None
+            found = self._raw_review(review_id)
+            return Review.from_dict(_copy(found[2])) if found is not None else None
 
     def review_for_post(self, platform: str, channel: str, message_id: str) -> Review | None:
         with self._lock:
-            review_id = self._review_by_post.get(_post_key(platform, channel, message_id))
+            review_id = self._index.by_post.get(post_key(platform, channel, message_id))
             return self.review(review_id) if review_id else None
 
     def update_review(self, review_id: str, change: Callable[[Review], None]) -> Review:
@@ -570,14 +776,37 @@ class Store:
             if review is None:
                 raise KeyError(review_id)
             change(review)
-            doc_id = self._review_ids[review_id]
-            self._reviews.update(_replace_with(review.to_dict()), doc_ids=[doc_id])
-            self._index_review(review, doc_id)
+            self._put_review(review)
             return review
 
+    def iter_reviews(self) -> Iterator[Review]:
+        """Every review round, one shard at a time (the lock is held per shard)."""
+        shards = sorted({e["s"] for e in self._index.reviews.values()})
+        for shard in shards:
+            with self._lock:
+                batch = [Review.from_dict(_copy(dict(doc))) for doc in self._reviews_table(shard).all()]
+            yield from batch
+
     def reviews(self) -> list[Review]:
+        return list(self.iter_reviews())
+
+    def _reviews_by_id(self, ids: set[str]) -> list[Review]:
         with self._lock:
-            return [Review.from_dict(_copy(dict(doc))) for doc in self._reviews.all()]
+            found = [self.review(i) for i in ids]
+        return sorted((r for r in found if r is not None), key=lambda r: r.created)
+
+    def reviews_of(self, applicant: str) -> list[Review]:
+        """The person's review rounds, oldest first (keyed)."""
+        return self._reviews_by_id(set(self._index.reviews_of.get(applicant, ())))
+
+    def pending_reviews(self) -> list[Review]:
+        """The rounds waiting for reviewers, oldest first (keyed)."""
+        return self._reviews_by_id(set(self._index.pending))
+
+    def reviews_awaiting_reason(self, reviewer: str) -> list[Review]:
+        """Pending rounds whose rejection by `reviewer` waits for its reason (keyed; the caller
+        applies its own expiry on `reason_asked_at`)."""
+        return self._reviews_by_id(set(self._index.awaiting.get(reviewer, ())))
 
     # -- operations that change several records (see bot/oplog.py) ----------------------------
 
@@ -607,22 +836,59 @@ class Store:
         for raw in (records.get("reviews") or {}).values():
             self._put_review(Review.from_dict(_copy(raw)))
 
+    def _due_of(self, applicant: Applicant) -> str:
+        if self._due_rule is None:
+            self._due_unknown.add(applicant.key)
+            return ""
+        try:
+            return self._due_rule(applicant)
+        except Exception:  # a rule that fails must not lose the write; the tick recomputes
+            log.exception("the reminder due rule failed")
+            self._due_unknown.add(applicant.key)
+            return ""
+
     def _put_applicant(self, applicant: Applicant) -> None:
-        where = self._by_key.get(applicant.key)
-        if where is None:
-            shard = zlib.crc32(applicant.key.encode()) % SHARDS
-            self._by_key[applicant.key] = (shard, self._shards[shard].insert(applicant.to_dict()))
-        else:
-            self._shards[where[0]].update(_replace_with(applicant.to_dict()), doc_ids=[where[1]])
-        self._reindex_documents(applicant)
+        """Write one applicant to its shard (a new one to the newest shard with room)."""
+        entry = self._index.applicants.get(applicant.key)
+        shard = entry["s"] if entry is not None else self._shard_with_room()
+        name = integrity.shard_name(shard)
+        table = self._applicants(shard)
+        ids = self._doc_ids(name, table, "key")
+        self._pending["a"][applicant.key] = applicant_entry(applicant, shard, self._due_of(applicant))
+        doc_id = ids.get(applicant.key)
+        try:
+            if doc_id is None:
+                ids[applicant.key] = table.insert(applicant.to_dict())
+            else:
+                table.update(_replace_with(applicant.to_dict()), doc_ids=[doc_id])
+        finally:
+            self._pending = {"a": {}, "r": {}}
+
+    def _shard_with_room(self) -> int:
+        counts = self._index.shard_counts
+        last = max((s for s, n in counts.items() if n > 0), default=0)
+        return last if counts[last] < SHARD_CAPACITY else last + 1
 
     def _put_review(self, review: Review) -> None:
-        doc_id = self._review_ids.get(review.id)
-        if doc_id is None:
-            doc_id = self._reviews.insert(review.to_dict())
+        entry = self._index.reviews.get(review.id)
+        if entry is not None:
+            shard = entry["s"]
         else:
-            self._reviews.update(_replace_with(review.to_dict()), doc_ids=[doc_id])
-        self._index_review(review, doc_id)
+            counts = self._index.review_shard_counts
+            last = max((s for s, n in counts.items() if n > 0), default=0)
+            shard = last if counts[last] < REVIEW_SHARD_CAPACITY else last + 1
+        name = integrity.review_shard_name(shard)
+        table = self._reviews_table(shard)
+        ids = self._doc_ids(name, table, "id")
+        self._pending["r"][review.id] = review_entry(review, shard)
+        doc_id = ids.get(review.id)
+        try:
+            if doc_id is None:
+                ids[review.id] = table.insert(review.to_dict())
+            else:
+                table.update(_replace_with(review.to_dict()), doc_ids=[doc_id])
+        finally:
+            self._pending = {"a": {}, "r": {}}
 
     def _finish_interrupted_operations(self) -> None:
         unfinished = self.oplog.unapplied()

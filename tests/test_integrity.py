@@ -31,6 +31,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = ("console:alice", "console:bob", "console:carol", "slack:U0123ABCD")
 
 
+@pytest.fixture(autouse=True)
+def _small_shards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two people a shard, so that four people span several files."""
+    monkeypatch.setattr("bot.store.SHARD_CAPACITY", 2)
+
+
 def healthy(data: Path) -> dict[str, str]:
     """A folder with people in several shards, a review round, events, audit; name -> a person's shard."""
     with Store(data) as store:
@@ -45,21 +51,19 @@ def healthy(data: Path) -> dict[str, str]:
         store.first_time("console-1-1")
         store.first_time("console-1-2")
         store.audit("console:alice", "test")
-        return {key: integrity.shard_name(store._by_key[key][0]) for key in PEOPLE}
+        return {key: integrity.shard_name(store._index.applicants[key]["s"]) for key in PEOPLE}
 
 
 def _shard_of(data: Path, key: str) -> Path:
-    for n in range(integrity.SHARDS):
-        path = data / integrity.shard_name(n)
-        if path.exists() and key.encode() in path.read_bytes():
+    for path in sorted(data.glob("applicants-*.json")):
+        if key.encode() in path.read_bytes():
             return path
     raise AssertionError(key)
 
 
 def _other_shard(data: Path, than: Path) -> Path:
-    for n in range(integrity.SHARDS):
-        path = data / integrity.shard_name(n)
-        if path != than and path.exists():
+    for path in sorted(data.glob("applicants-*.json")):
+        if path != than:
             return path
     raise AssertionError("one shard only")
 
@@ -129,10 +133,14 @@ def _shorter_audit(data: Path) -> None:
 # Each case: (id, the damage, the file its message must name).
 CASES: list[tuple[str, Callable[[Path], object], str]] = [
     ("removed shard", lambda d: _alice(d).unlink(), "applicants-"),
-    ("removed reviews.json", lambda d: (d / "reviews.json").unlink(), "reviews.json"),
+    ("removed reviews.json", lambda d: (d / "reviews-00.json").unlink(), "reviews-00.json"),
     ("empty shard", lambda d: _alice(d).write_bytes(b""), "applicants-"),
     ("truncated shard", lambda d: _alice(d).write_bytes(_alice(d).read_bytes()[:40]), "applicants-"),
-    ("binary garbage", lambda d: (d / "reviews.json").write_bytes(os.urandom(300) + b"\xff"), "reviews.json"),
+    (
+        "binary garbage",
+        lambda d: (d / "reviews-00.json").write_bytes(os.urandom(300) + b"\xff"),
+        "reviews-00.json",
+    ),
     ("JSON of the wrong shape", lambda d: _alice(d).write_bytes(b"[1, 2, 3]"), "applicants-"),
     ("records not mappings", lambda d: _alice(d).write_bytes(b'{"applicants": {"1": 5}}'), "applicants-"),
     ("a record without key", lambda d: _edit(_alice(d), lambda r: _first_doc(r).pop("key")), "applicants-"),
@@ -143,8 +151,8 @@ CASES: list[tuple[str, Callable[[Path], object], str]] = [
     ),
     (
         "a review of the wrong state",
-        lambda d: _edit(d / "reviews.json", lambda r: _first_doc(r, "reviews").update(state="maybe")),
-        "reviews.json",
+        lambda d: _edit(d / "reviews-00.json", lambda r: _first_doc(r, "reviews").update(state="maybe")),
+        "reviews-00.json",
     ),
     (
         "an unknown field",
@@ -315,11 +323,10 @@ def test_an_old_folder_without_a_manifest_is_adopted(tmp_path: Path) -> None:
     """A folder written before manifests existed: files without generations, no manifest."""
     data = tmp_path / "data"
     healthy(data)
-    for n in range(integrity.SHARDS):
-        path = data / integrity.shard_name(n)
+    for path in sorted(data.glob("applicants-*.json")):
         if path.exists():
             _edit(path, lambda raw: raw.pop("_accessbot"))
-    _edit(data / "reviews.json", lambda raw: raw.pop("_accessbot"))
+    _edit(data / "reviews-00.json", lambda raw: raw.pop("_accessbot"))
     (data / "manifest.json").unlink()
     with Store(data) as store:
         assert sorted(store.keys()) == sorted(PEOPLE)

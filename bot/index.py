@@ -1,0 +1,152 @@
+"""The in-memory index of a data folder: where each record lives and every key a message needs.
+
+Kept in the manifest (a snapshot in manifest.json, one line per write in manifest.log), so start-up
+reads it instead of every record. Entries (short keys: 100,000 of them are read at each start):
+
+  applicant  {"s": shard, "d": next due time (ISO, "" none), "h": [SHA-256 of accepted files],
+              "i": [record ids], "f": the oldest kept file's time ("" none)}
+  review     {"s": shard, "a": applicant, "st": state, "p": [post keys], "w": {reviewer: asked at},
+              "c": created}
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from bot.documents.summary import identity_of
+from bot.models import Applicant, Review
+
+
+def post_key(platform: str, channel: str, message_id: str) -> str:
+    return f"{platform}|{channel}|{message_id}"
+
+
+def applicant_entry(applicant: Applicant, shard: int, due: str) -> dict[str, Any]:
+    shas: list[str] = []
+    ids: list[str] = []
+    for doc in applicant.documents:
+        if not doc.accepted:
+            continue
+        shas.append(doc.sha256)
+        record_id = doc.identity or identity_of(doc.fields)
+        if record_id:
+            ids.append(record_id)
+    kept = [d.at for d in applicant.documents if d.stored_file]
+    return {"s": shard, "d": due, "h": shas, "i": ids, "f": min(kept) if kept else ""}
+
+
+def review_entry(review: Review, shard: int) -> dict[str, Any]:
+    return {
+        "s": shard,
+        "a": review.applicant,
+        "st": review.state,
+        "p": [post_key(p.platform, p.channel, p.message_id) for p in review.posts],
+        "w": {r: review.reason_asked_at.get(r, review.created) for r in review.awaiting_reason_from},
+        "c": review.created,
+    }
+
+
+class Index:
+    def __init__(self) -> None:
+        self.applicants: dict[str, dict[str, Any]] = {}
+        self.reviews: dict[str, dict[str, Any]] = {}
+        self.shard_counts: Counter[int] = Counter()
+        self.review_shard_counts: Counter[int] = Counter()
+        self.record_owner: dict[str, str] = {}
+        self.sha_owner: dict[str, str] = {}
+        self.by_post: dict[str, str] = {}
+        self.reviews_of: dict[str, set[str]] = {}
+        self.awaiting: dict[str, set[str]] = {}
+        self.pending: set[str] = set()
+        self._due: list[tuple[str, str]] = []
+        """A heap of (due, key); stale pairs (the entry changed since) are skipped and dropped."""
+
+    # -- applicants ------------------------------------------------------------------------------
+
+    def put_applicant(self, key: str, entry: dict[str, Any] | None) -> None:
+        old = self.applicants.pop(key, None)
+        if old is not None:
+            self.shard_counts[old["s"]] -= 1
+            for table, values in ((self.sha_owner, old["h"]), (self.record_owner, old["i"])):
+                for value in values:
+                    if table.get(value) == key:
+                        del table[value]
+        if entry is None:
+            return
+        self.applicants[key] = entry
+        self.shard_counts[entry["s"]] += 1
+        for value in entry["h"]:
+            self.sha_owner.setdefault(value, key)
+        for value in entry["i"]:
+            self.record_owner.setdefault(value, key)
+        if entry["d"]:
+            heapq.heappush(self._due, (entry["d"], key))
+
+    def due(self, now: str) -> list[str]:
+        """Keys whose next due time is `now` or earlier, soonest first (cost: what is due)."""
+        found: list[str] = []
+        seen: set[str] = set()
+        keep: list[tuple[str, str]] = []
+        while self._due and self._due[0][0] <= now:
+            when, key = heapq.heappop(self._due)
+            entry = self.applicants.get(key)
+            if entry is None or entry["d"] != when or key in seen:
+                continue  # stale
+            seen.add(key)
+            found.append(key)
+            keep.append((when, key))
+        for pair in keep:  # still due until a write moves it
+            heapq.heappush(self._due, pair)
+        return found
+
+    def set_due(self, key: str, when: str) -> None:
+        entry = self.applicants.get(key)
+        if entry is not None and entry["d"] != when:
+            entry["d"] = when
+            if when:
+                heapq.heappush(self._due, (when, key))
+
+    def kept_files_before(self, cutoff: str) -> Iterator[str]:
+        return (k for k, e in self.applicants.items() if e["f"] and e["f"] < cutoff)
+
+    # -- reviews ---------------------------------------------------------------------------------
+
+    def put_review(self, review_id: str, entry: dict[str, Any] | None) -> None:
+        old = self.reviews.pop(review_id, None)
+        if old is not None:
+            self.review_shard_counts[old["s"]] -= 1
+            for post in old["p"]:
+                if self.by_post.get(post) == review_id:
+                    del self.by_post[post]
+            self.reviews_of.get(old["a"], set()).discard(review_id)
+            for reviewer in old["w"]:
+                self.awaiting.get(reviewer, set()).discard(review_id)
+            self.pending.discard(review_id)
+        if entry is None:
+            return
+        self.reviews[review_id] = entry
+        self.review_shard_counts[entry["s"]] += 1
+        for post in entry["p"]:
+            self.by_post[post] = review_id
+        self.reviews_of.setdefault(entry["a"], set()).add(review_id)
+        if entry["st"] == "pending":
+            self.pending.add(review_id)
+            for reviewer in entry["w"]:
+                self.awaiting.setdefault(reviewer, set()).add(review_id)
+
+    # -- persistence -----------------------------------------------------------------------------
+
+    def to_raw(self, due_version: str) -> dict[str, Any]:
+        return {"applicants": self.applicants, "reviews": self.reviews, "due_version": due_version}
+
+    @staticmethod
+    def from_raw(raw: dict[str, Any]) -> Index:
+        index = Index()
+        for key, entry in (raw.get("applicants") or {}).items():
+            index.put_applicant(key, entry)
+        for review_id, entry in (raw.get("reviews") or {}).items():
+            index.put_review(review_id, entry)
+        return index

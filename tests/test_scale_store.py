@@ -1,0 +1,178 @@
+"""Storage that scales: bounded shards, an index read at start-up, bounded memory, keyed lookups,
+a due-time index, and a reminder tick that writes nothing when nothing is due."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot import integrity
+from bot.documents import Validator
+from bot.models import DocumentRecord, PostRef, Review
+from bot.storage import AtomicJSONStorage
+from bot.store import Store
+from tests.conftest import Clock, make_bot
+from tests.journey import Driver
+
+
+@pytest.fixture(autouse=True)
+def _small(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.store.SHARD_CAPACITY", 4)
+    monkeypatch.setattr("bot.store.REVIEW_SHARD_CAPACITY", 3)
+    monkeypatch.setattr("bot.store.CACHED_FILES", 2)
+
+
+def _fill(store: Store, n: int = 30) -> list[str]:
+    keys = [f"console:u{i:03d}" for i in range(n)]
+    for i, key in enumerate(keys):
+        store.ensure(key, lang="en")
+        record = DocumentRecord(f"{i:064x}", "citi", "2026-01-01", True, "report")
+        store.update(key, lambda a, record=record: a.documents.append(record))  # type: ignore[misc]
+        store.create_review(
+            Review(
+                id=f"r{i}",
+                applicant=key,
+                state="pending" if i % 2 else "approved",
+                created="2026-01-01T00:00:00+00:00",
+                platform="console",
+                posts=[PostRef("console", "reviewers", f"m{i}")],
+                awaiting_reason_from=["console:rev"] if i % 5 == 1 else [],
+            )
+        )
+    return keys
+
+
+def test_shards_are_bounded_and_an_update_writes_one_small_file(tmp_path: Path) -> None:
+    with Store(tmp_path / "data") as store:
+        keys = _fill(store)
+        store.writes.clear()
+        store.update(keys[17], lambda a: a.reminders_sent.append("x"))
+        assert store.writes == [integrity.shard_name(17 // 4)]
+        store.update_review("r17", lambda r: r.votes.update({"console:rev": "approve"}))
+        assert store.writes[-1] == integrity.review_shard_name(17 // 3)  # a vote writes one small file
+        assert len(store._cache) <= 2  # memory bounded: the least recently used shards are dropped
+    data = tmp_path / "data"
+    assert not (data / "reviews.json").exists()
+    for path in [*data.glob("applicants-*.json"), *data.glob("reviews-*.json")]:
+        table = integrity.table_of(path.name) or ""
+        assert len(AtomicJSONStorage(str(path)).read()[table]) <= 4  # type: ignore[index]
+
+
+def test_start_up_reads_the_index_not_the_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    with Store(data) as store:
+        _fill(store)
+    monkeypatch.setattr("bot.integrity.FULL_CHECK_BYTES", 0)  # as a big folder is checked
+    loads: list[str] = []
+    real = AtomicJSONStorage._load
+
+    def counting(self: AtomicJSONStorage) -> object:
+        loads.append(self.path.name)
+        return real(self)
+
+    monkeypatch.setattr(AtomicJSONStorage, "_load", counting)
+    with Store(data) as store:
+        assert loads == [] and store.count() == 30
+        # every lookup a message needs is keyed: each reads at most one shard
+        assert store.file_owner(f"{7:064x}") == "console:u007"
+        review = store.review_for_post("console", "reviewers", "m9")
+        assert review is not None and review.id == "r9"
+        assert sorted(r.id for r in store.reviews_awaiting_reason("console:rev")) == ["r1", "r11", "r21"]
+        assert [r.id for r in store.reviews_of("console:u004")] == ["r4"]
+        assert len(store.pending_reviews()) == 15
+        assert len(set(loads)) <= 12
+
+
+def test_a_lost_manifest_line_is_recovered_from_the_newer_file(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Store(data) as store:
+        _fill(store, 8)
+        store.write_manifest()
+        size = (data / integrity.MANIFEST_LOG).stat().st_size
+        store.ensure("console:late", lang="en")
+        store.update(
+            "console:late",
+            lambda a: a.documents.append(DocumentRecord("f" * 64, "citi", "x", True, "report")),
+        )
+        store._log_lines = 0  # a crash: no snapshot at close
+        store.close()
+    os.truncate(data / integrity.MANIFEST_LOG, size)  # the lines of those writes never reached the disk
+    with Store(data) as store:
+        assert store.get("console:late") is not None and store.file_owner("f" * 64) == "console:late"
+        assert store.count() == 9
+
+
+def test_the_due_index_names_only_who_is_due(tmp_path: Path, clock: Clock) -> None:
+    with Store(tmp_path / "data") as store:
+        keys = _fill(store, 10)
+        store.set_due_rule(lambda a: "2026-02-01T00:00:00+00:00" if a.key in keys[:3] else "", "v1")
+        from datetime import UTC, datetime
+
+        assert list(store.due(datetime(2026, 1, 15, tzinfo=UTC))) == []
+        assert sorted(store.due(datetime(2026, 3, 1, tzinfo=UTC))) == keys[:3]
+    with Store(tmp_path / "data") as store:  # kept across restarts
+        store.set_due_rule(lambda a: "", "v1")
+        assert sorted(store.due(datetime(2026, 3, 1, tzinfo=UTC))) == keys[:3]
+
+
+def _tree(folder: Path) -> dict[str, tuple[int, int, int]]:
+    out = {}
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            info = os.lstat(os.path.join(root, name))
+            out[os.path.join(root, name)] = (info.st_size, info.st_mtime_ns, info.st_ino)
+    return out
+
+
+@pytest.fixture
+def _bot(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[object]:
+    bot = make_bot(tmp_path / "data", validator, clock)
+    yield bot
+    bot.close()
+
+
+def test_a_tick_that_sends_nothing_writes_zero_bytes(
+    tmp_path: Path, validator: Validator, clock: Clock
+) -> None:
+    bot = make_bot(tmp_path / "data", validator, clock)
+    try:
+        driver = Driver(bot)
+        for name in ("ann", "ben", "cid", "dee", "eve", "fay"):
+            driver.as_(name).say("hi")
+        clock.advance(days=15)
+        assert bot.tick() == 6  # the stale-step reminders go out, once
+        clock.advance(days=1)
+        before = _tree(bot.store.dir)
+        written = len(bot.store.writes)
+        assert bot.tick() == 0
+        assert _tree(bot.store.dir) == before and len(bot.store.writes) == written  # 0 bytes written
+    finally:
+        bot.close()
+    bot = make_bot(tmp_path / "data", validator, clock)  # across a restart: nothing sent twice
+    try:
+        assert bot.tick() == 0
+    finally:
+        bot.close()
+
+
+def test_health_reads_the_heartbeat_not_the_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from bot import heartbeat
+    from bot.doctor import health
+    from bot.settings import Settings
+    from tests.conftest import RULES
+
+    data = tmp_path / "data"
+    with Store(data) as store:
+        _fill(store, 3)
+    heartbeat.beat(data)
+    (data / "reviews-00.json").write_bytes(b"{oops")  # not read: the heartbeat answers
+    settings = Settings(data_dir=data, rules_path=RULES)
+    out, err = io.StringIO(), io.StringIO()
+    assert health(settings, out, err) == 0
+    monkeypatch.setattr(heartbeat, "STALE_AFTER_S", -1.0)
+    assert health(settings, out, err) == 1 and "heartbeat" in err.getvalue()
