@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bot import admin, reminders
+from bot import admin, heartbeat, reminders, rules_diff
 from bot.context import Context, Handler, Services
 from bot.events import (
     ButtonPress,
@@ -78,7 +78,10 @@ class Application:
         return self.services.messenger.reviewers_channel(platform)
 
     def review_posts(self, platform: str, *, pending_only: bool = False) -> list[MessageRef]:
-        rounds = sorted(self.services.store.reviews(), key=lambda r: r.created)
+        store = self.services.store
+        rounds = sorted(
+            store.pending_reviews() if pending_only else store.iter_reviews(), key=lambda r: r.created
+        )
         return [
             MessageRef(p.platform, p.channel, p.message_id)
             for r in rounds
@@ -99,7 +102,6 @@ class Application:
     def start(self, *, reminders_every: bool = True) -> None:
         """Warm the document worker without blocking the first reply; start the reminder loop."""
         threading.Thread(target=self._warm_up, name="pdf-warm-up", daemon=True).start()
-        self.repair()
         if reminders_every and self._reminders is None:
             self._reminders = ReminderLoop(self)
             self._reminders.start()
@@ -112,7 +114,6 @@ class Application:
 
     def tick(self) -> int:
         """Send what earlier runs left unsent, then the reminders due now (the console's /tick)."""
-        self.repair()
         self.redeliver()
         return reminders.tick(self.services)
 
@@ -134,7 +135,7 @@ class Application:
         last step and opening the round leaves exactly that. Returns how many were opened."""
         opened = 0
         desk, messenger = self.services.desk, self.services.messenger
-        for applicant in self.services.store.all():
+        for applicant in self.services.store.iter_all():  # one shard at a time, never a full copy
             if applicant.approved_at or applicant.review_id:
                 continue
             decision = desk.submit_if_complete(applicant.key)
@@ -270,6 +271,15 @@ class Application:
                 lock = self._user_locks[key] = threading.Lock()
             return lock
 
+    def _tell_admins_what_changed(self, before: Rules) -> None:
+        """After a live reload, who the change affects (the dry run of `accessbot rules diff`)."""
+        try:
+            summary = rules_diff.summarise_diff(before, self.rules, self.services.store)
+        except Exception:
+            log.exception("could not work out whom the new rules affect")
+            return
+        self.services.messenger.notify_admins("admin.rules_diff", summary=summary)
+
     def maybe_reload_rules(self) -> None:
         holder = self.services.rules_holder
         if not holder.changed_on_disk():
@@ -277,11 +287,13 @@ class Application:
         with self._lock:
             if not holder.changed_on_disk():
                 return
+            before = holder.current
             notice = holder.reload_notice()  # None: the admins were already told of this error
         if notice is None:
             return
         if notice.ok:
             self.services.messenger.notify_admins("admin.rules_reloaded")
+            self._tell_admins_what_changed(before)
         else:
             self.services.messenger.notify_admins("admin.rules_broken", errors=notice.text)
 
@@ -310,7 +322,15 @@ class ReminderLoop:
 
     def _run(self) -> None:
         next_tick = 0.0
+        try:  # first, in the background so the first reply never waits: what a crash left undone
+            self.app.repair()
+        except Exception:
+            log.exception("the start-up repair failed; the bot goes on")
         while not self._stop.is_set():
+            try:
+                heartbeat.beat(self.app.services.store.dir)  # `accessbot health` reads this
+            except OSError as exc:
+                log.warning("could not write the heartbeat: %s", exc)
             self.app.redeliver()
             if time.monotonic() >= next_tick:
                 try:

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Protocol, TypeVar
 
 from bot.documents import Validator
+from bot.estimates import EstimateCache
 from bot.events import (
     ChannelMessage,
     Command,
@@ -56,6 +57,8 @@ class Services:
     posts: ReviewPosts
     lexicon: Lexicon
     """The words the bot understands, in every language of bot/locales (words.<lang>.yaml)."""
+    estimates: EstimateCache = field(default_factory=EstimateCache)
+    """The checklist's wait estimates, worked out now and then from the store's timestamps."""
 
     @property
     def rules(self) -> Rules:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import statistics
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -142,15 +144,39 @@ def estimate_sentence(found: Estimate, t: Bound) -> str:
     )
 
 
-def estimate_text(rules: Rules, records: Records, applicant: Applicant, t: Bound) -> str:
+class EstimateCache:
+    """Estimates read the whole store, so they are worked out at most every `ttl_s` seconds, not on
+    every checklist: a status DM stays a keyed lookup however many applicants there are."""
+
+    def __init__(self, ttl_s: float = 600.0) -> None:
+        self.ttl_s = ttl_s
+        self._at = -ttl_s
+        self._rules: Rules | None = None
+        self._durations: dict[str, list[Finished]] = {}
+        self._lock = threading.Lock()
+
+    def estimate(self, rules: Rules, records: Records, step_id: str) -> Estimate:
+        with self._lock:
+            if self._rules is not rules or time.monotonic() - self._at > self.ttl_s:
+                self._durations = durations(rules, records.all())
+                self._rules, self._at = rules, time.monotonic()
+            passages = self._durations.get(step_id, [])
+        return estimate_from(step_id, passages, rules.estimates.sample, rules.estimates.min_sample)
+
+
+def estimate_text(
+    rules: Rules, records: Records, applicant: Applicant, t: Bound, cache: EstimateCache | None = None
+) -> str:
     """The checklist's estimate for the applicant's current step, in `t`'s language ("" when every
     step is done). On the review step, the package's place in the queue follows."""
     step = current_step(rules, applicant)
     if step is None:
         return ""
-    lines = [estimate_sentence(estimate(rules, records.all(), step.id), t)]
+    found = cache.estimate(rules, records, step.id) if cache else estimate(rules, records.all(), step.id)
+    lines = [estimate_sentence(found, t)]
     if kind_of(step).decided_by_reviewers and applicant.review_id:
-        place = queue_place(records.reviews(), applicant.review_id)
+        pending = getattr(records, "pending_reviews", None)
+        place = queue_place(pending() if callable(pending) else records.reviews(), applicant.review_id)
         if place is not None:
             lines.append(t("estimate.queue", place=place[0], total=place[1]))
     return "\n".join(lines)

@@ -8,6 +8,7 @@ the value), handled by bot/handlers/conversation.py's StepButtonHandler.
 from __future__ import annotations
 
 from bot.context import Context
+from bot.estimates import estimate_text
 from bot.events import Button, ButtonStyle, Outgoing
 from bot.rules import Step
 from bot.step_kinds import kind_of
@@ -88,6 +89,12 @@ def checklist_text(ctx: Context, *, with_instructions: bool = True) -> str:
         numbers = ", ".join(str(rules.step_index(s.id) + 1) for s in missing)
         lines.append("")
         lines.append(ctx.t("status.missing", steps=numbers))
+    wait = estimate_text(
+        rules, ctx.store, applicant, ctx.tr, ctx.services.estimates
+    )  # from this lab's own timestamps
+    if wait:
+        lines.append("")
+        lines.append(wait)
     return "\n".join(lines)
 
 

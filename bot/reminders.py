@@ -12,9 +12,10 @@ import time as _time
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.context import Services
+from bot.digest import send_weekly_digest
 from bot.documents.summary import expiry as document_expiry
 from bot.models import Applicant, Review, from_iso, to_iso
-from bot.rules import Rules
+from bot.rules import Rules, Step
 from bot.step_kinds import kind_of
 from bot.workflow import current_step, is_applicant
 
@@ -73,6 +74,7 @@ def tick(bot: Services) -> int:
     for review in bot.store.pending_reviews():
         sent += _waiting_review(bot, review, now)
     expire_kept_files(bot, now)
+    send_weekly_digest(bot)  # when rules.yaml switches it on and it is due
     return sent
 
 
@@ -89,12 +91,11 @@ def next_due(rules: Rules, applicant: Applicant) -> str:
         schedule = step.remind_after_days or (
             (rules.reminders.stale_step_days,) if rules.reminders.stale_step_days else ()
         )
-        sent = [
-            d for d in schedule if f"stale:{step.id}:{d}:{applicant.step_started}" in applicant.reminders_sent
-        ]
+        since = _stale_since(step, applicant)
+        sent = [d for d in schedule if f"stale:{step.id}:{d}:{since}" in applicant.reminders_sent]
         later = [d for d in schedule if d > max(sent, default=-1)]
         if later:
-            times.append(from_iso(applicant.step_started) + timedelta(days=min(later)))
+            times.append(from_iso(since) + timedelta(days=min(later)))
     warning_days = rules.reminders.training_expiry_warning_days
     if applicant.approved_at and warning_days > 0:
         expiry = _latest_expiry(rules, applicant)
@@ -135,6 +136,12 @@ def _mark(bot: Services, key: str, tag: str) -> bool:
     return claimed
 
 
+def _stale_since(step: Step, applicant: Applicant) -> str:
+    """Idle time on a step counts from arriving on it, or from "I applied" on a step that records it."""
+    applied = applicant.applied.get(step.id, "") if step.records_applied else ""
+    return _applied_moment(applied) if applied else applicant.step_started
+
+
 def _stale_step(bot: Services, applicant: Applicant, now: datetime) -> int:
     rules = bot.rules
     step = current_step(rules, applicant)
@@ -146,7 +153,7 @@ def _stale_step(bot: Services, applicant: Applicant, now: datetime) -> int:
         (rules.reminders.stale_step_days,) if rules.reminders.stale_step_days else ()
     )
     applied = applicant.applied.get(step.id, "") if step.records_applied else ""
-    since = _applied_moment(applied) if applied else applicant.step_started
+    since = _stale_since(step, applicant)
     idle_days = (now - from_iso(since)).days  # after "I applied", counted from that day
     due = [d for d in schedule if idle_days >= d]
     if not due:

@@ -261,12 +261,10 @@ class ReviewDesk:
     def awaiting_reasons(self, reviewer: str, now: datetime) -> list[Review]:
         """The pending rounds whose rejection by `reviewer` still waits for its reason, newest last."""
         cutoff = now - timedelta(minutes=REASON_WAIT_MINUTES)
-        waiting = [
+        waiting = [  # a keyed lookup: a reviewer's DM never scans every review round
             r
-            for r in self.store.reviews()
-            if r.state == "pending"
-            and reviewer in r.awaiting_reason_from
-            and from_iso(r.reason_asked_at.get(reviewer) or r.created) >= cutoff
+            for r in self.store.reviews_awaiting_reason(reviewer)
+            if r.state == "pending" and from_iso(r.reason_asked_at.get(reviewer) or r.created) >= cutoff
         ]
         return sorted(waiting, key=lambda r: r.reason_asked_at.get(reviewer, ""))
 
