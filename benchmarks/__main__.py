@@ -13,6 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv: list[str]) -> int:
+    if "--quick" in argv:  # the smoke test's mode: the store at 1,000 applicants, nothing written
+        os.environ["ACCESSBOT_BENCH_QUICK"] = "1"
+        argv = [a for a in argv if a != "--quick"] or ["bench_store"]
     names = argv or sorted(p.stem for p in (ROOT / "benchmarks").glob("bench_*.py"))
     sections = []
     for name in names:

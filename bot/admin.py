@@ -40,14 +40,20 @@ def _age(hours: float) -> str:
     return f"{hours / 24:.1f} d" if hours >= 48 else f"{hours:.0f} h"
 
 
+def iter_applicants(store: Store, rules: Rules) -> Iterator[Applicant]:
+    """Everyone with a record, less staff (reviewers, admins) who only talked to the bot; streamed
+    one shard at a time (store.iter_all), in the order they came."""
+    return (a for a in store.iter_all() if is_applicant(rules, a))
+
+
 def applicants(store: Store, rules: Rules) -> list[Applicant]:
-    """Everyone with a record, less staff (reviewers, admins) who only talked to the bot."""
-    return [a for a in store.all() if is_applicant(rules, a)]
+    """iter_applicants as a list (for callers that need them all at once)."""
+    return list(iter_applicants(store, rules))
 
 
 def pending(store: Store, rules: Rules, now: datetime) -> list[str]:
     lines = []
-    for review in sorted(store.reviews(), key=lambda r: r.created):
+    for review in store.pending_reviews():  # keyed, oldest first
         if review.state != "pending":
             continue
         approvals = sum(1 for v in review.votes.values() if v == "approve")
@@ -169,12 +175,13 @@ def _stage(rules: Rules, applicant: Applicant, review: Review | None, t: Bound) 
 
 
 def export_rows(store: Store, rules: Rules, lang: str = "") -> Iterator[list[str | int]]:
-    """The header, then one row per applicant, oldest first; no document contents, names or e-mails.
-    Rows are made one at a time (a writer streams them)."""
+    """The header, then one row per applicant in the order they came (oldest first: shards fill in
+    arrival order); no document contents, names or e-mails. Streamed: one shard of applicants in
+    memory at a time, rows made one at a time (a writer streams them)."""
     lang = lang or rules.language
     t = Translator().bound(lang)
     yield [*FIXED_COLUMNS, *[s.title.get(lang) for s in rules.steps], "review"]
-    for a in sorted(applicants(store, rules), key=lambda a: a.created):
+    for a in iter_applicants(store, rules):
         step = current_step(rules, a)
         review = store.review(a.review_id) if a.review_id else None
         yield [
@@ -237,11 +244,13 @@ def stats_plot(store: Store, rules: Rules, path: Path, lang: str = "") -> None:
 
 
 def stats(store: Store, rules: Rules) -> list[str]:
-    people = applicants(store, rules)
+    """Counts per step and median times, streamed over the store (one shard in memory at a time)."""
+    people = 0
     at_step: dict[str, int] = {s.id: 0 for s in rules.steps}
     finished = 0
     durations: dict[str, list[float]] = {s.id: [] for s in rules.steps}
-    for a in people:
+    for a in iter_applicants(store, rules):
+        people += 1
         step = current_step(rules, a)
         if step is None:
             finished += 1
@@ -254,7 +263,7 @@ def stats(store: Store, rules: Rules) -> list[str]:
                 break
             durations[s.id].append(_hours(previous, from_iso(state.at)))
             previous = state.at
-    lines = [f"{len(people)} people; {finished} approved"]
+    lines = [f"{people} people; {finished} approved"]
     for number, s in enumerate(rules.steps, start=1):
         times = durations[s.id]
         median = f", median {_age(statistics.median(times))}" if times else ""
