@@ -20,7 +20,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bot import admin, heartbeat, reminders, rules_diff
+from bot import admin, heartbeat, home, reminders, rules_diff
+from bot.charts import chart_data
 from bot.context import Context, Handler, Services
 from bot.events import (
     ButtonPress,
@@ -28,14 +29,17 @@ from bot.events import (
     Destination,
     Event,
     Form,
+    Home,
     MessageRef,
     ReactionAdded,
     ReactionRemoved,
+    UserRef,
 )
 from bot.platform import Adapter
 from bot.review.deliveries import withdrawals
 from bot.rules import Rules
 from bot.store import ForgetReport, Store
+from bot.workflow import is_applicant
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +100,32 @@ class Application:
             return None
         t = self.services.translator.bound(self.services.messenger.language_of(press.user.key))
         return self.services.desk.form_for(press, t)
+
+    def home_for(self, user: UserRef) -> Home:
+        """The person's home (bot/home.py), from the records as they are now; writes nothing."""
+        s, rules, key = self.services, self.rules, user.key
+        applicant = s.store.get(key)
+        if applicant is not None and not is_applicant(rules, applicant):
+            applicant = None  # staff who only talked to the bot have no checklist
+        lang = s.messenger.language_of(key)
+        t = s.translator.bound(lang)
+        queue: list[home.Waiting] = []
+        if rules.is_reviewer(key):
+            reviews = sorted(s.store.pending_reviews(), key=lambda r: r.created)
+            queue = [home.Waiting(r, s.store.get(r.applicant)) for r in reviews]
+        figures = chart_data(rules, s.store, t, lang, s.clock()) if rules.is_admin(key) else None
+        adapter = self.adapters.get(user.platform)
+        return home.home(
+            rules,
+            t,
+            user_key=key,
+            applicant=applicant,
+            queue=queue,
+            figures=figures,
+            mention=s.messenger.mention,
+            now=s.clock(),
+            buttons=adapter is not None and adapter.capabilities.buttons,
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -226,10 +256,12 @@ class Application:
                 self._apologise(adapter, event, saved)
 
     def _concerns_us(self, event: Event) -> bool:
-        """Reactions matter only as votes on review posts: anything else is dropped before the log."""
+        """Reactions matter only as votes or claims on review posts: anything else is dropped before
+        the log."""
         if not isinstance(event, ReactionAdded | ReactionRemoved):
             return True
-        if self.services.desk.vote_for_emoji(event.emoji) is None:
+        desk = self.services.desk
+        if desk.vote_for_emoji(event.emoji) is None and not desk.is_claim_emoji(event.emoji):
             return False
         ref = event.message
         return self.services.store.review_for_post(ref.platform, ref.channel, ref.message_id) is not None

@@ -146,6 +146,7 @@ async def test_complete_package_posts_review_and_a_reaction_decides_it(h: Harnes
     assert [b["custom_id"] for b in buttons] == [
         f"accessbot:approve:{review_id}",
         f"accessbot:reject:{review_id}",
+        f"accessbot:claim:{review_id}",
     ]
     seeded = [(c.args["message_id"], c.args["emoji"]) for c in h.fake.of("add_reaction")]
     assert seeded == [(post_id, "✅"), (post_id, "❌")]
@@ -290,8 +291,8 @@ async def test_every_reaction_but_the_bots_reaches_the_core(h: Harness, clock: C
         dispatch(event)
 
     h.bot.dispatch = recording  # type: ignore[method-assign]
-    h.react(REVIEWER, post_id, "👀")
-    h.react(BOT_ID, post_id, "👀")
+    h.react(REVIEWER, post_id, "🎉")
+    h.react(BOT_ID, post_id, "🎉")
     await h.settle()
     assert [(type(e).__name__, e.user.id) for e in seen] == [("ReactionAdded", str(REVIEWER))]
     assert h.dm_texts(REVIEWER) == [] and review_state(h) == "pending"

@@ -19,6 +19,7 @@ from bot.handlers.conversation import ConversationHandler, FirstContactHandler, 
 from bot.handlers.faq import FaqHandler
 from bot.handlers.review import (
     ButtonVoteHandler,
+    ClaimHandler,
     ReactionVoteHandler,
     RejectFormHandler,
     RejectReasonHandler,
@@ -35,6 +36,7 @@ def default_handlers() -> list[Handler[Any]]:
         ChannelFileHandler(),  # a document posted in a channel: never processed, the sender is told privately
         ReactionVoteHandler(),  # reviewers' emoji on review posts
         ButtonVoteHandler(),  # Approve / Reject buttons
+        ClaimHandler(),  # "I'll take this": the Claim button, 👀 on a review post
         StepButtonHandler(),  # "I've done this" / "Not yet" / "Help" on a step's instructions
         RejectFormHandler(),  # the reject form, filled in
         TextVoteHandler(),  # reviewers: "approve ID" / "reject ID" (platforms without buttons or reactions)
