@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import admin, heartbeat, home, reminders, rules_diff
-from bot.charts import chart_data
 from bot.context import Context, Handler, Services
 from bot.events import (
     ButtonPress,
@@ -39,7 +38,6 @@ from bot.platform import Adapter
 from bot.review.deliveries import withdrawals
 from bot.rules import Rules
 from bot.store import ForgetReport, Store
-from bot.workflow import is_applicant
 
 log = logging.getLogger(__name__)
 
@@ -103,29 +101,8 @@ class Application:
 
     def home_for(self, user: UserRef) -> Home:
         """The person's home (bot/home.py), from the records as they are now; writes nothing."""
-        s, rules, key = self.services, self.rules, user.key
-        applicant = s.store.get(key)
-        if applicant is not None and not is_applicant(rules, applicant):
-            applicant = None  # staff who only talked to the bot have no checklist
-        lang = s.messenger.language_of(key)
-        t = s.translator.bound(lang)
-        queue: list[home.Waiting] = []
-        if rules.is_reviewer(key):
-            reviews = sorted(s.store.pending_reviews(), key=lambda r: r.created)
-            queue = [home.Waiting(r, s.store.get(r.applicant)) for r in reviews]
-        figures = chart_data(rules, s.store, t, lang, s.clock()) if rules.is_admin(key) else None
         adapter = self.adapters.get(user.platform)
-        return home.home(
-            rules,
-            t,
-            user_key=key,
-            applicant=applicant,
-            queue=queue,
-            figures=figures,
-            mention=s.messenger.mention,
-            now=s.clock(),
-            buttons=adapter is not None and adapter.capabilities.buttons,
-        )
+        return home.gather(self.services, user, buttons=adapter is not None and adapter.capabilities.buttons)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -15,15 +15,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.charts import ChartData
-from bot.events import Button, ButtonStyle, Home, Outgoing
+from bot.charts import ChartData, chart_data
+from bot.context import Services
+from bot.events import Button, ButtonStyle, Home, Outgoing, UserRef
 from bot.i18n import Bound
 from bot.models import Applicant, Review, from_iso
 from bot.presenter import STEP_DONE, STEP_HELP, STEP_NOT_YET
 from bot.review.render import APPROVE, CLAIM, REJECT
 from bot.rules import Rules
 from bot.step_kinds import kind_of
-from bot.workflow import checklist, current_step, done_count
+from bot.workflow import checklist, current_step, done_count, is_applicant
 
 _MARKS = {"done": "✅", "current": "👉", "todo": "⬜"}
 MAX_QUEUE = 20
@@ -138,18 +139,55 @@ def home(
     mention: Callable[[str], str],
     now: datetime,
     buttons: bool = True,
+    only: str = "",
 ) -> Home:
     """The home of `user_key`: their checklist when they apply, the queue for reviewers, the
-    figures for admins (a person may be all three)."""
+    figures for admins (a person may be all three). `only`: "queue" or "figures" alone."""
     sections: list[Outgoing] = []
+    if only:
+        applicant = None
+        queue = queue if only == "queue" else ()
+        figures = figures if only == "figures" else None
     if applicant is not None:
         sections.append(applicant_section(rules, applicant, t, buttons=buttons))
-    if rules.is_reviewer(user_key):
+    if rules.is_reviewer(user_key) and only in ("", "queue"):
         listed = [w for w in queue if w.review.applicant != user_key][:MAX_QUEUE]
         sections.append(Outgoing(t("home.queue", count=len(listed)), title=t("home.queue_title")))
         sections += [package_section(rules, w, t, mention=mention, now=now, buttons=buttons) for w in listed]
     if rules.is_admin(user_key) and figures is not None:
         sections += [figures_section(figures, t), problems_section(figures, t)]
     if not sections:
-        sections.append(Outgoing(t("home.nothing_yet", program=rules.program.name)))
+        key = {"queue": "home.queue_not_reviewer", "figures": "home.stats_not_admin"}.get(
+            only, "home.nothing_yet"
+        )
+        sections.append(Outgoing(t(key, program=rules.program.name)))
     return Home(t("home.title", program=rules.program.name), tuple(sections))
+
+
+def gather(services: Services, user: UserRef, *, buttons: bool, only: str = "") -> Home:
+    """The person's home from the records as they are now (Host.home_for, the /queue and /stats
+    commands); reads only."""
+    rules, key = services.rules, user.key
+    applicant = services.store.get(key)
+    if applicant is not None and not is_applicant(rules, applicant):
+        applicant = None  # staff who only talked to the bot have no checklist
+    lang = services.messenger.language_of(key)
+    t = services.translator.bound(lang)
+    queue: list[Waiting] = []
+    if rules.is_reviewer(key) and only in ("", "queue"):
+        reviews = sorted(services.store.pending_reviews(), key=lambda r: r.created)
+        queue = [Waiting(r, services.store.get(r.applicant)) for r in reviews]
+    wants_figures = rules.is_admin(key) and only in ("", "figures")
+    figures = chart_data(rules, services.store, t, lang, services.clock()) if wants_figures else None
+    return home(
+        rules,
+        t,
+        user_key=key,
+        applicant=applicant,
+        queue=queue,
+        figures=figures,
+        mention=services.messenger.mention,
+        now=services.clock(),
+        buttons=buttons,
+        only=only,
+    )

@@ -17,6 +17,7 @@ from bot.handlers.admin import AdminCommandHandler
 from bot.handlers.channel import ChannelFileHandler, ChannelIgnoreHandler
 from bot.handlers.conversation import ConversationHandler, FirstContactHandler, StepButtonHandler
 from bot.handlers.faq import FaqHandler
+from bot.handlers.home import HomeCommandHandler
 from bot.handlers.review import (
     ButtonVoteHandler,
     ClaimHandler,
@@ -44,6 +45,7 @@ def default_handlers() -> list[Handler[Any]]:
         ChannelIgnoreHandler(),  # any other channel chatter is not for the bot
         AdminCommandHandler(),  # admins: pending, show, reset, approve, ...; reviewers: pending; usage
         UploadHandler(),  # a file in DM (for staff: starts their own application)
+        HomeCommandHandler(),  # /queue (reviewers), /stats (admins)
         SlashCommandHandler(),  # /status, /help
         StaffHandler(),  # reviewers and admins who are not applicants: their help, FAQ, "I want to apply"
         FirstContactHandler(),  # someone new: the welcome and their checklist, whatever they wrote
