@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bot import admin, heartbeat, reminders, rules_diff
+from bot import admin, heartbeat, home, reminders, rules_diff
 from bot.context import Context, Handler, Services
 from bot.events import (
     ButtonPress,
@@ -28,9 +28,11 @@ from bot.events import (
     Destination,
     Event,
     Form,
+    Home,
     MessageRef,
     ReactionAdded,
     ReactionRemoved,
+    UserRef,
 )
 from bot.platform import Adapter
 from bot.review.deliveries import withdrawals
@@ -96,6 +98,11 @@ class Application:
             return None
         t = self.services.translator.bound(self.services.messenger.language_of(press.user.key))
         return self.services.desk.form_for(press, t)
+
+    def home_for(self, user: UserRef) -> Home:
+        """The person's home (bot/home.py), from the records as they are now; writes nothing."""
+        adapter = self.adapters.get(user.platform)
+        return home.gather(self.services, user, buttons=adapter is not None and adapter.capabilities.buttons)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -226,10 +233,12 @@ class Application:
                 self._apologise(adapter, event, saved)
 
     def _concerns_us(self, event: Event) -> bool:
-        """Reactions matter only as votes on review posts: anything else is dropped before the log."""
+        """Reactions matter only as votes or claims on review posts: anything else is dropped before
+        the log."""
         if not isinstance(event, ReactionAdded | ReactionRemoved):
             return True
-        if self.services.desk.vote_for_emoji(event.emoji) is None:
+        desk = self.services.desk
+        if desk.vote_for_emoji(event.emoji) is None and not desk.is_claim_emoji(event.emoji):
             return False
         ref = event.message
         return self.services.store.review_for_post(ref.platform, ref.channel, ref.message_id) is not None

@@ -231,3 +231,19 @@ class Outgoing:
     key: str = ""
     """An idempotency key for messages that must not be sent twice (review posts): adapters that can
     keep it with the message (Slack metadata, the console transcript) find it again (`find_sent`)."""
+
+
+@dataclass(frozen=True)
+class Home:
+    """A person's home view (bot/home.py draws it): sections, each a neutral block (title, text,
+    buttons). Slack publishes it as the App Home tab; Discord and the console print `text()`."""
+
+    title: str
+    sections: tuple[Outgoing, ...]
+
+    def text(self) -> str:
+        """The home as plain text (the console, Discord's ephemeral answers)."""
+        parts = [self.title]
+        for section in self.sections:
+            parts.append((f"{section.title}\n" if section.title else "") + section.text)
+        return "\n\n".join(parts)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from bot.events import ButtonPress, Destination, Event, Form, MessageRef, Outgoing, UserRef
+from bot.events import ButtonPress, Destination, Event, Form, Home, MessageRef, Outgoing, UserRef
 from bot.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,10 @@ class Host(Protocol):
 
     def reviewers_channel(self, platform: str) -> str | None:
         """The private reviewers channel on this platform (thread replies there may be for the bot)."""
+        ...
+
+    def home_for(self, user: UserRef) -> Home:
+        """The person's home view (checklist, reviewers' queue, admins' figures); reads only."""
         ...
 
     def tick(self) -> int:

@@ -14,7 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot.context import Services
 from bot.digest import send_weekly_digest
 from bot.documents.summary import expiry as document_expiry
+from bot.messenger import Mention
 from bot.models import Applicant, Review, from_iso, to_iso
+from bot.review.claims import ping_targets
 from bot.rules import Rules, Step
 from bot.step_kinds import kind_of
 from bot.workflow import current_step, is_applicant
@@ -71,6 +73,8 @@ def tick(bot: Services) -> int:
         sent += out
         if not out:  # due by the rule, yet nothing to send: not due again until the person changes
             bot.store.set_due(key, "")
+    for decision in bot.desk.release_stale_claims():  # open to any reviewer again, with a note
+        bot.messenger.deliver(decision.deliveries, decision.op_id)
     for review in bot.store.pending_reviews():
         sent += _waiting_review(bot, review, now)
     expire_kept_files(bot, now)
@@ -227,6 +231,10 @@ def _waiting_review(bot: Services, review: Review, now: datetime) -> int:
     stamp = bot.store.now()
     bot.store.update_review(review.id, lambda r: setattr(r, "last_ping", stamp))
     waited = int((now - from_iso(review.created)).total_seconds() // 3600)
-    bot.posts.note(review.id, "review.reping", hours=waited)
+    if review.claimed_by:  # a claimed package pings its claimer alone, by name
+        targets = tuple(Mention(k) for k in ping_targets(review, bot.rules.reviewers.users))
+        bot.posts.note(review.id, "review.reping_claimed", reviewer=targets, hours=waited)
+    else:
+        bot.posts.note(review.id, "review.reping", hours=waited)
     bot.store.audit("", "reminder.review_waiting", review.applicant, hours=waited)
     return 1

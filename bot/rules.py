@@ -193,6 +193,10 @@ class Reviewers:
         default=("white_check_mark", "✅", "heavy_check_mark", "✔️"),
     )
     reject: tuple[str, ...] = doc("Emoji that reject.", default=("x", "❌", "no_entry", "⛔"))
+    claim: tuple[str, ...] = doc(
+        'Emoji that claim a package ("I\'ll take this"); removing it releases the claim.',
+        default=("eyes", "👀"),
+    )
     show_email: bool = doc("Include the applicant's e-mail in review posts.", default=False)
 
 

@@ -384,6 +384,11 @@ class FakeSlack:
             return {"ok": False, "error": "users_not_found"}, None
         return {"ok": True, "user": found}, None
 
+    def _api_views_publish(self, params: dict[str, Any]) -> Answer:
+        if not params.get("user_id") or not params.get("view"):
+            return {"ok": False, "error": "invalid_arguments"}, None
+        return {"ok": True, "view": {"id": "VH" + str(next(self._ts)), "type": "home"}}, None
+
     def _api_views_open(self, params: dict[str, Any]) -> Answer:
         return {"ok": True, "view": {"id": "V" + str(next(self._ts))}}, None
 

@@ -146,6 +146,7 @@ async def test_complete_package_posts_review_and_a_reaction_decides_it(h: Harnes
     assert [b["custom_id"] for b in buttons] == [
         f"accessbot:approve:{review_id}",
         f"accessbot:reject:{review_id}",
+        f"accessbot:claim:{review_id}",
     ]
     seeded = [(c.args["message_id"], c.args["emoji"]) for c in h.fake.of("add_reaction")]
     assert seeded == [(post_id, "✅"), (post_id, "❌")]
@@ -290,8 +291,8 @@ async def test_every_reaction_but_the_bots_reaches_the_core(h: Harness, clock: C
         dispatch(event)
 
     h.bot.dispatch = recording  # type: ignore[method-assign]
-    h.react(REVIEWER, post_id, "👀")
-    h.react(BOT_ID, post_id, "👀")
+    h.react(REVIEWER, post_id, "🎉")
+    h.react(BOT_ID, post_id, "🎉")
     await h.settle()
     assert [(type(e).__name__, e.user.id) for e in seen] == [("ReactionAdded", str(REVIEWER))]
     assert h.dm_texts(REVIEWER) == [] and review_state(h) == "pending"
@@ -333,7 +334,7 @@ async def test_send_on_the_event_loop_thread_is_refused(h: Harness) -> None:
 async def test_commands_are_synced_for_dms(h: Harness) -> None:
     [sync] = h.fake.of("bulk_upsert_global_commands")
     commands = {c["name"]: c for c in sync.args["payload"]}
-    assert set(commands) == {"status", "help"}
+    assert set(commands) == {"status", "help", "queue", "stats"}
     assert set(commands["status"]["contexts"]) == {0, 1, 2}  # guild, bot DM, private channel
     assert h.fake.of("bulk_upsert_guild_commands") == []
 
@@ -342,7 +343,7 @@ async def test_guild_sync_when_a_guild_is_set(tmp_path: Path, validator: Validat
     async with Harness(tmp_path, validator, clock, guild_id=str(GUILD_ID)) as harness:
         [sync] = harness.fake.of("bulk_upsert_guild_commands")
         assert sync.args["guild_id"] == GUILD_ID
-        assert {c["name"] for c in sync.args["payload"]} == {"status", "help"}
+        assert {c["name"] for c in sync.args["payload"]} == {"status", "help", "queue", "stats"}
 
 
 async def test_slash_status_in_dm_answers_ephemerally(h: Harness) -> None:
@@ -352,6 +353,21 @@ async def test_slash_status_in_dm_answers_ephemerally(h: Harness) -> None:
     assert ack.args == {"interaction_id": interaction_id, "type": 5, "data": {"flags": 64}}
     assert "Create a PhysioNet account" in h.followup_texts()[0]
     assert h.dm_texts(APPLICANT) == []
+
+
+async def test_slash_queue_and_stats_answer_staff_ephemerally(h: Harness, clock: Clock) -> None:
+    await complete_package(h, clock)
+    h.slash(REVIEWER, "queue")
+    await h.until(lambda: h.followup_texts())
+    queue = h.followup_texts()[0]
+    assert "Packages waiting for the reviewers" in queue and f"<@{APPLICANT}>" in queue
+    assert "Waiting 0 hours" in queue and h.dm_texts(REVIEWER) == []
+    h.slash(ADMIN, "stats")
+    await h.until(lambda: len(h.followup_texts()) >= 2)
+    assert "The figures" in h.followup_texts()[1] and f"{APPLICANT}" not in h.followup_texts()[1]
+    h.slash(APPLICANT, "queue")
+    await h.until(lambda: len(h.followup_texts()) >= 3)
+    assert "The queue is for reviewers" in h.followup_texts()[2]
 
 
 async def test_slash_help_in_a_server(h: Harness) -> None:

@@ -14,7 +14,7 @@ from bot.adapters.discord import PLATFORM
 from bot.adapters.discord.client import AccessClient, EventStamps
 from bot.adapters.discord.outbound import delivery_error
 from bot.adapters.discord.render import split_text
-from bot.events import ButtonPress, DirectMessage, Event, Form, MessageRef, UserRef
+from bot.events import ButtonPress, DirectMessage, Event, Form, Home, MessageRef, UserRef
 from bot.platform import Adapter, Environment, ServeOptions, Stopper
 from bot.rules import Rules
 from bot.rules_loader import load_rules
@@ -46,6 +46,9 @@ class FakeHost:
 
     def tick(self) -> int:
         return 0
+
+    def home_for(self, user: UserRef) -> Home:
+        return Home("home", ())
 
     def review_posts(self, platform: str, *, pending_only: bool = False) -> list[MessageRef]:
         return []

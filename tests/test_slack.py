@@ -25,8 +25,10 @@ from bot.events import (
     Form,
     FormField,
     FormSubmitted,
+    Home,
     MessageRef,
     ReactionAdded,
+    UserRef,
 )
 from bot.models import Review
 from bot.platform import Adapter, Environment
@@ -566,6 +568,9 @@ class RecordingHost:
 
     def tick(self) -> int:
         return 0
+
+    def home_for(self, user: UserRef) -> Home:
+        return Home("home", ())
 
     def review_posts(self, platform: str, *, pending_only: bool = False) -> list[MessageRef]:
         return []

@@ -186,6 +186,7 @@ def test_manifest_lists_exactly_what_the_code_uses() -> None:
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(expected)
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
     assert sorted(events) == [
+        "app_home_opened",
         "message.channels",
         "message.groups",
         "message.im",

@@ -17,8 +17,10 @@ from bot.handlers.admin import AdminCommandHandler
 from bot.handlers.channel import ChannelFileHandler, ChannelIgnoreHandler
 from bot.handlers.conversation import ConversationHandler, FirstContactHandler, StepButtonHandler
 from bot.handlers.faq import FaqHandler
+from bot.handlers.home import HomeCommandHandler
 from bot.handlers.review import (
     ButtonVoteHandler,
+    ClaimHandler,
     ReactionVoteHandler,
     RejectFormHandler,
     RejectReasonHandler,
@@ -35,6 +37,7 @@ def default_handlers() -> list[Handler[Any]]:
         ChannelFileHandler(),  # a document posted in a channel: never processed, the sender is told privately
         ReactionVoteHandler(),  # reviewers' emoji on review posts
         ButtonVoteHandler(),  # Approve / Reject buttons
+        ClaimHandler(),  # "I'll take this": the Claim button, 👀 on a review post
         StepButtonHandler(),  # "I've done this" / "Not yet" / "Help" on a step's instructions
         RejectFormHandler(),  # the reject form, filled in
         TextVoteHandler(),  # reviewers: "approve ID" / "reject ID" (platforms without buttons or reactions)
@@ -42,6 +45,7 @@ def default_handlers() -> list[Handler[Any]]:
         ChannelIgnoreHandler(),  # any other channel chatter is not for the bot
         AdminCommandHandler(),  # admins: pending, show, reset, approve, ...; reviewers: pending; usage
         UploadHandler(),  # a file in DM (for staff: starts their own application)
+        HomeCommandHandler(),  # /queue (reviewers), /stats (admins)
         SlashCommandHandler(),  # /status, /help
         StaffHandler(),  # reviewers and admins who are not applicants: their help, FAQ, "I want to apply"
         FirstContactHandler(),  # someone new: the welcome and their checklist, whatever they wrote

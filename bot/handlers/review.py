@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from bot.context import Context
+from bot.emoji import canonical
 from bot.events import (
     ButtonPress,
     ChannelMessage,
@@ -19,7 +20,7 @@ from bot.handlers.admin import parse_command
 from bot.intents import Intent
 from bot.models import Review, Vote
 from bot.review.desk import REASON_WAIT_MINUTES, REJECT_FORM, Decision
-from bot.review.render import APPROVE, REJECT
+from bot.review.render import APPROVE, CLAIM, REJECT
 
 _TEXT_VOTE = re.compile(r"^\s*/?(approve|reject)\s+([0-9a-f]{12})\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
 
@@ -122,6 +123,56 @@ class ButtonVoteHandler:
             ctx.reply(ctx.t("review.unknown_post"))
             return
         tell_voter(ctx, ctx.desk.vote(found.review, ctx.user.key, found.vote))
+
+
+@dataclass(frozen=True)
+class ClaimRequest:
+    review: Review | None
+    release: bool
+
+
+class ClaimHandler:
+    """ "I'll take this": the Claim button, or the claim emoji (👀) on a review post; removing the
+    emoji releases one's own claim."""
+
+    def match(self, ctx: Context) -> ClaimRequest | None:
+        event = ctx.event
+        if isinstance(event, ButtonPress) and event.action == CLAIM:
+            ref = event.message
+            review = ctx.store.review_for_post(ref.platform, ref.channel, ref.message_id) or (
+                ctx.store.review(event.value) if event.value else None
+            )
+            return ClaimRequest(review, release=False)
+        if isinstance(event, ReactionAdded | ReactionRemoved) and ctx.desk.is_claim_emoji(event.emoji):
+            ref = event.message
+            review = ctx.store.review_for_post(ref.platform, ref.channel, ref.message_id)
+            return ClaimRequest(review, isinstance(event, ReactionRemoved)) if review is not None else None
+        return None
+
+    def handle(self, ctx: Context, found: ClaimRequest) -> None:
+        if found.review is None:
+            ctx.reply(ctx.t("review.unknown_post"))
+            return
+        decision = ctx.desk.claim(found.review, ctx.user.key, release=found.release)
+        ctx.carry_out(decision)
+        review = decision.review or found.review
+        if found.release:
+            if decision.status == "released":
+                ctx.reply(ctx.t("review.release_ack"))
+            return  # removing a reaction needs no other answer
+        if decision.status == "claimed":
+            ctx.reply(ctx.t("review.claim_ack"))
+        elif decision.status == "already_claimed":
+            ctx.reply(ctx.t("review.claim_mine", emoji=_claim_emoji(ctx)))
+        elif decision.status == "claim_taken":
+            ctx.reply(ctx.t("claim.taken", reviewer=ctx.messenger.mention(review.claimed_by)))
+        else:
+            tell_voter(ctx, decision)  # not a reviewer, their own package, already decided
+
+
+def _claim_emoji(ctx: Context) -> str:
+    claim = ctx.rules.reviewers.claim
+    return canonical(claim[0]) if claim else "👀"
 
 
 @dataclass(frozen=True)

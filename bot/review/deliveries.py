@@ -28,6 +28,13 @@ class ReviewNote(Delivery):
 
 
 @dataclass(frozen=True)
+class RefreshPost(Delivery):
+    """Redraw a pending review post (it shows who claimed it); a decided post is left as closed."""
+
+    review_id: str
+
+
+@dataclass(frozen=True)
 class ClosePost(Delivery):
     """Edit the review post: it shows the decision and loses its buttons."""
 

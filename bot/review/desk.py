@@ -21,7 +21,8 @@ from bot.events import ButtonPress, Choice, Form, FormField
 from bot.i18n import Bound
 from bot.messenger import Delivery, Mention, Tell, encode
 from bot.models import Applicant, Review, StepState, Vote, from_iso
-from bot.review.deliveries import ClosePost, DropSharedFiles, PostReview, ReviewNote
+from bot.review import claims
+from bot.review.deliveries import ClosePost, DropSharedFiles, PostReview, RefreshPost, ReviewNote
 from bot.review.render import REJECT
 from bot.rules import Rules, Step
 from bot.step_kinds import kind_of
@@ -34,7 +35,8 @@ REASON_WAIT_MINUTES = 30
 vote stays, and `reject ID STEP REASON` still finishes it."""
 
 VoteStatus = str
-"""counted, withdrawn, decided, ask_reason, ignored, ignored_not_reviewer, ignored_self, already_decided"""
+"""counted, withdrawn, decided, ask_reason, ignored, ignored_not_reviewer, ignored_self, already_decided;
+claims: claimed, released, already_claimed, claim_taken"""
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,57 @@ class ReviewDesk:
             self.store.audit(applicant_key, "review.opened", applicant_key, review=review.id)
             return decision
 
+    # -- claims ("I'll take this", bot/review/claims.py) ---------------------------------------
+
+    def is_claim_emoji(self, emoji: str) -> bool:
+        return matches(emoji, self.rules.reviewers.claim)
+
+    def claim(self, review: Review, reviewer: str, *, release: bool = False) -> Decision:
+        """`reviewer` takes the package (or lets it go, `release`): a note in the post's thread and
+        the post redrawn with who took it. Another reviewer's live claim refuses (`claim_taken`)."""
+        with self._lock:
+            rules = self.rules
+            current = self.store.review(review.id) or review
+            if not rules.is_reviewer(reviewer):
+                self.store.audit(reviewer, "review.claim_refused", current.applicant, reason="not_reviewer")
+                return Decision("ignored_not_reviewer", current)
+            if reviewer == current.applicant:
+                return Decision("ignored_self", current)
+            if current.state != "pending":
+                return Decision("already_decided", current)
+            try:
+                if release:
+                    changed = claims.release(current, reviewer)
+                else:
+                    now = from_iso(self.store.now())
+                    changed = claims.claim(current, reviewer, now, rules.claims.stale_after_hours)
+            except claims.ClaimRefused:
+                return Decision("claim_taken", current)
+            if changed == current:
+                return Decision("ignored" if release else "already_claimed", current)
+            key = "claim.released" if release else "claim.claimed"
+            deliveries = (
+                ReviewNote(current.id, key, {"reviewer": Mention(reviewer)}),
+                RefreshPost(current.id),
+            )
+            decision = self._commit("released" if release else "claimed", changed, None, deliveries)
+            self.store.audit(reviewer, key, current.applicant, review=current.id)
+            return decision
+
+    def release_stale_claims(self) -> list[Decision]:
+        """Claims left undecided past `claims.stale_after_hours`, released, each with a note."""
+        with self._lock:
+            now = from_iso(self.store.now())
+            hours = self.rules.claims.stale_after_hours
+            out = []
+            for released, who, held in claims.release_stale(self.store.pending_reviews(), now, hours):
+                note = ReviewNote(
+                    released.id, "claim.released_stale", {"reviewer": Mention(who), "hours": held}
+                )
+                out.append(self._commit("released", released, None, (note, RefreshPost(released.id))))
+                self.store.audit("", "claim.released_stale", released.applicant, review=released.id)
+            return out
+
     # -- votes and decisions -----------------------------------------------------------------
 
     def vote_for_emoji(self, emoji: str) -> Vote | None:
@@ -199,6 +252,7 @@ class ReviewDesk:
             current.state = "approved"
             current.decided_at = now
             current.decided_by = list(by)
+            current.claimed_by = current.claimed_at = ""  # a decision releases the claim
             if applicant is not None:
                 if step is not None:
                     applicant.steps[step.id] = StepState("done", now, {"review": current.id}, by=",".join(by))
@@ -230,6 +284,7 @@ class ReviewDesk:
             current.state = "rejected"
             current.decided_at = now
             current.decided_by = [by]
+            current.claimed_by = current.claimed_at = ""  # a decision releases the claim
             current.reason = reason
             current.reopen_step = reopen.id
             current.awaiting_reason_from = []

@@ -18,7 +18,14 @@ from bot.messenger import Messenger, Sent, outcome_of
 from bot.models import Applicant, PostRef, Review
 from bot.platform import Adapter, DeliveryError
 from bot.review import render
-from bot.review.deliveries import ClosePost, DropSharedFiles, PostReview, ReviewNote, WithdrawPost
+from bot.review.deliveries import (
+    ClosePost,
+    DropSharedFiles,
+    PostReview,
+    RefreshPost,
+    ReviewNote,
+    WithdrawPost,
+)
 from bot.rules import Rules, Step
 from bot.store import Store
 
@@ -35,6 +42,7 @@ class ReviewPosts:
         messenger.handle(PostReview, self._post)
         messenger.handle(ReviewNote, self._note)
         messenger.handle(ClosePost, self._close)
+        messenger.handle(RefreshPost, self._refresh)
         messenger.handle(DropSharedFiles, self._drop_files)
         messenger.handle(WithdrawPost, self._withdraw)
 
@@ -201,6 +209,22 @@ class ReviewPosts:
             adapter.edit(post, render.closed(self.render(applicant, review, adapter), decided, label))
         except DeliveryError as exc:  # the decision stands; only the post's look is stale
             log.warning("could not update the review post of %s: %s", review.id, exc)
+            return Sent.GIVE_UP if exc.permanent else Sent.RETRY
+        return Sent.DONE
+
+    def _refresh(self, delivery: RefreshPost) -> Sent:
+        """A pending post redrawn (who claimed it); once decided, ClosePost has the last word."""
+        found = self._latest_post(delivery.review_id)
+        if found is None:
+            return self._missing_post(delivery.review_id)
+        review, adapter, post = found
+        applicant = self.store.get(review.applicant)
+        if applicant is None or review.state != "pending":
+            return Sent.DONE
+        try:
+            adapter.edit(post, self.render(applicant, review, adapter))
+        except DeliveryError as exc:  # the claim stands; only the post's look is stale
+            log.warning("could not redraw the review post of %s: %s", review.id, exc)
             return Sent.GIVE_UP if exc.permanent else Sent.RETRY
         return Sent.DONE
 

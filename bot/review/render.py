@@ -20,6 +20,7 @@ from bot.step_kinds import kind_of
 
 APPROVE = "approve"
 REJECT = "reject"
+CLAIM = "claim"
 
 
 def summary(
@@ -50,6 +51,11 @@ def summary(
         lines.append(f"{label}: {value}")
     days = max(0, (now - from_iso(applicant.created)).days)
     lines.append(t("review.post_took", days=days))
+    claimed: tuple[tuple[str, str], ...] = ()
+    if review.claimed_by and review.state == "pending":
+        taken = t("review.post_claimed", reviewer=mention(review.claimed_by))
+        lines.append(taken)
+        claimed = ((t("review.post_claimed_label"), taken),)
     how = how_to_decide(rules, t, capabilities, review.id)
     lines.append(how)
     approve, reject = _emoji(rules)
@@ -57,6 +63,7 @@ def summary(
         (
             Button(APPROVE, t("review.button_approve"), review.id, ButtonStyle.PRIMARY),
             Button(REJECT, t("review.button_reject"), review.id, ButtonStyle.DANGER),
+            Button(CLAIM, t("review.button_claim"), review.id),
         )
         if capabilities.buttons
         else ()
@@ -67,6 +74,7 @@ def summary(
         fields=(
             *fields,
             (t("review.post_took_label"), t("review.post_took_days", days=days)),
+            *claimed,
             (t("review.post_how_label"), how),
         ),
         buttons=buttons,

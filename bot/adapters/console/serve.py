@@ -44,6 +44,7 @@ def console_for(
         reviewers_channel=lambda: host.reviewers_channel(PLATFORM),
         latest_review_post=latest_review_post,
         tick=tick,
+        home=host.home_for,
         user=user,
     )
     return adapter, session

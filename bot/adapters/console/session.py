@@ -11,6 +11,7 @@ One syntax for people and scripts:
   /press BUTTON [POST]  press a button on a post
   /reply [POST] TEXT    reply in a post's thread
   /tick                 run the reminders now
+  /home                 your home: checklist, the reviewers' queue, the admins' figures
   /quit
 Every message the bot sends is printed with where it went: `[DM → alice] …` or `[#reviewers] …`.
 """
@@ -30,15 +31,18 @@ from bot.events import (
     AttachmentUnavailable,
     ButtonPress,
     ChannelMessage,
+    Destination,
     DirectMessage,
     Event,
+    Home,
     MessageRef,
+    Outgoing,
     ReactionAdded,
     ReactionRemoved,
     UserRef,
 )
 
-COMMANDS = "/as, /name, /upload, /post, /react, /unreact, /press, /reply, /tick, /quit"
+COMMANDS = "/as, /name, /upload, /post, /react, /unreact, /press, /reply, /tick, /home, /quit"
 
 
 def _file_attachment(path: Path) -> Attachment:
@@ -66,8 +70,10 @@ class ConsoleSession:
         reviewers_channel: Callable[[], str | None],
         latest_review_post: Callable[[], MessageRef | None] = lambda: None,
         tick: Callable[[], None] | None = None,
+        home: Callable[[UserRef], Home] | None = None,
         user: str = "alice",
     ) -> None:
+        self.home = home
         self.adapter = adapter
         self.dispatch = dispatch
         self.reviewers_channel = reviewers_channel
@@ -243,6 +249,15 @@ class ConsoleSession:
                 thread=ref,
             )
         )
+
+    def _cmd_home(self, rest: str) -> None:
+        """The home, printed as a DM: the checklist's step buttons work with /press."""
+        if self.home is None:
+            self._note("no home view in this session")
+            return
+        home = self.home(self._me())
+        buttons = home.sections[0].buttons if home.sections else ()
+        self.adapter.send(Destination.dm(self._me()), Outgoing(home.text(), buttons=buttons))
 
     def _cmd_tick(self, rest: str) -> None:
         if self.tick is not None:

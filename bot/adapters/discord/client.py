@@ -310,5 +310,19 @@ def _add_commands(client: AccessClient) -> None:
     async def help_(interaction: discord.Interaction[Any]) -> None:
         await answer(interaction, "help")
 
+    @app_commands.command(name="queue", description="Reviewers: the packages waiting, oldest first")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=False)
+    async def queue(interaction: discord.Interaction[Any]) -> None:
+        await answer(interaction, "queue")
+
+    @app_commands.command(name="stats", description="Admins: the figures and the latest problems")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=False)
+    async def stats(interaction: discord.Interaction[Any]) -> None:
+        await answer(interaction, "stats")
+
     client.tree.add_command(status)
     client.tree.add_command(help_)
+    client.tree.add_command(queue)
+    client.tree.add_command(stats)

@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt import Ack, BoltResponse
 
 from bot.adapters.slack.blocks import ACTION_PREFIX, plain_text, read_submission
+from bot.adapters.slack.home import publish as publish_home
 from bot.adapters.slack.outbound import PLATFORM, Interaction, SlackAdapter
 from bot.events import (
     ButtonPress,
@@ -130,6 +131,23 @@ class Inbound:
         answer_to = Interaction(user_id, channel, str(body.get("response_url") or ""))
         with self.adapter.replying_to(answer_to):
             self.host.dispatch(press)
+        if container.get("type") == "view" and (body.get("view") or {}).get("type") == "home":
+            self._publish_home(user_id)  # pressed on the App Home tab: it shows the new state
+
+    def on_app_home_opened(self, event: dict[str, Any]) -> None:
+        """The person opened the bot's Home tab: draw their home (read-only on the core's side)."""
+        user_id = str(event.get("user") or "")
+        if event.get("tab", "home") != "home" or not user_id or user_id == self.adapter.bot_user_id:
+            return
+        self._publish_home(user_id)
+
+    def _publish_home(self, user_id: str) -> None:
+        try:
+            view = self.host.home_for(UserRef(PLATFORM, user_id))
+        except Exception:
+            log.exception("could not draw the App Home")
+            return
+        publish_home(self.adapter.client, user_id, view)
 
     def on_view_submission(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack()  # an empty ack closes the modal

@@ -87,6 +87,7 @@ def create_app(
     app.event("message")(inbound.on_message)
     app.event("reaction_added")(inbound.on_reaction)
     app.event("reaction_removed")(inbound.on_reaction)
+    app.event("app_home_opened")(inbound.on_app_home_opened)
     app.action(re.compile("^" + ACTION_PREFIX))(inbound.on_action)
     app.view(re.compile("^" + ACTION_PREFIX))(inbound.on_view_submission)
     return app

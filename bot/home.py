@@ -1,0 +1,193 @@
+"""A person's home, as a pure function: what Slack's App Home tab, Discord's /status, /queue and
+/stats and the console's /home show, in neutral blocks (`Outgoing`: a title, text, buttons).
+
+- an applicant: their checklist and the current step's buttons;
+- a reviewer: the queue, each package's wait, its warnings in words, and approve / reject / claim;
+- an admin: the figures and the latest problems (counts and codes only, bot/charts.py's data).
+
+`Home` itself is in bot/events.py, beside the other neutral blocks. Nothing here writes or
+sends; the caller gathers the records (Application.home_for) and draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.charts import ChartData, chart_data
+from bot.context import Services
+from bot.events import Button, ButtonStyle, Home, Outgoing, UserRef
+from bot.i18n import Bound
+from bot.models import Applicant, Review, from_iso
+from bot.presenter import STEP_DONE, STEP_HELP, STEP_NOT_YET
+from bot.review.render import APPROVE, CLAIM, REJECT
+from bot.rules import Rules
+from bot.step_kinds import kind_of
+from bot.workflow import checklist, current_step, done_count, is_applicant
+
+_MARKS = {"done": "✅", "current": "👉", "todo": "⬜"}
+MAX_QUEUE = 20
+"""Packages listed on a reviewer's home (Slack allows 100 blocks a view)."""
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One package in the queue, with its applicant's record (None when it is gone)."""
+
+    review: Review
+    applicant: Applicant | None
+
+
+def applicant_section(rules: Rules, applicant: Applicant, t: Bound, *, buttons: bool) -> Outgoing:
+    lines = []
+    for item in checklist(rules, applicant):
+        mark = t("status.you_are_here") if item.state == "current" else ""
+        lines.append(f"{_MARKS[item.state]} {item.number}. {item.step.title.get(t.lang)}{mark}")
+    step = current_step(rules, applicant)
+    if step is None:
+        lines += ["", t("status.all_done")]
+    else:
+        lines += ["", t("status.now", number=rules.step_index(step.id) + 1, title=step.title)]
+    shown = buttons and step is not None and not kind_of(step).decided_by_reviewers
+    return Outgoing(
+        "\n".join(lines),
+        title=t(
+            "status.header",
+            program=rules.program.name,
+            done=done_count(rules, applicant),
+            total=len(rules.steps),
+        ),
+        buttons=(
+            (
+                Button(STEP_DONE, t("buttons.done"), step.id, ButtonStyle.PRIMARY),
+                Button(STEP_NOT_YET, t("buttons.not_yet"), step.id),
+                Button(STEP_HELP, t("buttons.help"), step.id),
+            )
+            if shown and step is not None
+            else ()
+        ),
+    )
+
+
+def warnings(rules: Rules, applicant: Applicant, t: Bound) -> list[str]:
+    """What the bot could not settle on its own, in words (the ⚠ lines of the review post)."""
+    out = []
+    for number, step in enumerate(rules.steps, start=1):
+        kind = kind_of(step)
+        state = applicant.steps.get(step.id)
+        if kind.decided_by_reviewers or state is None or state.status != "done":
+            continue
+        shown = kind.for_reviewers(step, state, rules, t)
+        out += [f"{number}. ⚠{w.split(';')[0]}" for w in shown.split("⚠")[1:]]
+    return out
+
+
+def package_section(
+    rules: Rules, item: Waiting, t: Bound, *, mention: Callable[[str], str], now: datetime, buttons: bool
+) -> Outgoing:
+    review = item.review
+    hours = max(0, int((now - from_iso(review.created)).total_seconds() // 3600))
+    approvals = sum(1 for v in review.votes.values() if v == "approve")
+    lines = [
+        t(
+            "home.waiting",
+            hours=hours,
+            days=hours // 24,
+            have=approvals,
+            needed=rules.reviewers.approvals_required,
+        )
+    ]
+    if review.claimed_by:
+        lines.append(t("review.post_claimed", reviewer=mention(review.claimed_by)))
+    found = warnings(rules, item.applicant, t) if item.applicant is not None else []
+    lines += found or [t("home.no_warnings")]
+    return Outgoing(
+        "\n".join(lines),
+        title=mention(review.applicant),
+        buttons=(
+            (
+                Button(APPROVE, t("review.button_approve"), review.id, ButtonStyle.PRIMARY),
+                Button(REJECT, t("review.button_reject"), review.id, ButtonStyle.DANGER),
+                Button(CLAIM, t("review.button_claim"), review.id),
+            )
+            if buttons
+            else ()
+        ),
+    )
+
+
+def figures_section(data: ChartData, t: Bound) -> Outgoing:
+    lines = [t("home.figures", people=data.people, approved=data.approved)]
+    lines += [f"{label}: {here}" for label, here in zip(data.steps, data.here_now, strict=True) if here]
+    return Outgoing("\n".join(lines), title=t("home.figures_title"))
+
+
+def problems_section(data: ChartData, t: Bound) -> Outgoing:
+    lines = [f"{label}: {sum(counts)}" for label, counts in data.problems] or [t("home.no_problems")]
+    return Outgoing("\n".join(lines), title=t("home.problems_title"))
+
+
+def home(
+    rules: Rules,
+    t: Bound,
+    *,
+    user_key: str,
+    applicant: Applicant | None,
+    queue: Sequence[Waiting] = (),
+    figures: ChartData | None = None,
+    mention: Callable[[str], str],
+    now: datetime,
+    buttons: bool = True,
+    only: str = "",
+) -> Home:
+    """The home of `user_key`: their checklist when they apply, the queue for reviewers, the
+    figures for admins (a person may be all three). `only`: "queue" or "figures" alone."""
+    sections: list[Outgoing] = []
+    if only:
+        applicant = None
+        queue = queue if only == "queue" else ()
+        figures = figures if only == "figures" else None
+    if applicant is not None:
+        sections.append(applicant_section(rules, applicant, t, buttons=buttons))
+    if rules.is_reviewer(user_key) and only in ("", "queue"):
+        listed = [w for w in queue if w.review.applicant != user_key][:MAX_QUEUE]
+        sections.append(Outgoing(t("home.queue", count=len(listed)), title=t("home.queue_title")))
+        sections += [package_section(rules, w, t, mention=mention, now=now, buttons=buttons) for w in listed]
+    if rules.is_admin(user_key) and figures is not None:
+        sections += [figures_section(figures, t), problems_section(figures, t)]
+    if not sections:
+        key = {"queue": "home.queue_not_reviewer", "figures": "home.stats_not_admin"}.get(
+            only, "home.nothing_yet"
+        )
+        sections.append(Outgoing(t(key, program=rules.program.name)))
+    return Home(t("home.title", program=rules.program.name), tuple(sections))
+
+
+def gather(services: Services, user: UserRef, *, buttons: bool, only: str = "") -> Home:
+    """The person's home from the records as they are now (Host.home_for, the /queue and /stats
+    commands); reads only."""
+    rules, key = services.rules, user.key
+    applicant = services.store.get(key)
+    if applicant is not None and not is_applicant(rules, applicant):
+        applicant = None  # staff who only talked to the bot have no checklist
+    lang = services.messenger.language_of(key)
+    t = services.translator.bound(lang)
+    queue: list[Waiting] = []
+    if rules.is_reviewer(key) and only in ("", "queue"):
+        reviews = sorted(services.store.pending_reviews(), key=lambda r: r.created)
+        queue = [Waiting(r, services.store.get(r.applicant)) for r in reviews]
+    wants_figures = rules.is_admin(key) and only in ("", "figures")
+    figures = chart_data(rules, services.store, t, lang, services.clock()) if wants_figures else None
+    return home(
+        rules,
+        t,
+        user_key=key,
+        applicant=applicant,
+        queue=queue,
+        figures=figures,
+        mention=services.messenger.mention,
+        now=services.clock(),
+        buttons=buttons,
+        only=only,
+    )
