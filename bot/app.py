@@ -11,6 +11,7 @@ from typing import Any
 from bot.application import Application
 from bot.context import Handler, Services
 from bot.documents import Validator
+from bot.entitlements.service import EntitlementService
 from bot.handlers import default_handlers
 from bot.i18n import LOCALES_DIR, Translator, load_catalog
 from bot.language.lexicon import Lexicon
@@ -37,6 +38,7 @@ def assemble(
     a language is adding its files there (docs/architecture.md)."""
     translator = translator or Translator(load_catalog(locales))
     messenger = Messenger(store, translator, lambda: rules.current)
+    EntitlementService(store, messenger, lambda: rules.current, clock).register()
     services = Services(
         rules_holder=rules,
         store=store,
