@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.application import Application
+from bot.clock import OffsetClock
 from bot.context import Handler, Services
 from bot.documents import Validator
 from bot.entitlements.service import EntitlementService
@@ -54,7 +55,10 @@ def assemble(
 
 
 def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Application:
-    """Raises RulesError, CorruptDatabase or StoreLocked with a message fit for the admin."""
+    """Raises RulesError, CorruptDatabase or StoreLocked with a message fit for the admin.
+
+    The clock is an OffsetClock: only the console moves it (`/tick DAYS`, Application.advance_clock)."""
+    clock = OffsetClock(clock)
     rules = RulesHolder(settings.rules_path)
     store = Store(settings.data_dir, clock=clock)
     try:

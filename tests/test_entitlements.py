@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -220,3 +221,49 @@ def test_rules_check_names_the_line_of_a_bad_entitlement() -> None:
     assert f":{base + 5}: entitlements[0].secret_env" in message
     assert f":{base + 8}: entitlements[1].target" in message
     assert f":{base + 10}: access.days" in message
+
+
+# -- access with an end, and the console's clock ---------------------------------------------------
+
+
+def test_access_ends_with_the_training_and_a_renewed_report_restores_it(
+    tmp_path: Path, validator: Validator, clock: Clock, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACCESSBOT_TEST_WEBHOOK_SECRET", SECRET)
+    extra = ENTITLEMENTS.format(url=receiver.url) + "access:\n  until_training_expires: true\n"
+    bot = make_bot(tmp_path / "data", validator, clock, rules_with(tmp_path, extra))
+    driver = Driver(bot)
+    try:
+        report, proof = write_documents(tmp_path / "docs", clock().date())
+        complete_package(driver, report, proof)
+        driver.as_("reviewer").say("/react ✅")
+        alice = bot.store.get("console:alice")
+        assert alice is not None and alice.access.until == (clock().date() + timedelta(days=1000)).isoformat()
+        clock.advance(days=975)
+        bot.tick()
+        assert "ends on" in driver.dm_texts("alice")[-1]
+        clock.advance(days=25)
+        bot.tick()
+        assert "suspended" in driver.dm_texts("alice")[-1]
+        assert driver.console.grants[-1] == ("removed", "alice", "read access to /data/mimic-cxr")
+        assert receiver.calls[-1]["action"] == "revoke"
+        assert any("suspended" in t for t in driver.dm_texts("admin"))
+        bot.tick()
+        assert len([t for t in driver.dm_texts("alice") if "suspended" in t]) == 1  # once
+        renewed, _ = write_documents(tmp_path / "new", clock().date(), record_id="40599999")
+        driver.as_("alice").say(f"/upload {renewed}")
+        assert "restored" in driver.dm_texts("alice")[-1]
+        assert driver.console.grants[-1] == ("granted", "alice", "read access to /data/mimic-cxr")
+        alice = bot.store.get("console:alice")
+        assert alice is not None and alice.access.state == "active"
+    finally:
+        bot.close()
+
+
+def test_console_tick_moves_the_runtime_clock(tmp_path: Path) -> None:
+    from bot.clock import OffsetClock
+
+    clock = OffsetClock()
+    before = clock()
+    clock.advance(2)
+    assert (clock() - before).days == 2
