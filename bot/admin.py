@@ -90,6 +90,24 @@ def show(store: Store, rules: Rules, key: str) -> list[str] | None:
     review = store.review(applicant.review_id) if applicant.review_id else None
     if review is not None:
         lines.append(f"  review {review.id}: {review.state}, votes {dict(review.votes)}")
+    lines.extend(access_lines(applicant))
+    return lines
+
+
+def access_lines(applicant: Applicant) -> list[str]:
+    """`show`: the access after approval, every grant and removal with its time (issue 15)."""
+    access = applicant.access
+    if access.state == "none" and not access.history and not access.blocked:
+        return []
+    until = f" until {access.until}" if access.until else ""
+    lines = [f"  access: {access.state}{until}; granted: {', '.join(access.granted) or 'nothing'}"]
+    if access.blocked:
+        lines.append(f"  blocked: {access.blocked}")
+    lines.extend(f"  failing: {name}: {error}" for name, error in access.failing.items())
+    for event in access.history:
+        what = " ".join(x for x in (event.action, event.entitlement) if x)
+        extra = "; ".join(x for x in (f"by {event.by}" if event.by else "", event.reason) if x)
+        lines.append(f"  {event.at} {what}" + (f" ({extra})" if extra else ""))
     return lines
 
 

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.application import Application
+from bot.clock import OffsetClock
 from bot.context import Handler, Services
 from bot.documents import Validator
+from bot.entitlements.service import EntitlementService
 from bot.handlers import default_handlers
 from bot.i18n import LOCALES_DIR, Translator, load_catalog
 from bot.language.lexicon import Lexicon
@@ -37,6 +39,7 @@ def assemble(
     a language is adding its files there (docs/architecture.md)."""
     translator = translator or Translator(load_catalog(locales))
     messenger = Messenger(store, translator, lambda: rules.current)
+    EntitlementService(store, messenger, lambda: rules.current, clock).register()
     services = Services(
         rules_holder=rules,
         store=store,
@@ -52,7 +55,10 @@ def assemble(
 
 
 def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Application:
-    """Raises RulesError, CorruptDatabase or StoreLocked with a message fit for the admin."""
+    """Raises RulesError, CorruptDatabase or StoreLocked with a message fit for the admin.
+
+    The clock is an OffsetClock: only the console moves it (`/tick DAYS`, Application.advance_clock)."""
+    clock = OffsetClock(clock)
     rules = RulesHolder(settings.rules_path)
     store = Store(settings.data_dir, clock=clock)
     try:

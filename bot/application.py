@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import admin, heartbeat, home, reminders, rules_diff
+from bot.clock import OffsetClock
 from bot.context import Context, Handler, Services
 from bot.events import (
     ButtonPress,
@@ -123,6 +124,16 @@ class Application:
         """Send what earlier runs left unsent, then the reminders due now (the console's /tick)."""
         self.redeliver()
         return reminders.tick(self.services)
+
+    def advance_clock(self, days: float) -> None:
+        """The console's `/tick DAYS` (bot/platform.py MovesClock): move the runtime's clock forward.
+
+        Only a clock built to be moved (bot/clock.py OffsetClock, what bot/app.py gives the runtime)
+        moves; other platforms never call this."""
+        clock = self.services.clock
+        if not isinstance(clock, OffsetClock):
+            raise TypeError("this clock cannot be moved")
+        clock.advance(days)
 
     def forget(self, key: str, by: str) -> ForgetReport:
         """Forget a person everywhere; their review posts are edited to say "withdrawn". Raises

@@ -64,6 +64,50 @@ class Pending:
     answer: str = ""
 
 
+AccessState = Literal["none", "active", "suspended", "revoked"]
+AccessAction = Literal[
+    "granted", "removed", "failed", "suspended", "restored", "revoked", "blocked", "unblocked"
+]
+
+
+@dataclass
+class AccessEvent:
+    """One grant, removal or change of a member's access, with when it happened (shown by `show`)."""
+
+    at: str
+    action: AccessAction
+    entitlement: str = ""
+    by: str = ""
+    reason: str = ""
+
+
+@dataclass
+class Access:
+    """A member's access after approval: what is granted now, until when, and its history."""
+
+    state: AccessState = "none"
+    since: str = ""
+    until: str = ""
+    """The day access ends (YYYY-MM-DD), "" when it does not (bot/entitlements/lifecycle.py)."""
+    granted: list[str] = field(default_factory=list)
+    """The entitlements granted and not removed since."""
+    failing: dict[str, str] = field(default_factory=dict)
+    """Entitlement -> the error of a grant or removal that failed and is being retried."""
+    reminded_for: str = ""
+    """The `until` the member was last reminded of (each end is announced once)."""
+    blocked: str = ""
+    """Why the person may not apply ("" when they may)."""
+    history: list[AccessEvent] = field(default_factory=list)
+
+    @staticmethod
+    def from_dict(raw: dict[str, Any]) -> Access:
+        data = dict(raw)
+        data["granted"] = list(data.get("granted", []))
+        data["failing"] = dict(data.get("failing", {}))
+        data["history"] = [AccessEvent(**e) for e in data.get("history", [])]
+        return Access(**data)
+
+
 @dataclass
 class Applicant:
     key: str
@@ -90,6 +134,8 @@ class Applicant:
     """Step id -> when the applicant said they applied (steps with `records_applied`)."""
     applying: bool = False
     """A reviewer or admin who started an application of their own."""
+    access: Access = field(default_factory=Access)
+    """Entitlements granted and removed, when access ends, and whether the person is blocked."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,6 +149,9 @@ class Applicant:
         pending = data.get("pending")
         data["pending"] = Pending(**pending) if isinstance(pending, dict) else None
         data["applied"] = dict(data.get("applied") or {})
+        data["access"] = (
+            Access.from_dict(data["access"]) if isinstance(data.get("access"), dict) else Access()
+        )
         return Applicant(**data)
 
     def is_done(self, step_id: str) -> bool:

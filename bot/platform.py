@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from bot.events import ButtonPress, Destination, Event, Form, Home, MessageRef, Outgoing, UserRef
 from bot.rules import Rules
@@ -87,6 +87,25 @@ class FindsSent(Protocol):
     sending a review post and recording it, the post is recorded instead of sent twice."""
 
     def find_sent(self, channel: str, key: str) -> MessageRef | None: ...
+
+
+@runtime_checkable
+class GrantsAccess(Protocol):
+    """Optional for adapters: give and take away a platform entitlement (bot/entitlements/): a Slack
+    private channel's membership, a Discord role, the console's printed line. `target` is the
+    entitlement's `target` in rules.yaml. Both are idempotent (granting twice is fine) and raise
+    DeliveryError when the platform refuses."""
+
+    def grant(self, user: UserRef, target: str) -> None: ...
+
+    def revoke(self, user: UserRef, target: str) -> None: ...
+
+
+@runtime_checkable
+class MovesClock(Protocol):
+    """Optional for hosts: the console's `/tick DAYS` moves the clock (console only: bot/app.py)."""
+
+    def advance_clock(self, days: float) -> None: ...
 
 
 # -- what a platform may ask of the core ----------------------------------------------------------

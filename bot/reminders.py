@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot.context import Services
 from bot.digest import send_weekly_digest
 from bot.documents.summary import expiry as document_expiry
+from bot.entitlements import lifecycle
 from bot.messenger import Mention
 from bot.models import Applicant, Review, from_iso, to_iso
 from bot.review.claims import ping_targets
@@ -77,6 +78,7 @@ def tick(bot: Services) -> int:
         bot.messenger.deliver(decision.deliveries, decision.op_id)
     for review in bot.store.pending_reviews():
         sent += _waiting_review(bot, review, now)
+    sent += lifecycle.tick(bot)  # access reminders and suspensions (bot/entitlements/lifecycle.py)
     expire_kept_files(bot, now)
     send_weekly_digest(bot)  # when rules.yaml switches it on and it is due
     return sent

@@ -280,6 +280,71 @@ class FaqItem:
         return FaqEntry(self.id, dict(self.questions), dict(self.answer.texts))
 
 
+EntitlementKind = Literal["slack_channel", "discord_role", "console", "webhook"]
+
+ENTITLEMENT_PLATFORM: Mapping[str, str] = {
+    "slack_channel": "slack",
+    "discord_role": "discord",
+    "console": "console",
+}
+"""The platform a kind of entitlement is granted on (a webhook is for members of any platform)."""
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    """Something approval grants and suspension, revocation or blocking take away (bot/entitlements/)."""
+
+    id: str = doc("Stable identifier (lower case, digits, _), recorded on every member it was granted to.")
+    kind: EntitlementKind = doc(
+        "`slack_channel` (membership of a private channel: conversations.invite / conversations.kick),"
+        " `discord_role` (a role, below the bot's own), `console` (a printed line), `webhook` (a signed"
+        " JSON POST to the lab's own scripts, for members of any platform)."
+    )
+    target: str = doc(
+        "The Slack channel id (C0123...), the Discord role id (`GUILD_ID/ROLE_ID`, or the role id when"
+        " DISCORD_GUILD_ID is set), or the console's line. Not used by webhooks.",
+        default="",
+    )
+    url: str = doc(
+        "Webhooks: where to POST (https://; http:// only to 127.0.0.1 or localhost). The body is JSON"
+        " (`action` grant or revoke, `entitlement`, `user`, `reason`, `id`, `at`); the headers"
+        " `X-Accessbot-Timestamp` and `X-Accessbot-Signature: sha256=HMAC-SHA256(secret, TIMESTAMP.BODY)`.",
+        default="",
+    )
+    secret_env: str = doc(
+        "Webhooks: the environment variable holding the signing secret (never the secret itself).",
+        default="",
+    )
+    timeout_seconds: float = doc("Webhooks: how long one POST may take.", default=10.0)
+    line: int = field(default=0, metadata={"internal": True}, compare=False)
+
+
+@dataclass(frozen=True)
+class Access:
+    """How long access lasts after approval (bot/entitlements/lifecycle.py)."""
+
+    until_training_expires: bool = doc(
+        "Access ends when the member's CITI training expires (the report's expiry date).", default=False
+    )
+    days: int = doc(
+        "Access ends this many days after approval (0: no limit). With `until_training_expires`,"
+        " whichever comes first.",
+        default=0,
+    )
+    remind_days_before: int = doc(
+        "Tell members this many days before their access ends, and how to renew (0: never).", default=30
+    )
+    restore_clean_renewal: bool = doc(
+        "A renewed CITI report that passes the checks with no warnings, with the same name and course,"
+        " restores suspended access by itself. Otherwise the admins are told to look at it.",
+        default=True,
+    )
+
+    @property
+    def ends(self) -> bool:
+        return self.until_training_expires or self.days > 0
+
+
 @dataclass(frozen=True)
 class Rules:
     version: Literal[1] = doc("The rules format version.")
@@ -302,6 +367,15 @@ class Rules:
     digest: Digest = doc("The weekly digest to the reviewers channel.", default_factory=Digest)
     estimates: Estimates = doc("The checklist's wait estimates.", default_factory=Estimates)
     claims: Claims = doc("Reviewers claiming packages.", default_factory=Claims)
+    entitlements: tuple[Entitlement, ...] = doc(
+        "What approval grants (a channel, a role, a webhook to the lab's scripts); removed when access"
+        " ends or is revoked.",
+        default=(),
+    )
+    access: Access = doc("How long access lasts, and renewing it.", default_factory=Access)
+
+    def entitlement(self, entitlement_id: str) -> Entitlement | None:
+        return next((e for e in self.entitlements if e.id == entitlement_id), None)
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)

@@ -163,6 +163,7 @@ def _cross_check(rules: Rules, problems: list[Problem], lines: dict[str, int] | 
         problems.append(Problem(0, "language", f"must be one of languages ({', '.join(rules.languages)})"))
     _check_faq(rules, problems)
     _check_desk(rules, problems, lines)
+    _check_entitlements(rules, problems, lines)
 
 
 def _check_faq(rules: Rules, problems: list[Problem]) -> None:
@@ -220,6 +221,55 @@ def _check_desk(rules: Rules, problems: list[Problem], lines: dict[str, int]) ->
         bad("estimates.sample", f"must be at least min_sample ({rules.estimates.min_sample})")
     if rules.claims.stale_after_hours < 0:
         bad("claims.stale_after_hours", "must be 0 (never) or a positive number of hours")
+
+
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
+_SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{6,}$")
+_DISCORD_ROLE = re.compile(r"^([0-9]{15,21}/)?[0-9]{15,21}$")
+_LOOPBACK_URL = re.compile(r"^http://(127\.[0-9.]+|localhost)(:[0-9]+)?(/|$)")
+
+
+def _check_entitlements(rules: Rules, problems: list[Problem], lines: dict[str, int]) -> None:
+    """Entitlements and access duration (issue 15): every problem names its line."""
+    seen: dict[str, int] = {}
+    for i, ent in enumerate(rules.entitlements):
+        path = f"entitlements[{i}]"
+
+        def bad(suffix: str, message: str, path: str = path, line: int = ent.line) -> None:
+            where = f"{path}.{suffix}"
+            problems.append(Problem(lines.get(where, 0) or line, where, message))
+
+        if not _STEP_ID.match(ent.id):
+            bad("id", f"must be lower-case letters, digits and _ (got {ent.id!r})")
+        if ent.id in seen:
+            bad("id", f"{ent.id!r} is already used by entitlements[{seen[ent.id]}]")
+        seen.setdefault(ent.id, i)
+        if ent.kind == "webhook":
+            if not (ent.url.startswith("https://") or _LOOPBACK_URL.match(ent.url)):
+                bad("url", f"must be an https:// address (got {ent.url!r})")
+            if not _ENV_NAME.match(ent.secret_env):
+                bad(
+                    "secret_env",
+                    "must name the environment variable holding the secret, e.g. ACCESSBOT_WEBHOOK_SECRET"
+                    f" (got {ent.secret_env!r})",
+                )
+            if not 0 < ent.timeout_seconds <= _MAX_CHECK_SECONDS:
+                bad("timeout_seconds", f"must be more than 0 and at most {_MAX_CHECK_SECONDS}")
+            continue
+        if ent.url or ent.secret_env:
+            bad("url" if ent.url else "secret_env", "is only for webhooks (kind: webhook)")
+        if ent.kind == "slack_channel" and not _SLACK_CHANNEL.match(ent.target):
+            bad("target", f"must be a Slack channel id like C0123ABCD (got {ent.target!r})")
+        if ent.kind == "discord_role" and not _DISCORD_ROLE.match(ent.target):
+            bad("target", f"must be a Discord role id, or GUILD_ID/ROLE_ID (got {ent.target!r})")
+        if ent.kind == "console" and not ent.target.strip():
+            bad("target", "must say what is granted, e.g. 'read access to /data/mimic-cxr'")
+    access = rules.access
+    if access.days < 0:
+        problems.append(Problem(lines.get("access.days", 0), "access.days", "must be 0 (no limit) or more"))
+    if access.remind_days_before < 0:
+        where = "access.remind_days_before"
+        problems.append(Problem(lines.get(where, 0), where, "must be 0 (never) or more"))
 
 
 def _pattern_problem(pattern: str) -> str | None:

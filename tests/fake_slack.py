@@ -371,8 +371,21 @@ class FakeSlack:
         channel = self.channels.get(str(params.get("channel")))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}, None
-        channel.setdefault("members", []).extend(str(params.get("users") or "").split(","))
+        users = str(params.get("users") or "").split(",")
+        if all(u in channel.get("members", []) for u in users):
+            return {"ok": False, "error": "already_in_channel"}, None
+        channel.setdefault("members", []).extend(u for u in users if u not in channel.get("members", []))
         return {"ok": True, "channel": {"id": params.get("channel")}}, None
+
+    def _api_conversations_kick(self, params: dict[str, Any]) -> Answer:
+        channel = self.channels.get(str(params.get("channel")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}, None
+        user = str(params.get("user") or "")
+        if user not in channel.get("members", []):
+            return {"ok": False, "error": "not_in_channel"}, None
+        channel["members"].remove(user)
+        return {"ok": True}, None
 
     def _api_users_list(self, params: dict[str, Any]) -> Answer:
         return self._page(list(self.users.values()), params, "members")

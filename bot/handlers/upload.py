@@ -8,6 +8,7 @@ from typing import Any
 from bot.context import Context
 from bot.documents import Finding, Verdict, render_problem
 from bot.documents.summary import applicant_lines, expiry, identity, renewable
+from bot.entitlements import lifecycle
 from bot.events import Attachment, AttachmentTooLarge, AttachmentUnavailable, DirectMessage
 from bot.handlers.steps import after_step, complete_step
 from bot.models import Applicant, DocumentRecord
@@ -179,6 +180,8 @@ class UploadHandler:
         self, ctx: Context, step: Step, profile: DocumentProfile, evidence: dict[str, Any], read: str
     ) -> None:
         """A newer report for an approved member: the step keeps its status, its evidence is replaced."""
+        before = ctx.applicant().steps.get(step.id)
+        previous = dict(before.evidence) if before is not None else {}
 
         def replace(a: Applicant) -> None:
             state = a.steps.get(step.id)
@@ -190,6 +193,9 @@ class UploadHandler:
         until = expiry(profile.parser, evidence["fields"])
         expires = until.isoformat() if until else "-"
         ctx.reply((read + "\n\n" if read else "") + ctx.t("upload.renewed", date=expires))
+        told = lifecycle.renewed(ctx.services, ctx.user.key, evidence, previous)  # access: restored, extended
+        if told:
+            ctx.reply(ctx.t(told))
 
     def _what_was_read(self, ctx: Context, profile: DocumentProfile, verdict: Verdict) -> str:
         lines = applicant_lines(profile.parser, verdict.fields, ctx.tr)

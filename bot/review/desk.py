@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.emoji import matches
+from bot.entitlements.access import open_access
 from bot.events import ButtonPress, Choice, Form, FormField
 from bot.i18n import Bound
 from bot.messenger import Delivery, Mention, Tell, encode
@@ -253,10 +254,12 @@ class ReviewDesk:
             current.decided_at = now
             current.decided_by = list(by)
             current.claimed_by = current.claimed_at = ""  # a decision releases the claim
+            grants: list[Delivery] = []
             if applicant is not None:
                 if step is not None:
                     applicant.steps[step.id] = StepState("done", now, {"review": current.id}, by=",".join(by))
                 applicant.approved_at = now
+                grants.extend(open_access(self.rules, applicant, now))  # committed with the decision
             deciders = tuple(Mention(k) for k in by)
             decision = self._commit(
                 "decided",
@@ -267,6 +270,7 @@ class ReviewDesk:
                     ReviewNote(current.id, "review.channel_approved", {"by": deciders}),
                     ClosePost(current.id, "review.channel_approved", {"by": deciders}),
                     DropSharedFiles(current.id),
+                    *grants,
                 ),
             )
             self.store.audit(by[0] if by else "", "review.approved", current.applicant, override=override)

@@ -60,6 +60,8 @@ class ConsoleAdapter:
     transcript: Path | None = None
     """Where posts sent with a key are recorded (fsynced) before they are printed: the console's
     own record of what it has shown, so `find_sent` can answer after a crash."""
+    grants: list[tuple[str, str, str]] = field(default_factory=list)
+    """(granted or removed, user id, target): the entitlements the bot gave and took (tests read it)."""
     _ids: Iterator[int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -118,6 +120,21 @@ class ConsoleAdapter:
             if entry.get("key") == key and entry.get("channel") == channel:
                 return MessageRef(PLATFORM, channel, str(entry.get("id", "")))
         return None
+
+    def grant(self, user: UserRef, target: str) -> None:
+        """The console's entitlement: a printed line (bot/platform.py GrantsAccess)."""
+        self._access("granted", user, target)
+
+    def revoke(self, user: UserRef, target: str) -> None:
+        self._access("removed", user, target)
+
+    def _access(self, action: str, user: UserRef, target: str) -> None:
+        self.grants.append((action, user.id, target))
+        if self.out is not None:
+            self.out.write(
+                f"[access] {action} {'to' if action == 'granted' else 'from'} {user.id}: {target}\n"
+            )
+            self.out.flush()
 
     def mention(self, user: UserRef) -> str:
         return f"@{user.id}"

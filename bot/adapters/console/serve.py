@@ -10,11 +10,11 @@ from typing import TextIO
 from bot.adapters.console.adapter import PLATFORM, ConsoleAdapter
 from bot.adapters.console.session import ConsoleSession
 from bot.events import MessageRef
-from bot.platform import Host, Stopper
+from bot.platform import Host, MovesClock, Stopper
 
 BANNER = """accessbot console: you are console:{user}. Type a message, or:
   /as NAME  /name FULL NAME  /upload PATH  /react EMOJI [POST]  /unreact EMOJI [POST]
-  /press BUTTON [POST]  /reply [POST] TEXT  /tick  /quit
+  /press BUTTON [POST]  /reply [POST] TEXT  /tick [DAYS]  /quit
 Try: what step am I on?    (console:reviewer reviews, console:admin administers)
 """
 
@@ -33,7 +33,11 @@ def console_for(
         pending = host.review_posts(PLATFORM, pending_only=True)
         return pending[-1] if pending else None
 
-    def tick() -> None:
+    def tick(days: float = 0) -> None:
+        if days and isinstance(host, MovesClock):
+            host.advance_clock(days)  # console only: the runtime's clock (bot/clock.py)
+            if out is not None:
+                out.write(f"[console] the clock moved {days:g} days\n")
         sent = host.tick()
         if out is not None:
             out.write(f"[console] reminders sent: {sent}\n")

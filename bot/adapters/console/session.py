@@ -10,7 +10,7 @@ One syntax for people and scripts:
   /unreact EMOJI [POST]
   /press BUTTON [POST]  press a button on a post
   /reply [POST] TEXT    reply in a post's thread
-  /tick                 run the reminders now
+  /tick [DAYS]          move the clock DAYS days forward (default 0), then run reminders and expiries
   /home                 your home: checklist, the reviewers' queue, the admins' figures
   /quit
 Every message the bot sends is printed with where it went: `[DM → alice] …` or `[#reviewers] …`.
@@ -69,7 +69,7 @@ class ConsoleSession:
         *,
         reviewers_channel: Callable[[], str | None],
         latest_review_post: Callable[[], MessageRef | None] = lambda: None,
-        tick: Callable[[], None] | None = None,
+        tick: Callable[[float], None] | None = None,
         home: Callable[[UserRef], Home] | None = None,
         user: str = "alice",
     ) -> None:
@@ -260,5 +260,12 @@ class ConsoleSession:
         self.adapter.send(Destination.dm(self._me()), Outgoing(home.text(), buttons=buttons))
 
     def _cmd_tick(self, rest: str) -> None:
+        try:
+            days = float(rest) if rest else 0.0
+        except ValueError:
+            days = -1.0
+        if not 0 <= days <= 100_000:
+            self._note("usage: /tick [DAYS] (a number of days to move the clock forward)")
+            return
         if self.tick is not None:
-            self.tick()
+            self.tick(days)

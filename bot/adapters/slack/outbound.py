@@ -203,6 +203,21 @@ class SlackAdapter:
         except _SLACK_ERRORS as exc:
             raise delivery_error(f"chat.update of {ref.message_id} in {ref.channel}", exc) from exc
 
+    def grant(self, user: UserRef, target: str) -> None:
+        """Membership of a private data channel (an entitlement, bot/entitlements/): groups:write."""
+        try:
+            self.client.conversations_invite(channel=target, users=user.id)
+        except _SLACK_ERRORS as exc:
+            if slack_error(exc) != "already_in_channel":
+                raise delivery_error(f"conversations.invite of {user.id} to {target}", exc) from exc
+
+    def revoke(self, user: UserRef, target: str) -> None:
+        try:
+            self.client.conversations_kick(channel=target, user=user.id)
+        except _SLACK_ERRORS as exc:
+            if slack_error(exc) != "not_in_channel":
+                raise delivery_error(f"conversations.kick of {user.id} from {target}", exc) from exc
+
     def _seed_reactions(self, ref: MessageRef, reactions: Iterable[str]) -> None:
         # The message is out: failing here would make the core post it again. Say so loudly instead.
         for emoji in reactions:

@@ -40,12 +40,13 @@ OPTIONAL_SCOPES: dict[str, str] = {
     "groups:history": "reject reasons replied in the private reviewers channel's threads are not seen",
     "channels:history": "files posted in public channels go unnoticed (nobody is told to send privately)",
     "files:write": "files applicants sent (the approval proof) cannot be attached to review posts",
+    "groups:write": "entitlements cannot invite members to the private data channel or remove them"
+    " (conversations.invite / conversations.kick), and accessbot init cannot create the reviewers channel",
 }
 
 SETUP_SCOPES: dict[str, str] = {
     "channels:read": "accessbot init lists public channels (conversations.list)",
     "groups:read": "accessbot init lists the private channels the bot is in (conversations.list)",
-    "groups:write": "accessbot init creates the private reviewers channel and invites the reviewers",
 }
 """Scopes only `accessbot init` uses; the bot runs without them (slack-manifest.yaml asks for them)."""
 
