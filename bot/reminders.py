@@ -9,18 +9,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import time as _time
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from bot.context import Services
 from bot.digest import send_weekly_digest
-from bot.documents.summary import expiry as document_expiry
 from bot.entitlements import lifecycle
 from bot.messenger import Mention
 from bot.models import Applicant, Review, from_iso, to_iso
 from bot.review.claims import ping_targets
 from bot.rules import Rules, Step
 from bot.step_kinds import kind_of
-from bot.workflow import current_step, is_applicant
+from bot.workflow import current_step, is_applicant, training_expiry
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +103,7 @@ def next_due(rules: Rules, applicant: Applicant) -> str:
             times.append(from_iso(since) + timedelta(days=min(later)))
     warning_days = rules.reminders.training_expiry_warning_days
     if applicant.approved_at and warning_days > 0:
-        expiry = _latest_expiry(rules, applicant)
+        expiry = training_expiry(rules, applicant)
         if expiry is not None and f"expiry:{expiry.isoformat()}" not in applicant.reminders_sent:
             times.append(datetime.combine(expiry - timedelta(days=warning_days), time(), UTC))
     return to_iso(min(times)) if times else ""
@@ -198,7 +197,7 @@ def _training_expiry(bot: Services, applicant: Applicant, now: datetime) -> int:
     warning_days = bot.rules.reminders.training_expiry_warning_days
     if not applicant.approved_at or warning_days <= 0:
         return 0
-    expiry = _latest_expiry(bot.rules, applicant)
+    expiry = training_expiry(bot.rules, applicant)
     if expiry is None or expiry - now.date() > timedelta(days=warning_days):
         return 0
     tag = f"expiry:{expiry.isoformat()}"
@@ -207,17 +206,6 @@ def _training_expiry(bot: Services, applicant: Applicant, now: datetime) -> int:
     bot.messenger.tell(applicant.key, "reminder.training_expiring", date=expiry.isoformat())
     bot.store.audit("", "reminder.training_expiry", applicant.key)
     return 1
-
-
-def _latest_expiry(rules: Rules, applicant: Applicant) -> date | None:
-    dates = []
-    for doc in applicant.documents:
-        step = rules.step(doc.step)
-        profile = rules.documents.get(step.document or "") if step is not None else None
-        until = document_expiry(profile.parser, doc.fields) if doc.accepted and profile else None
-        if until is not None:
-            dates.append(until)
-    return max(dates) if dates else None
 
 
 def _waiting_review(bot: Services, review: Review, now: datetime) -> int:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
+from bot.documents.summary import expiry as document_expiry
 from bot.models import Applicant
 from bot.rules import Rules, Step
 from bot.step_kinds import kind_of
@@ -73,3 +75,16 @@ def package_complete(rules: Rules, applicant: Applicant) -> bool:
 
 def done_count(rules: Rules, applicant: Applicant) -> int:
     return sum(1 for s in rules.steps if applicant.is_done(s.id))
+
+
+def training_expiry(rules: Rules, applicant: Applicant) -> date | None:
+    """The latest expiry among the person's accepted documents (their CITI training), read by each
+    document's parser; None when no document says."""
+    dates = []
+    for doc in applicant.documents:
+        step = rules.step(doc.step)
+        profile = rules.documents.get(step.document or "") if step is not None else None
+        until = document_expiry(profile.parser, doc.fields) if doc.accepted and profile else None
+        if until is not None:
+            dates.append(until)
+    return max(dates) if dates else None

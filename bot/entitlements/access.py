@@ -4,28 +4,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.documents.summary import expiry as document_expiry
 from bot.entitlements.deliveries import Grant, Revoke
 from bot.models import AccessEvent, Applicant, from_iso
 from bot.rules import ENTITLEMENT_PLATFORM, Entitlement, Rules
+from bot.workflow import training_expiry
 
 
 def applicable(rules: Rules, user_key: str) -> tuple[Entitlement, ...]:
     """The entitlements for a person: those of their platform, and the webhooks (any platform)."""
     platform = user_key.split(":", 1)[0]
     return tuple(e for e in rules.entitlements if ENTITLEMENT_PLATFORM.get(e.kind, platform) == platform)
-
-
-def training_expiry(rules: Rules, applicant: Applicant) -> date | None:
-    """The latest expiry date among the person's accepted documents (their CITI training)."""
-    dates = []
-    for doc in applicant.documents:
-        step = rules.step(doc.step)
-        profile = rules.documents.get(step.document or "") if step is not None else None
-        until = document_expiry(profile.parser, doc.fields) if doc.accepted and profile else None
-        if until is not None:
-            dates.append(until)
-    return max(dates) if dates else None
 
 
 def access_end(rules: Rules, applicant: Applicant, start: date) -> date | None:

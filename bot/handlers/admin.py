@@ -146,14 +146,22 @@ def _step(ctx: Context, name: str) -> Step | None:
     return step
 
 
-def _reset(ctx: Context, args: list[str]) -> None:
+def _known_user_and_step(ctx: Context, args: list[str]) -> tuple[str, Step] | None:
+    """USER STEP of `reset` and `reject`: a known person and a step by number or id (else the
+    admin is told which was not found)."""
     key = _user(ctx, args[0])
     if ctx.store.get(key) is None:
         ctx.reply(ctx.t("admin.no_such_user", user=key))
-        return
+        return None
     step = _step(ctx, args[1])
-    if step is None:
+    return (key, step) if step is not None else None
+
+
+def _reset(ctx: Context, args: list[str]) -> None:
+    found = _known_user_and_step(ctx, args)
+    if found is None:
         return
+    key, step = found
     ctx.reply(admin.reset(ctx.store, ctx.rules, key, step.id, ctx.user.key))
     # The title is resolved in the applicant's language when the DM is rendered.
     ctx.deliver([Tell(key, "admin.step_reset_dm", {"step": step.title})])
@@ -189,13 +197,10 @@ def _approve(ctx: Context, args: list[str]) -> None:
 
 
 def _reject(ctx: Context, args: list[str]) -> None:
-    key = _user(ctx, args[0])
-    if ctx.store.get(key) is None:
-        ctx.reply(ctx.t("admin.no_such_user", user=key))
+    found = _known_user_and_step(ctx, args)
+    if found is None:
         return
-    step = _step(ctx, args[1])
-    if step is None:
-        return
+    key, step = found
     review = _override_review(ctx, key)
     if review is not None:
         ctx.carry_out(ctx.desk.reject(review, ctx.user.key, " ".join(args[2:]), step, override=True))
