@@ -465,7 +465,7 @@ def _chown(folder: Path) -> str:
 def _read_manifest(found: Inspection) -> Manifest | None:
     path = found.folder / MANIFEST
     try:
-        raw = read_limited(path, 16 * 1024 * 1024)
+        raw = read_limited(path, MAX_DATABASE_BYTES)  # the index of every record: it grows with the data
     except FileNotFoundError:
         return None
     except CorruptDatabase as exc:
