@@ -40,6 +40,8 @@ HEALTH_PATH = "/health"
 _POLL_S = 0.5  # how often the serving loop looks at the stopper and the server thread
 HTTP_HOST = "0.0.0.0"  # noqa: S104 (a server: every interface, as in a container)
 HTTP_THREADS = 16
+HTTP_BACKLOG = 256
+"""Connections waiting to be accepted (cheroot's default, 5, resets a burst of Slack's retries)."""
 """cheroot's worker threads: requests served at once (each is acknowledged at once; the listeners
 run in bolt's own thread pool, process_before_response=False)."""
 
@@ -127,7 +129,12 @@ def wsgi_app(app: App) -> WSGIApplication:
 def http_server(app: App, port: int, host: str = "") -> cheroot_wsgi.Server:
     """The production WSGI server (cheroot, thread-pooled) over wsgi_app, bound by `prepare()`."""
     return cheroot_wsgi.Server(
-        (host or HTTP_HOST, port), wsgi_app(app), numthreads=HTTP_THREADS, server_name="accessbot", timeout=30
+        (host or HTTP_HOST, port),
+        wsgi_app(app),
+        numthreads=HTTP_THREADS,
+        server_name="accessbot",
+        timeout=30,
+        request_queue_size=HTTP_BACKLOG,
     )
 
 
