@@ -119,7 +119,12 @@ def figures(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
             "value": _p(raw["reviewer_dm"]["op"], 0.99),
             "floor": _p(raw["reviewer_dm"]["floor"], 0.99),
         },
-        "first_reply_ms": {"value": raw["spawn_to_first_reply_ms"], "floor": raw["floor_index_parse_ms"]},
+        "first_reply_ms": {
+            "value": raw["spawn_to_first_reply_ms"],
+            "floor": raw["floor_index_parse_ms"],
+            "imports_ms": raw["imports_ms"],
+            "open_to_reply_ms": raw["open_to_first_reply_ms"],
+        },
         "store_open_ms": {"value": raw["store_open_ms"], "floor": raw["floor_index_parse_ms"]},
         "rss_rest_mb": {"value": raw["rss_rest_mb"], "floor": raw["data_bytes"] / 1e6},
         "worker_rss_mb": {"value": max(raw["worker_rss_mb"], default=float("nan")), "floor": float("nan")},
@@ -177,6 +182,22 @@ ROWS: list[tuple[str, str, str, str, float | None]] = [
     ("vote_p99_ms", "vote write p99", "ms", "write + fsync + rename, review shard size", None),
     ("health_cpu_s", "health check CPU", "s", "`python -c pass`", None),
 ]
+
+
+WHY = {
+    "status_p99_ms": "Every DM appends its event id to an fsynced log before it is handled (a restart must"
+    " not answer it twice): the DM pays one fsync of this disk.",
+    "update_p99_ms": "An update rewrites its whole shard (up to 128 records, about 300 KB) with write +"
+    " fsync + rename; the tail is the disk's fsync latency on a machine shared with other work.",
+    "first_reply_ms": "Most of it is Python's start and the bot's imports plus loading rules and locales;"
+    " opening the store reads only the index.",
+    "busy_tick_s": "Each reminder is its own fsynced shard write, audit line and outbox entry.",
+    "export_s": "The export parses every shard once (TinyDB, then the Applicant records) and renders each"
+    " row's stage in words.",
+    "stats_s": "Stats parse every shard once too.",
+    "rss_rest_mb": "",
+    "rss_tick_export_mb": "The shard cache (48 files) and the records of the shard in hand.",
+}
 
 
 def _fmt(value: float) -> str:
@@ -263,7 +284,37 @@ def render(results: dict[str, Any], previous: dict[str, Any] | None, issue: dict
             + f" | {floor_text} | {_ratio(values[-1], floor)} | {aim_text} | {', '.join(growth)} |"
         )
     busy = by[big]["figures"]["busy_tick_s"]
-    lines += ["", f"The busy tick at {big:,} sent {busy['sent']:,.0f} reminders."]
+    first = by[big]["figures"]["first_reply_ms"]
+    lines += [
+        "",
+        f"The busy tick at {big:,} sent {busy['sent']:,.0f} reminders (console keys: the per-platform pacing"
+        " of reminders.SEND_RATE, 20/s on Slack, does not apply; on Slack 5,000 take at least 250 s by"
+        " design)."
+        f" Start-up at {big:,}: {_fmt(first['imports_ms'])} ms from the interpreter's start to the bot's"
+        f" modules imported, then {_fmt(first['open_to_reply_ms'])} ms to open the store, load rules and"
+        " locales, start the PDF worker in the background and answer.",
+        "",
+        f"### Aims at {big:,}",
+        "",
+    ]
+    for key, label, unit, _floor_label, aim in ROWS:
+        if aim is None:
+            continue
+        fig = by[big]["figures"][key]
+        value, floor = fig["value"], fig["floor"]
+        if value <= aim and (aim or not value):
+            lines.append(f"- {label}: met ({_fmt(value)} {unit}, aim {_fmt(aim)} {unit}).")
+            continue
+        times = f", {value / aim:.1f}× the aim" if aim else ""
+        text = f"- {label}: **missed** by {_fmt(value - aim)} {unit} ({_fmt(value)} {unit}{times})"
+        if unit != "MB" and floor == floor and floor >= aim:
+            text += (
+                f"; the floor measured in this run is already {_fmt(floor)} {unit}: the disk, not the code"
+            )
+        elif floor == floor and floor:
+            text += f"; {value / floor:.1f}× its floor"
+        lines.append(text + ". " + WHY.get(key, ""))
+    lines.append("")
     if previous is not None:
         lines += [
             "",
