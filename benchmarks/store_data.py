@@ -185,6 +185,10 @@ def build(folder: Path, n: int) -> dict[str, Any]:
         a, r = records(i)
         applicants.append(a)
         reviews.extend(r)
+    # Shards fill in arrival order: people in the order they came, review rounds in the order they
+    # were opened (so the pending ones, opened lately, sit in the newest review shards).
+    applicants.sort(key=lambda a: str(a["created"]))
+    reviews.sort(key=lambda r: str(r["created"]))
     record_bytes = sum(len(orjson.dumps(a)) for a in applicants)
     with Store(folder, clock=lambda: T0) as store:
         store._bulk_load(migrate.Legacy(applicants=applicants, reviews=reviews))

@@ -268,8 +268,10 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_http_mode_serves_events_and_health_until_the_stopper_fires(
-    fake: FakeSlack, host: Application
+    fake: FakeSlack, host: Application, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # cheroot wakes its accept loop on stop by connecting to the bound address: loopback in tests
+    monkeypatch.setattr("bot.adapters.slack.serve.HTTP_HOST", "127.0.0.1")
     env = Environment({"SLACK_BOT_TOKEN": fake.token, "SLACK_SIGNING_SECRET": SECRET})
     ports: queue.Queue[int] = queue.Queue()
     stopper = Stopper()

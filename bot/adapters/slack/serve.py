@@ -14,10 +14,9 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from cheroot import wsgi as cheroot_wsgi
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
@@ -39,6 +38,12 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/health"
 _POLL_S = 0.5  # how often the serving loop looks at the stopper and the server thread
+HTTP_HOST = "0.0.0.0"  # noqa: S104 (a server: every interface, as in a container)
+HTTP_THREADS = 16
+HTTP_BACKLOG = 256
+"""Connections waiting to be accepted (cheroot's default, 5, resets a burst of Slack's retries)."""
+"""cheroot's worker threads: requests served at once (each is acknowledged at once; the listeners
+run in bolt's own thread pool, process_before_response=False)."""
 
 
 def make_client(token: str, **kwargs: Any) -> WebClient:
@@ -122,13 +127,16 @@ def wsgi_app(app: App) -> WSGIApplication:
     return application
 
 
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("http: " + format, *args)
+def http_server(app: App, port: int, host: str = "") -> cheroot_wsgi.Server:
+    """The production WSGI server (cheroot, thread-pooled) over wsgi_app, bound by `prepare()`."""
+    return cheroot_wsgi.Server(
+        (host or HTTP_HOST, port),
+        wsgi_app(app),
+        numthreads=HTTP_THREADS,
+        server_name="accessbot",
+        timeout=30,
+        request_queue_size=HTTP_BACKLOG,
+    )
 
 
 def serve(
@@ -190,20 +198,21 @@ def serve(
 
 
 def _serve_http(app: App, port: int, stopper: Stopper, listening: Callable[[int], None] | None) -> int:
-    server = make_server("0.0.0.0", port, wsgi_app(app), server_class=_Server, handler_class=_QuietHandler)  # noqa: S104 (a server)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": _POLL_S}, name="slack-http", daemon=True
-    )
+    server = http_server(app, port)
+    server.prepare()  # binds: a busy port raises OSError here, before anything is served
+    thread = threading.Thread(target=server.serve, name="slack-http", daemon=True)
     thread.start()
-    log.info("Slack HTTP mode on port %d (request URL path %s)", server.server_port, EVENTS_PATH)
+    bound = server.bind_addr
+    actual = bound[1] if isinstance(bound, tuple) else port
+    log.info("Slack HTTP mode on port %d, cheroot (request URL path %s)", actual, EVENTS_PATH)
     if listening is not None:
-        listening(server.server_port)
+        listening(actual)
     try:
         while not stopper.wait(_POLL_S):
             if not thread.is_alive():
                 log.error("the Slack HTTP server stopped on its own")
                 return 1
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
+        thread.join(timeout=10)
     return 0
