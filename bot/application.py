@@ -352,6 +352,11 @@ class ReminderLoop:
             except OSError as exc:
                 log.warning("could not write the heartbeat: %s", exc)
             self.app.redeliver()
+            try:
+                services = self.app.services
+                services.estimates.refresh(services.rules, services.store)
+            except Exception:
+                log.exception("could not work out the wait estimates; the checklist keeps the last ones")
             if time.monotonic() >= next_tick:
                 try:
                     sent = reminders.tick(self.app.services)

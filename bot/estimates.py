@@ -155,11 +155,23 @@ class EstimateCache:
         self._durations: dict[str, list[Finished]] = {}
         self._lock = threading.Lock()
 
+    def refresh(self, rules: Rules, records: Records) -> None:
+        """Work the figures out again when they are stale (the reminder loop calls this, in the
+        background, so a status message never pays for reading every record)."""
+        with self._lock:
+            fresh = self._rules is rules and time.monotonic() - self._at <= self.ttl_s
+        if fresh:
+            return
+        found = durations(rules, records.all())
+        with self._lock:
+            self._durations, self._rules, self._at = found, rules, time.monotonic()
+
     def estimate(self, rules: Rules, records: Records, step_id: str) -> Estimate:
         with self._lock:
-            if self._rules is not rules or time.monotonic() - self._at > self.ttl_s:
-                self._durations = durations(rules, records.all())
-                self._rules, self._at = rules, time.monotonic()
+            never = self._rules is None
+        if never:  # the very first ask, before the loop has run (a small lab, or a test): work it out
+            self.refresh(rules, records)
+        with self._lock:
             passages = self._durations.get(step_id, [])
         return estimate_from(step_id, passages, rules.estimates.sample, rules.estimates.min_sample)
 
