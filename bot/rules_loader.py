@@ -101,6 +101,18 @@ def _as_users_see_them(problems: list[Problem], node: yaml.Node) -> list[Problem
     return [Problem(p.line, _STEP_PATH.sub(name, p.path), _STEP_PATH.sub(name, p.message)) for p in problems]
 
 
+def _id_problems(ident: str, index: int, seen: dict[str, int], section: str) -> list[str]:
+    """A list item's id (a step, an FAQ entry, an entitlement): well-formed, and not already used by
+    an earlier item of the same list (`seen` remembers them)."""
+    found = []
+    if not _STEP_ID.match(ident):
+        found.append(f"must be lower-case letters, digits and _ (got {ident!r})")
+    if ident in seen:
+        found.append(f"{ident!r} is already used by {section}[{seen[ident]}]")
+    seen.setdefault(ident, index)
+    return found
+
+
 def _cross_check(rules: Rules, problems: list[Problem], lines: dict[str, int] | None = None) -> None:
     lines = lines or {}
     seen: dict[str, int] = {}
@@ -111,11 +123,8 @@ def _cross_check(rules: Rules, problems: list[Problem], lines: dict[str, int] | 
             where = f"{path}.{suffix}"
             problems.append(Problem(lines.get(where, 0) or step_line, where, message))
 
-        if not _STEP_ID.match(step.id):
-            bad("id", f"must be lower-case letters, digits and _ (got {step.id!r})")
-        if step.id in seen:
-            bad("id", f"{step.id!r} is already used by steps[{seen[step.id]}]")
-        seen.setdefault(step.id, i)
+        for message in _id_problems(step.id, i, seen, "steps"):
+            bad("id", message)
         kind = KINDS[step.complete_by]  # the walker refused any other value
         for suffix, message in kind.problems(step, i, rules):
             bad(suffix, message)
@@ -176,11 +185,8 @@ def _check_faq(rules: Rules, problems: list[Problem]) -> None:
         def bad(suffix: str, message: str, path: str = path, line: int = item.line) -> None:
             problems.append(Problem(line, f"{path}.{suffix}", message))
 
-        if not _STEP_ID.match(item.id):
-            bad("id", f"must be lower-case letters, digits and _ (got {item.id!r})")
-        if item.id in seen:
-            bad("id", f"{item.id!r} is already used by faq[{seen[item.id]}]")
-        seen.setdefault(item.id, i)
+        for message in _id_problems(item.id, i, seen, "faq"):
+            bad("id", message)
         if not any(item.questions.values()):
             bad("questions", "needs at least one phrase")
         for lang, phrases in item.questions.items():
@@ -239,11 +245,8 @@ def _check_entitlements(rules: Rules, problems: list[Problem], lines: dict[str, 
             where = f"{path}.{suffix}"
             problems.append(Problem(lines.get(where, 0) or line, where, message))
 
-        if not _STEP_ID.match(ent.id):
-            bad("id", f"must be lower-case letters, digits and _ (got {ent.id!r})")
-        if ent.id in seen:
-            bad("id", f"{ent.id!r} is already used by entitlements[{seen[ent.id]}]")
-        seen.setdefault(ent.id, i)
+        for message in _id_problems(ent.id, i, seen, "entitlements"):
+            bad("id", message)
         if ent.kind == "webhook":
             if not (ent.url.startswith("https://") or _LOOPBACK_URL.match(ent.url)):
                 bad("url", f"must be an https:// address (got {ent.url!r})")
