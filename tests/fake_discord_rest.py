@@ -9,11 +9,12 @@ with FakeDiscordREST() as discord_api:
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests import loopback_http
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GabCdE.abcdefghijklmnopqrstuvwxyz0123"
 BOT_ID = "123456789012345678"
@@ -47,22 +48,17 @@ class FakeDiscordREST:
             def do_GET(self) -> None:
                 fake._handle(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server = loopback_http.serve(Handler)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            loopback_http.close(self._server)
 
     @property
     def api_url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/api/v10"
+        return loopback_http.url(self._server) + "/api/v10"
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         url = urllib.parse.urlsplit(request.path)

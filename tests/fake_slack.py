@@ -25,6 +25,8 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from tests import loopback_http
+
 SCOPES = (
     "chat:write,im:history,im:write,files:read,reactions:read,reactions:write,"
     "users:read,users:read.email,groups:history,channels:history,files:write,"
@@ -102,22 +104,17 @@ class FakeSlack:
             def do_POST(self) -> None:
                 fake._handle(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server = loopback_http.serve(Handler)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            loopback_http.close(self._server)
 
     @property
     def base(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return loopback_http.url(self._server)
 
     @property
     def api_url(self) -> str:

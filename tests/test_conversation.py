@@ -5,7 +5,6 @@ then the pieces around them (buttons, the pending question, the profile check, r
 from __future__ import annotations
 
 import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from bot.application import Application
 from bot.documents import Validator
 from bot.models import Applicant, StepState
 from bot.rules_loader import RulesError, parse_rules
+from tests import loopback_http
 from tests.conftest import RULES, Clock, make_bot
 from tests.journey import Driver, complete_package, write_documents
 
@@ -165,12 +165,9 @@ class _FakePhysioNet(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fake_physionet() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakePhysioNet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    server = loopback_http.serve(_FakePhysioNet)
+    yield loopback_http.url(server)
+    loopback_http.close(server)
 
 
 def _checked_bot(

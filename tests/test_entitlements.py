@@ -4,10 +4,9 @@ Slack's Web API (the fake) and a signed webhook to a local receiver; failures ar
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from bot.entitlements.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from bot.events import UserRef
 from bot.platform import DeliveryError
 from bot.rules_loader import RulesError, parse_rules
+from tests import loopback_http
 from tests.conftest import RULES, Clock, make_bot
 from tests.fake_slack import FakeSlack
 from tests.journey import Driver, complete_package, write_documents
@@ -57,16 +57,14 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = loopback_http.serve(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        return loopback_http.url(self.server) + "/hook"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        loopback_http.close(self.server)
 
 
 ENTITLEMENTS = """
