@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot import forms
 from bot.i18n import Bound, Translator
 from bot.models import Applicant, Review, StepState, from_iso
 from bot.rules import Rules
@@ -90,6 +91,7 @@ def show(store: Store, rules: Rules, key: str) -> list[str] | None:
     review = store.review(applicant.review_id) if applicant.review_id else None
     if review is not None:
         lines.append(f"  review {review.id}: {review.state}, votes {dict(review.votes)}")
+    lines.extend(forms.admin_lines(rules, applicant))
     lines.extend(access_lines(applicant))
     return lines
 

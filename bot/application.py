@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from bot import admin, heartbeat, home, reminders, rules_diff
 from bot.clock import OffsetClock
@@ -29,6 +29,7 @@ from bot.events import (
     Destination,
     Event,
     Form,
+    FormSubmitted,
     Home,
     MessageRef,
     ReactionAdded,
@@ -41,6 +42,17 @@ from bot.rules import Rules
 from bot.store import ForgetReport, Store
 
 log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class OffersForms(Protocol):
+    """A handler that offers forms (bot/handlers/form.py): the one a button opens, and what is
+    wrong with one submitted, both read-only."""
+
+    def form_for(self, services: Services, press: ButtonPress) -> Form | None: ...
+
+    def form_problems(self, services: Services, submitted: FormSubmitted) -> dict[str, str]: ...
+
 
 RETRY_WINDOW_S = 600.0
 """How long the same message after a partly saved failure counts as its retry."""
@@ -93,12 +105,33 @@ class Application:
         ]
 
     def form_for(self, press: ButtonPress) -> Form | None:
-        """A reviewer's Reject button opens the reject form where the platform has forms."""
+        """A reviewer's Reject button opens the reject form where the platform has forms; a handler
+        may offer one too (a form step's "Fill in the form", bot/handlers/form.py)."""
         adapter = self.adapters.get(press.user.platform)
-        if adapter is None or not adapter.capabilities.forms or not self.rules.is_reviewer(press.user.key):
+        if adapter is None or not adapter.capabilities.forms:
+            return None
+        for handler in self.handlers:
+            if isinstance(handler, OffersForms):
+                offered = handler.form_for(self.services, press)
+                if offered is not None:
+                    return offered
+        if not self.rules.is_reviewer(press.user.key):
             return None
         t = self.services.translator.bound(self.services.messenger.language_of(press.user.key))
         return self.services.desk.form_for(press, t)
+
+    def form_problems(self, submitted: FormSubmitted) -> dict[str, str]:
+        """Field id -> what is wrong, for a form whose handler checks it before it closes (reads only;
+        bot/platform.py ChecksForms). Never raises: a failed check lets the submission through."""
+        try:
+            for handler in self.handlers:
+                if isinstance(handler, OffersForms):
+                    found = handler.form_problems(self.services, submitted)
+                    if found:
+                        return found
+        except Exception:
+            log.exception("checking the answers of form %s failed", submitted.form)
+        return {}
 
     def home_for(self, user: UserRef) -> Home:
         """The person's home (bot/home.py), from the records as they are now; writes nothing."""

@@ -195,6 +195,10 @@ class FormField:
     required: bool = True
     max_length: int = 1000
     placeholder: str = ""
+    value: str = ""
+    """What the field is pre-filled with (a choice: the Choice.value picked), "" for nothing."""
+    hint: str = ""
+    """A line under the field (a form step's question help)."""
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,23 @@ class Pending:
     answer: str = ""
 
 
+@dataclass
+class FormDraft:
+    """A `form` step being answered one question at a time (bot/forms.py): the answers so far and the
+    question asked, kept on the record after every answer so a restart resumes where it was. The
+    conversation expires (bot.forms.CONVERSATION_MINUTES after `at`); the answers do not."""
+
+    step: str
+    answers: dict[str, str] = field(default_factory=dict)
+    asking: str = ""
+    """The question id asked now, bot.forms.SUMMARY for "are these right?", "" when paused."""
+    at: str = ""
+    editing: bool = False
+    """The step was done already: saving replaces its answers."""
+    returning: bool = False
+    """A question asked again from the summary: once answered, back to the summary."""
+
+
 AccessState = Literal["none", "active", "suspended", "revoked"]
 AccessAction = Literal[
     "granted", "removed", "failed", "suspended", "restored", "revoked", "blocked", "unblocked"
@@ -136,6 +153,8 @@ class Applicant:
     """A reviewer or admin who started an application of their own."""
     access: Access = field(default_factory=Access)
     """Entitlements granted and removed, when access ends, and whether the person is blocked."""
+    form: FormDraft | None = None
+    """A form step half answered in the conversation (personal data: removed with the record)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -151,6 +170,12 @@ class Applicant:
         data["applied"] = dict(data.get("applied") or {})
         data["access"] = (
             Access.from_dict(data["access"]) if isinstance(data.get("access"), dict) else Access()
+        )
+        draft = data.get("form")
+        data["form"] = (
+            FormDraft(**{**draft, "answers": dict(draft.get("answers") or {})})
+            if isinstance(draft, dict)
+            else None
         )
         return Applicant(**data)
 

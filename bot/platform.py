@@ -18,7 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
-from bot.events import ButtonPress, Destination, Event, Form, Home, MessageRef, Outgoing, UserRef
+from bot.events import (
+    ButtonPress,
+    Destination,
+    Event,
+    Form,
+    FormSubmitted,
+    Home,
+    MessageRef,
+    Outgoing,
+    UserRef,
+)
 from bot.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -106,6 +116,14 @@ class MovesClock(Protocol):
     """Optional for hosts: the console's `/tick DAYS` moves the clock (console only: bot/app.py)."""
 
     def advance_clock(self, days: float) -> None: ...
+
+
+@runtime_checkable
+class ChecksForms(Protocol):
+    """Optional for hosts: what is wrong with a submitted form, by field id, before it is dispatched
+    (Slack shows each under its field and keeps the modal open); {} when nothing is."""
+
+    def form_problems(self, submitted: FormSubmitted) -> dict[str, str]: ...
 
 
 # -- what a platform may ask of the core ----------------------------------------------------------

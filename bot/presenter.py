@@ -45,7 +45,7 @@ def step_buttons(ctx: Context, step: Step | None) -> tuple[Button, ...]:
     if step is None or kind_of(step).decided_by_reviewers or not ctx.adapter.capabilities.buttons:
         return ()
     return (
-        Button(STEP_DONE, ctx.t("buttons.done"), step.id, ButtonStyle.PRIMARY),
+        Button(STEP_DONE, ctx.t(kind_of(step).done_button), step.id, ButtonStyle.PRIMARY),
         Button(STEP_NOT_YET, ctx.t("buttons.not_yet"), step.id),
         Button(STEP_HELP, ctx.t("buttons.help"), step.id),
     )

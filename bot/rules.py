@@ -25,6 +25,42 @@ class Link:
     url: str = doc("The address (https://...).")
 
 
+QuestionType = Literal["text", "choice", "yes_no"]
+
+
+@dataclass(frozen=True)
+class FormOption:
+    value: str = doc("What is recorded when it is picked (lower case, digits, _), e.g. `lab_server`.")
+    label: LocalText = doc("What the applicant sees, per language.")
+
+
+@dataclass(frozen=True)
+class FormQuestion:
+    """One question of a `form` step (bot/forms.py): asked in a Slack or Discord modal, or one at a
+    time in a DM and in the console."""
+
+    id: str = doc("Stable identifier (lower case, digits, _), unique in the form. Answers are kept by it.")
+    label: LocalText = doc("The question, in every language of `languages`.")
+    type: QuestionType = doc(
+        '`text` (typed), `choice` (one of `options`) or `yes_no` (yes or no; "not yet" counts as no).',
+        default="text",
+    )
+    help: LocalText | None = doc("A line under the question (an example, where to find it).", default=None)
+    required: bool = doc('The applicant must answer it (optional ones may be skipped: "skip").', default=True)
+    options: tuple[FormOption, ...] = doc("The choices of a `choice` question, in order.", default=())
+    pattern: str | None = doc(
+        "Text questions: a regular expression the whole answer must match (checked for slow patterns"
+        " and matched with a time limit), e.g. `\\d{4}-\\d{2}-\\d{2}`.",
+        default=None,
+    )
+    pattern_hint: LocalText | None = doc(
+        'Shown when an answer does not match `pattern`, e.g. "a date such as 2027-06-30".', default=None
+    )
+    long: bool = doc("Text questions: several lines (a paragraph box in modals).", default=False)
+    max_length: int = doc("Text questions: the longest answer accepted, in characters.", default=300)
+    line: int = field(default=0, metadata={"internal": True}, compare=False)
+
+
 @dataclass(frozen=True)
 class Step:
     id: str = doc("Stable identifier (lower case, digits, _). Stored per applicant: do not rename casually.")
@@ -32,7 +68,8 @@ class Step:
     help: LocalText = doc("What to do, shown when this is the applicant's current step.")
     complete_by: str = doc(
         "How the step is completed: `confirm` (the applicant says done), `answer` (the applicant answers"
-        " `ask`), `document` (the applicant uploads `document`), `review` (the lab's reviewers decide).",
+        " `ask`), `document` (the applicant uploads `document`), `form` (the applicant answers"
+        " `questions`), `review` (the lab's reviewers decide).",
         choices="step_kinds",
     )
     links: tuple[Link, ...] = doc("Links shown with the help text.", default=())
@@ -51,6 +88,9 @@ class Step:
         default=None,
     )
     document: str | None = doc("The name of a `documents` profile (document steps).", default=None)
+    questions: tuple[FormQuestion, ...] = doc(
+        'The questions of `form` steps, in order (see "Forms" above).', default=()
+    )
     remind_after_days: tuple[int, ...] = doc(
         "Days on this step after which to send the applicant a gentle reminder (each sent once)."
         " Empty: use `reminders.stale_step_days`.",

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 
-from bot import safe_regex
+from bot import forms, safe_regex
 from bot.estimates import Records
 from bot.models import Applicant, Review
 from bot.rules import DocumentChecks, DocumentProfile, Rules, Step
@@ -121,6 +121,8 @@ def stricter_step(old: Step, new: Step, old_rules: Rules, new_rules: Rules) -> l
     out: list[str] = []
     if kind_of(new).takes_answer and new.answer_pattern and new.answer_pattern != old.answer_pattern:
         out.append(f"answer_pattern {old.answer_pattern!r} → {new.answer_pattern!r}")
+    if kind_of(new).takes_form:
+        out += forms.questions_changed(old, new)
     if kind_of(new).takes_document:
         old_profile = old_rules.documents.get(old.document or "")
         new_profile = new_rules.documents.get(new.document or "")
@@ -137,6 +139,9 @@ def _still_passes(step: Step, reasons: list[str], applicant: Applicant, new_rule
     if kind_of(step).takes_answer and step.answer_pattern:
         answer = str(state.evidence.get("answer", ""))
         return bool(safe_regex.fullmatch(step.answer_pattern, answer))
+    if kind_of(step).takes_form:  # the saved answers, checked against the new questions
+        answers = forms.saved_answers(state)
+        return all(forms.check(q, answers.get(q.id, "")).value is not None for q in step.questions)
     if kind_of(step).takes_document:
         profile = new_rules.documents.get(step.document or "")
         if profile is None or any(not r.startswith("min_score") for r in reasons):

@@ -121,13 +121,15 @@ def _cross_check(rules: Rules, problems: list[Problem], lines: dict[str, int] | 
 
         def bad(suffix: str, message: str, path: str = path, step_line: int = step.line) -> None:
             where = f"{path}.{suffix}"
-            problems.append(Problem(lines.get(where, 0) or step_line, where, message))
+            problems.append(Problem(_nearest_line(lines, where) or step_line, where, message))
 
         for message in _id_problems(step.id, i, seen, "steps"):
             bad("id", message)
         kind = KINDS[step.complete_by]  # the walker refused any other value
         for suffix, message in kind.problems(step, i, rules):
             bad(suffix, message)
+        if step.questions and not kind.takes_form:
+            bad("questions", "are only for form steps (complete_by: form)")
         if step.answer_pattern is not None:
             problem = _pattern_problem(step.answer_pattern)
             if problem:
@@ -173,6 +175,17 @@ def _cross_check(rules: Rules, problems: list[Problem], lines: dict[str, int] | 
     _check_faq(rules, problems)
     _check_desk(rules, problems, lines)
     _check_entitlements(rules, problems, lines)
+
+
+def _nearest_line(lines: dict[str, int], where: str) -> int:
+    """The line of `where`, else of the nearest enclosing value written in the file (a missing
+    `steps[6].questions[1].options` is named at its question's line)."""
+    while where:
+        if where in lines:
+            return lines[where]
+        cut = max(where.rfind("."), where.rfind("["))
+        where = where[:cut] if cut > 0 else ""
+    return 0
 
 
 def _check_faq(rules: Rules, problems: list[Problem]) -> None:
@@ -295,6 +308,16 @@ def missing_translations(rules: Rules) -> list[str]:
                     for lang in rules.languages
                     if lang not in text.texts
                 )
+        for question in step.questions:
+            texts = [(name, getattr(question, name)) for name in ("label", "help", "pattern_hint")]
+            texts += [(f"options.{o.value}.label", o.label) for o in question.options]
+            for name, text in texts:
+                if isinstance(text, LocalText):
+                    out.extend(
+                        f"steps.{step.id}.questions.{question.id}.{name} has no {lang} text"
+                        for lang in rules.languages
+                        if lang not in text.texts
+                    )
     for item in rules.faq:
         out.extend(
             f"faq.{item.id}.answer has no {lang} text"

@@ -11,6 +11,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import ClassVar
 
+from bot import forms
 from bot.documents.summary import reviewer_text
 from bot.i18n import Bound
 from bot.models import StepState
@@ -34,6 +35,9 @@ class StepKind:
     """The lab's review: not part of the applicant's package, never reopened by a rejection."""
     takes_answer: ClassVar[bool] = False
     takes_document: ClassVar[bool] = False
+    takes_form: ClassVar[bool] = False
+    done_button: ClassVar[str] = "buttons.done"
+    """The locale key of the primary button on the step's instructions (bot/presenter.py)."""
 
     def how_to_finish(self, step: Step, rules: Rules, lang: str, t: Translate) -> str:
         """The last line of the step's instructions, in `lang`."""
@@ -114,6 +118,27 @@ class Document(StepKind):
         return []
 
 
+class FormStep(StepKind):
+    """Questions of rules.yaml (`questions`) answered in a modal, or one at a time in the
+    conversation (bot/forms.py, bot/handlers/form.py)."""
+
+    name = "form"
+    takes_form = True
+    done_button = "forms.button_fill"
+
+    def how_to_finish(self, step: Step, rules: Rules, lang: str, t: Translate) -> str:
+        return str(t("forms.how_to_finish", count=len(step.questions)))
+
+    def on_done(self, step: Step, rules: Rules) -> DoneReply:
+        return DoneReply(False, "forms.need_answers", {"title": step.title})
+
+    def for_reviewers(self, step: Step, state: StepState, rules: Rules, t: Translate) -> str:
+        return forms.for_reviewers(step, state, t)
+
+    def problems(self, step: Step, index: int, rules: Rules) -> list[tuple[str, str]]:
+        return forms.question_problems(step, rules.language)
+
+
 class Review(StepKind):
     name = "review"
     decided_by_reviewers = True
@@ -130,7 +155,9 @@ class Review(StepKind):
         return []
 
 
-KINDS: dict[str, StepKind] = {kind.name: kind for kind in (Confirm(), Answer(), Document(), Review())}
+KINDS: dict[str, StepKind] = {
+    kind.name: kind for kind in (Confirm(), Answer(), Document(), FormStep(), Review())
+}
 
 
 def kind_of(step: Step) -> StepKind:

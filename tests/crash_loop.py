@@ -24,6 +24,7 @@ from bot.rules_loader import load_rules
 from bot.store import Store
 from bot.workflow import package_complete
 from tests.citi_pdfs import make_png, make_report
+from tests.journey import FORM_ANSWERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,7 +71,7 @@ def _script(folder: Path, users: int, rng: random.Random) -> list[list[str]]:
         proof = folder / f"{user}.png"
         proof.write_bytes(make_png(width=40 + n))
         lines += [f"/as {user}", f"/name Person {user}", "hi", f"{user}_name", "yes", f"/upload {report}"]
-        lines += ["done", "done", "done", f"/upload {proof}", "done"]
+        lines += ["done", "done", "done", f"/upload {proof}", "done", *FORM_ANSWERS]
         lines += ["/as reviewer"]
         if rng.random() < 0.3:
             lines += ["/react ❌", "2 the report has expired", f"/as {user}", f"/upload {report}"]

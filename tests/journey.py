@@ -10,6 +10,11 @@ from bot.adapters.console.serve import console_for
 from bot.application import Application
 from tests.citi_pdfs import make_png, make_report
 
+FORM_ANSWERS = ("Chest X-ray study", "1", "Prof. Lee (lee@example.org)", "2027-06-30", "yes")
+"""The lab's usage-authorization form of the shipped rules.yaml (step 7, complete_by: form), answered
+one question at a time after "done" started it: project, storage (1: the lab's server), supervisor,
+end date, then "yes" to the summary."""
+
 
 class Driver:
     """`driver.as_("alice").say("status")`, then assert on what reached whom."""
@@ -70,6 +75,7 @@ def complete_package(driver: Driver, report: Path, proof: Path, user: str = "ali
         "done",
         f"/upload {proof}",
         "done",
+        *FORM_ANSWERS,
     )
     for line in lines:
         driver.say(line)

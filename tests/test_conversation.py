@@ -17,7 +17,7 @@ from bot.models import Applicant, StepState
 from bot.rules_loader import RulesError, parse_rules
 from tests import loopback_http
 from tests.conftest import RULES, Clock, make_bot
-from tests.journey import Driver, complete_package, write_documents
+from tests.journey import FORM_ANSWERS, Driver, complete_package, write_documents
 
 
 def person(bot: Application, name: str = "alice") -> Applicant:
@@ -400,7 +400,8 @@ def test_applied_is_a_date_the_step_stays_open_and_reminders_count_from_it(
     clock.advance(days=1)
     assert bot.tick() == 1
     assert "you applied on 2026-03-12 (14 days ago)" in driver.dm_texts("alice")[-1]
-    for line in ("done", "done", f"/upload {write_documents(tmp_path / 'd', clock().date())[1]}", "done"):
+    proof = write_documents(tmp_path / "d", clock().date())[1]
+    for line in ("done", "done", f"/upload {proof}", "done", *FORM_ANSWERS):
         driver.say(line)
     post = driver.console.last_post("reviewers")
     assert post is not None and "applied 2026-03-12, credentialed" in post.text

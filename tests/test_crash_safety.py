@@ -20,7 +20,7 @@ from bot.rules_loader import RulesHolder
 from bot.store import Store
 from tests.citi_pdfs import make_png
 from tests.conftest import RULES, Clock, _SharedValidator
-from tests.journey import Driver, complete_package, write_documents
+from tests.journey import FORM_ANSWERS, Driver, complete_package, write_documents
 
 
 class Crash(BaseException):
@@ -213,7 +213,8 @@ def test_a_failure_after_a_save_says_what_was_saved_and_a_retry_finishes_only_th
     app = _app(tmp_path / "data", validator, clock)
     driver = Driver(app)
     report, proof = write_documents(tmp_path / "docs", clock().date())
-    for line in ("hi", "alice_kim", "yes", f"/upload {report}", "done", "done", "done", f"/upload {proof}"):
+    lines = ("hi", "alice_kim", "yes", f"/upload {report}", "done", "done", "done", f"/upload {proof}")
+    for line in (*lines, "done", *FORM_ANSWERS[:-1]):  # the form answered; its summary asks "right?"
         driver.say(line)
     real_commit = app.services.store.commit
 
@@ -221,11 +222,11 @@ def test_a_failure_after_a_save_says_what_was_saved_and_a_retry_finishes_only_th
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(app.services.store, "commit", disk_full)
-    reply = driver.say("done")[-1].text  # the last step is saved; opening the review round fails
+    reply = driver.say("yes")[-1].text  # the last step is saved; opening the review round fails
     assert "after I had saved this" in reply and "lab" in reply.lower(), reply
     assert app.store.get("console:alice").review_id == ""  # type: ignore[union-attr]
     monkeypatch.setattr(app.services.store, "commit", real_commit)
-    again = driver.say("done")
+    again = driver.say("yes")
     assert any("already saved" in s.text for s in again), [s.text for s in again]
     alice = app.store.get("console:alice")
     assert alice is not None and alice.review_id, "the retry opened the review round"

@@ -26,6 +26,7 @@ from tests.discord_harness import (
     REVIEWER,
     Harness,
 )
+from tests.journey import FORM_ANSWERS
 
 pytestmark = pytest.mark.asyncio
 
@@ -67,7 +68,8 @@ async def complete_package(h: Harness, clock: Clock) -> int:
     for _ in range(3):
         await say(h, APPLICANT, "done")
     await say(h, APPLICANT, files=[("approval.png", make_png())])
-    await say(h, APPLICANT, "done")
+    for line in ("done", *FORM_ANSWERS):  # the usage-authorization form, one question at a time
+        await say(h, APPLICANT, line)
     await h.until(lambda: h.channel_posts())
     await h.settle()
     return h.review_post_id()

@@ -11,7 +11,7 @@ from bot.application import Application
 from bot.documents import Validator
 from bot.models import Review
 from tests.conftest import RULES, Clock, make_bot
-from tests.journey import Driver, complete_package, write_documents
+from tests.journey import FORM_ANSWERS, Driver, complete_package, write_documents
 
 
 def _rules(tmp_path: Path, **replacements: str) -> Path:
@@ -125,7 +125,8 @@ def test_resubmitted_package_gets_a_new_review_round(bot: Application, clock: Cl
     driver, first = _submitted(bot, clock, tmp_path)
     driver.as_("reviewer").say("/react ❌")
     driver.say("7 please fill in the form again")
-    driver.as_("alice").say("done")  # redo step 7: the package is complete again
+    for line in ("done", *FORM_ANSWERS):  # redo step 7 (the form): the package is complete again
+        driver.as_("alice").say(line)
     second = _review(bot)
     assert second.id != first.id and second.state == "pending"
     posts = [s for s in driver.console.to("#reviewers") if s.destination.thread is None]

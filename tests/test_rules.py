@@ -44,7 +44,7 @@ def test_wrong_choice_names_line_and_field() -> None:
     line = _line_of(text, "complete_by: upload")
     assert _errors(text) == [
         f"rules.yaml:{line}: step 3 (citi_on_physionet).complete_by"
-        " must be one of confirm, answer, document, review (got 'upload')"
+        " must be one of confirm, answer, document, form, review (got 'upload')"
     ]
 
 

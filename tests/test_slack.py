@@ -36,6 +36,7 @@ from bot.rules import Rules
 from tests.citi_pdfs import make_png, make_report
 from tests.conftest import RULES, Clock, make_bot
 from tests.fake_slack import BOT_ID, BOT_USER, FakeSlack, Signer, slack_user
+from tests.journey import FORM_ANSWERS
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 REVIEWERS = "C0REVIEWERS"
@@ -161,7 +162,8 @@ class SlackWorld:
         for _ in range(3):
             self.dm(user, "done")
         self.upload(user, proof)
-        self.dm(user, "done")
+        for line in ("done", *FORM_ANSWERS):  # the usage-authorization form, one question at a time
+            self.dm(user, line)
         applicant = self.bot.store.get(f"slack:{user}")
         assert applicant is not None and applicant.review_id, self.texts(user)
         review = self.bot.store.review(applicant.review_id)

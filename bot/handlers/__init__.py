@@ -17,6 +17,7 @@ from bot.handlers.admin import AdminCommandHandler
 from bot.handlers.channel import ChannelFileHandler, ChannelIgnoreHandler
 from bot.handlers.conversation import ConversationHandler, FirstContactHandler, StepButtonHandler
 from bot.handlers.faq import FaqHandler
+from bot.handlers.form import FormButtonHandler, FormConversationHandler
 from bot.handlers.home import HomeCommandHandler
 from bot.handlers.review import (
     ButtonVoteHandler,
@@ -38,6 +39,7 @@ def default_handlers() -> list[Handler[Any]]:
         ReactionVoteHandler(),  # reviewers' emoji on review posts
         ButtonVoteHandler(),  # Approve / Reject buttons
         ClaimHandler(),  # "I'll take this": the Claim button, 👀 on a review post
+        FormButtonHandler(),  # a form step's modal answers, its buttons where no modal can be shown
         StepButtonHandler(),  # "I've done this" / "Not yet" / "Help" on a step's instructions
         RejectFormHandler(),  # the reject form, filled in
         TextVoteHandler(),  # reviewers: "approve ID" / "reject ID" (platforms without buttons or reactions)
@@ -50,6 +52,7 @@ def default_handlers() -> list[Handler[Any]]:
         StaffHandler(),  # reviewers and admins who are not applicants: their help, FAQ, "I want to apply"
         FirstContactHandler(),  # someone new: the welcome and their checklist, whatever they wrote
         LanguageHandler(),  # "한국어로", "in English please", "I don't speak Korean"
+        FormConversationHandler(),  # a form step answered one question at a time, resumed, changed
         ConversationHandler(),  # done, maybe done, not yet, applied, yes / no, undo, change answer, cancel
         FaqHandler(),  # "how long does the review take?", "추천인은 누구로 해야 하나요?"
         AnswerHandler(),  # an answer to the current step's question, confirmed before it is recorded

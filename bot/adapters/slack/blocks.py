@@ -146,6 +146,12 @@ def _element(field: FormField) -> dict[str, Any]:
         }
     if field.placeholder:
         element["placeholder"] = _plain(field.placeholder, 150)
+    if field.value:  # pre-filled (a form step's answers, changed before the package is submitted)
+        picked = [o for o in element.get("options", ()) if o["value"] == field.value]
+        if picked:
+            element["initial_option"] = picked[0]
+        elif element["type"] == "plain_text_input":
+            element["initial_value"] = field.value[: element["max_length"]]
     return element
 
 
@@ -168,6 +174,7 @@ def render_modal(form: Form, channel: str = "", ts: str = "") -> dict[str, Any]:
                 "label": _plain(field.label, 2000),
                 "optional": not field.required,
                 "element": _element(field),
+                **({"hint": _plain(field.hint, 2000)} if field.hint else {}),
             }
             for field in form.fields
         ],

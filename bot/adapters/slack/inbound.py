@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt import Ack, BoltResponse
 
 from bot.adapters.slack.blocks import ACTION_PREFIX, plain_text, read_submission
+from bot.adapters.slack.forms import submission_errors
 from bot.adapters.slack.home import publish as publish_home
 from bot.adapters.slack.outbound import PLATFORM, Interaction, SlackAdapter
 from bot.events import (
@@ -150,7 +151,6 @@ class Inbound:
         publish_home(self.adapter.client, user_id, view)
 
     def on_view_submission(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        ack()  # an empty ack closes the modal
         submission = read_submission(view)
         user_id = str((body.get("user") or {}).get("id") or "")
         message = (
@@ -166,6 +166,12 @@ class Inbound:
             message=message,
             answers=submission.answers,
         )
+        blocks = [str(b.get("block_id")) for b in view.get("blocks") or () if b.get("type") == "input"]
+        errors = submission_errors(self.host, submitted, blocks)  # the core's checks (slack/forms.py)
+        if errors:
+            ack(response_action="errors", errors=errors)  # the modal stays open, errors under fields
+            return
+        ack()  # an empty ack closes the modal
         # A modal has no response_url (none is asked for): the answer is chat.postEphemeral in the
         # channel of the post whose button opened it.
         with self.adapter.replying_to(Interaction(user_id, submission.channel)):
