@@ -60,7 +60,7 @@ def applicant_section(rules: Rules, applicant: Applicant, t: Bound, *, buttons: 
         ),
         buttons=(
             (
-                Button(STEP_DONE, t("buttons.done"), step.id, ButtonStyle.PRIMARY),
+                Button(STEP_DONE, t(kind_of(step).done_button), step.id, ButtonStyle.PRIMARY),
                 Button(STEP_NOT_YET, t("buttons.not_yet"), step.id),
                 Button(STEP_HELP, t("buttons.help"), step.id),
             )

@@ -241,3 +241,10 @@ def test_show_lists_the_answers_forget_removes_them_and_no_log_carries_them(
     assert "Secret Project Zeta" not in audit
     bot.store.forget("console:alice")
     assert bot.store.get("console:alice") is None
+
+
+def test_the_form_button_where_no_modal_can_be_shown_asks_in_the_conversation(bot: Application) -> None:
+    driver = on_step(bot, FORM_STEPS_DONE)
+    status = driver.say("status")[-1]
+    assert status.message.buttons[0].label == "Fill in the form"
+    assert "Question 1 of 4: Project title" in texts(driver, "/press done")  # the console has no modals

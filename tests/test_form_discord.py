@@ -8,17 +8,20 @@ valid submission completes the step and the package goes to the reviewers with t
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+import yaml
 
 from bot.documents import Validator
 from tests.citi_pdfs import make_png
 from tests.conftest import Clock
-from tests.discord_harness import APPLICANT, Harness
+from tests.discord_harness import APPLICANT, BOT_ID, Harness
 from tests.test_discord import report_pdf, say
 
 pytestmark = pytest.mark.asyncio
@@ -123,3 +126,46 @@ async def test_discord_modal_with_a_select_then_a_fix_then_the_step_completes(
     post = h.channel_posts()[0].args["payload"]
     shown = str(post.get("content")) + str(post.get("embeds"))
     assert "Pneumothorax detection" in shown and "2027-06-30" in shown
+
+
+async def test_a_form_of_more_than_five_questions_is_asked_in_pages(h: Harness, clock: Clock) -> None:
+    data = yaml.safe_load(h.rules_path.read_text(encoding="utf-8"))
+    form = next(s for s in data["steps"] if s["id"] == "lab_form")
+    for n in (1, 2):
+        form["questions"].append(
+            {"id": f"extra{n}", "label": {"en": f"Extra {n}", "ko": f"추가 {n}"}, "required": False}
+        )
+    h.rules_path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    os.utime(h.rules_path, (time.time() + 5, time.time() + 5))  # seen as changed: reloaded on the next event
+    message_id = await to_the_form(h, clock)
+    h.press(APPLICANT, message_id, "accessbot:done:lab_form")
+    [opened] = await h.until(lambda: h.fake.of("interaction_response"))
+    first = opened.args["data"]
+    assert first["title"].endswith("(1/2)") and len(first["components"]) == 5
+    modal_submit(h, message_id, first["custom_id"], {**GOOD, "extra1": "first extra"})
+    await h.until(lambda: len(h.fake.of("interaction_response")) >= 2)
+    offered = h.fake.of("interaction_response")[1].args
+    assert offered["type"] == 4 and offered["data"]["flags"] == 64  # an ephemeral message
+    [row] = offered["data"]["components"]
+    [button] = row["components"]
+    ephemeral = h.fake.message_payload(
+        h.fake.dm_channel(APPLICANT), BOT_ID, {"components": [row], "flags": 64}
+    )
+    payload = h._interaction(
+        APPLICANT, 3, {"custom_id": button["custom_id"], "component_type": 2}, message=ephemeral
+    )
+    h.gateway("INTERACTION_CREATE", payload)
+    await h.until(lambda: len(h.fake.of("interaction_response")) >= 3)
+    second = h.fake.of("interaction_response")[2].args
+    assert second["type"] == 9 and second["data"]["title"].endswith("(2/2)")
+    assert list(labelled(second["data"])) == ["extra2"]
+    modal_submit(h, message_id, second["data"]["custom_id"], {"extra2": "second extra"})
+    await h.until(lambda: h.channel_posts())
+    await h.settle()
+    applicant = h.bot.store.get(f"discord:{APPLICANT}")
+    assert applicant is not None
+    assert applicant.steps["lab_form"].evidence["answers"] == {
+        **GOOD,
+        "extra1": "first extra",
+        "extra2": "second extra",
+    }

@@ -26,6 +26,7 @@ from bot import forms
 from bot.context import Context, Services
 from bot.events import Button, ButtonPress, DirectMessage, Form, FormSubmitted, Outgoing
 from bot.forms import FORM_EDIT, FORM_ID, SUMMARY, Control
+from bot.handlers.status import help_text
 from bot.handlers.steps import after_step, answer_step_to_change, complete_step, locked_reason
 from bot.i18n import Translator
 from bot.intents import Intent
@@ -364,7 +365,8 @@ class FormButtonHandler:
         return None
 
     def handle(self, ctx: Context, found: FormEvent) -> None:
-        if ctx.staff_only:
+        if ctx.staff_only:  # a reviewer or admin with no application of their own
+            ctx.reply(help_text(ctx))
             return
         if found.press is not None:
             self._pressed(ctx, found.press)

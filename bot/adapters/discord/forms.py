@@ -88,8 +88,9 @@ class StepFormModal(discord.ui.Modal):
         timeout: float = FORM_TIMEOUT_S,
     ) -> None:
         all_pages = pages(form)
-        title = form.title if len(all_pages) == 1 else f"{form.title} ({page + 1}/{len(all_pages)})"
-        super().__init__(title=clip(title, 45) or form.id, timeout=timeout, custom_id=custom_id)
+        suffix = f" ({page + 1}/{len(all_pages)})" if len(all_pages) > 1 else ""
+        title = clip(form.title or form.id, 45 - len(suffix)) + suffix  # the page number always shows
+        super().__init__(title=title, timeout=timeout, custom_id=custom_id)
         self.form = form
         self.post = post
         self.page = page
