@@ -125,6 +125,7 @@ def _ask(
         body = summary_text(ctx, step, draft.answers) + "\n" + ctx.t("forms.summary_ask")
     else:
         body = question_text(ctx, step, q, draft.answers, first=first)
+    first_line = first_line.strip()
     ctx.reply(f"{first_line}\n{body}" if first_line else body)
 
 
