@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import discord
 
 from bot.adapters.discord.components import render_view
+from bot.adapters.discord.grants import RoleGrants
 from bot.adapters.discord.render import clip, plain, render_embed, split_text
 from bot.adapters.discord.setup import NAME
 from bot.emoji import canonical
@@ -82,13 +83,22 @@ class DiscordAdapter:
     platform = NAME
     capabilities = Capabilities(buttons=True, reactions=True, threads=True, forms=True, files=True)
 
-    def __init__(self, client: discord.Client, host: Host, *, timeout_s: float = SEND_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        host: Host,
+        *,
+        timeout_s: float = SEND_TIMEOUT_S,
+        default_guild: str = "",
+    ) -> None:
         self.client = client
         self.host = host
         self.timeout_s = timeout_s
         self.profiles: dict[str, Profile] = {}
         """People seen in events (discord.py caches no users without the members intent)."""
         self._local = threading.local()
+        self.roles = RoleGrants(client, default_guild)
+        """Entitlements of kind discord_role (GrantsAccess); `default_guild` is DISCORD_GUILD_ID."""
 
     # -- running coroutines on the loop from a worker thread -----------------------------------
 
@@ -137,6 +147,16 @@ class DiscordAdapter:
 
     def edit(self, ref: MessageRef, message: Outgoing) -> None:
         self.call(self._replace(ref, message), what=f"editing message {ref.message_id}")
+
+    def grant(self, user: UserRef, target: str) -> None:
+        """GrantsAccess: give the role `target` (`GUILD_ID/ROLE_ID` or a role id); idempotent."""
+        role = self.roles.target(target)
+        self.call(self.roles.change(user.id, role, "grant"), what=f"giving role {role.role_id}")
+
+    def revoke(self, user: UserRef, target: str) -> None:
+        """GrantsAccess: remove the role `target`; idempotent (a member without it, or gone, is fine)."""
+        role = self.roles.target(target)
+        self.call(self.roles.change(user.id, role, "revoke"), what=f"removing role {role.role_id}")
 
     def mention(self, user: UserRef) -> str:
         return f"<@{user.id}>"
