@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -99,6 +99,17 @@ class GrantsAccess(Protocol):
     def grant(self, user: UserRef, target: str) -> None: ...
 
     def revoke(self, user: UserRef, target: str) -> None: ...
+
+
+@runtime_checkable
+class RefreshesHome(Protocol):
+    """Optional for adapters whose home view stays on screen (Slack's App Home tab): after an event
+    is handled and its deliveries sent, the Application says whose home changed: `users` (keys of
+    people on this platform whose record changed) and `queue` (the reviewers' queue changed, so every
+    reviewer's home did). The adapter redraws (Host.home_for) only homes people have opened. Must
+    return at once (draw in the background, rate-limited) and never raise."""
+
+    def refresh_home(self, users: Sequence[str], *, queue: bool) -> None: ...
 
 
 @runtime_checkable

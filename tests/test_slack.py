@@ -190,7 +190,10 @@ def world(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[SlackW
         env = Environment({"SLACK_BOT_TOKEN": fake.token, "SLACK_SIGNING_SECRET": SECRET})
         client = WebClient(token=fake.token, base_url=fake.api_url)
         app = create_app(bot, env, client=client, allow_loopback_files=True)
-        yield SlackWorld(fake, bot, Signer(app, SECRET), clock, tmp_path)
+        created = SlackWorld(fake, bot, Signer(app, SECRET), clock, tmp_path)
+        yield created
+        if created.adapter.homes is not None:
+            created.adapter.homes.close()  # App Home redraws still under way end before the fake
         bot.close()
 
 
