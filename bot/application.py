@@ -100,10 +100,11 @@ class Application:
         t = self.services.translator.bound(self.services.messenger.language_of(press.user.key))
         return self.services.desk.form_for(press, t)
 
-    def home_for(self, user: UserRef) -> Home:
+    def home_for(self, user: UserRef, *, typed: bool = False) -> Home:
         """The person's home (bot/home.py), from the records as they are now; writes nothing."""
         adapter = self.adapters.get(user.platform)
-        return home.gather(self.services, user, buttons=adapter is not None and adapter.capabilities.buttons)
+        buttons = adapter is not None and adapter.capabilities.buttons
+        return home.gather(self.services, user, buttons=buttons or typed, typed=typed)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

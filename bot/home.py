@@ -174,6 +174,7 @@ def home(
     now: datetime,
     buttons: bool = True,
     only: str = "",
+    typed: bool = False,
 ) -> Home:
     """The home of `user_key`: their checklist when they apply, the queue for reviewers, the
     figures for admins (a person may be all three). `only`: "queue" or "figures" alone."""
@@ -195,10 +196,11 @@ def home(
             only, "home.nothing_yet"
         )
         sections.append(Outgoing(t(key, program=rules.program.name)))
-    return Home(t("home.title", program=rules.program.name), tuple(sections))
+    view = Home(t("home.title", program=rules.program.name), tuple(sections))
+    return with_typed_commands(view, t) if typed else view
 
 
-def gather(services: Services, user: UserRef, *, buttons: bool, only: str = "") -> Home:
+def gather(services: Services, user: UserRef, *, buttons: bool, only: str = "", typed: bool = False) -> Home:
     """The person's home from the records as they are now (Host.home_for, the /queue and /stats
     commands); reads only."""
     rules, key = services.rules, user.key
@@ -224,6 +226,7 @@ def gather(services: Services, user: UserRef, *, buttons: bool, only: str = "") 
         now=services.clock(),
         buttons=buttons,
         only=only,
+        typed=typed,
     )
 
 
@@ -231,9 +234,9 @@ def gather(services: Services, user: UserRef, *, buttons: bool, only: str = "") 
 
 
 def typed_commands(view: Home) -> list[tuple[str, Button]]:
-    """Each button of the home as (what to type, the button), in order: a step's buttons as the
-    words the bot understands in DM (`done`), a package's as its REVIEW_ACTIONS text command, or as
-    `/home N` (the console presses the Nth button of the last home drawn)."""
+    """Each button of the home as (what to type, the button), in order: a package's approve / reject
+    as its REVIEW_ACTIONS text command, any other as `/home N` (the console presses the Nth button
+    of the home it drew last)."""
     typed = {a.action: a.typed for a in REVIEW_ACTIONS}
     out: list[tuple[str, Button]] = []
     for section in view.sections:
@@ -243,15 +246,17 @@ def typed_commands(view: Home) -> list[tuple[str, Button]]:
     return out
 
 
-def numbered_text(view: Home, t: Bound) -> str:
-    """The home as text, then every button as a numbered command to type (the console)."""
+def with_typed_commands(view: Home, t: Bound) -> Home:
+    """The home with a last section numbering every button as what to type (the console). The
+    buttons stay on their sections: `/home N` presses the Nth."""
     commands = typed_commands(view)
     if not commands:
-        return view.text()
-    lines = [view.text(), "", t("home.typed_header")]
-    for number, (command, button) in enumerate(commands, start=1):
-        lines.append(t("home.typed_line", number=number, label=button.label, command=command))
-    return "\n".join(lines)
+        return view
+    lines = [
+        t("home.typed_line", number=number, label=button.label, command=command)
+        for number, (command, button) in enumerate(commands, start=1)
+    ]
+    return Home(view.title, (*view.sections, Outgoing("\n".join(lines), title=t("home.typed_header"))))
 
 
 # -- whose home an event changed ------------------------------------------------------------------

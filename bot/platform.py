@@ -143,8 +143,10 @@ class Host(Protocol):
         """The private reviewers channel on this platform (thread replies there may be for the bot)."""
         ...
 
-    def home_for(self, user: UserRef) -> Home:
-        """The person's home view (checklist, reviewers' queue, admins' figures); reads only."""
+    def home_for(self, user: UserRef, *, typed: bool = False) -> Home:
+        """The person's home view (checklist, reviewers' queue, admins' figures); reads only.
+
+        `typed`: a last section numbers what can be typed instead of pressed (the console)."""
         ...
 
     def tick(self) -> int:

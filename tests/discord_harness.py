@@ -218,8 +218,10 @@ class FakeDiscord:
         self, webhook_id: int, token: str, *, payload: dict[str, Any] | None = None, **_: Any
     ) -> dict[str, Any]:
         body = dict(payload or {})
-        self.calls.append(Call("followup", {"token": token, "payload": body}))
-        return self.message_payload(REVIEW_CHANNEL, BOT_ID, body, bot=True)
+        message = self.message_payload(REVIEW_CHANNEL, BOT_ID, body, bot=True)
+        self.messages[int(message["id"])] = message  # its buttons can be pressed (/queue's)
+        self.calls.append(Call("followup", {"token": token, "payload": body, "id": int(message["id"])}))
+        return message
 
     async def delete_original_interaction_response(self, application_id: int, token: str, **_: Any) -> None:
         self.calls.append(Call("delete_original", {"token": token}))

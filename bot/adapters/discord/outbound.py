@@ -76,6 +76,12 @@ class _ReplyTarget:
     interaction: discord.Interaction[Any]
     answered: bool = False
 
+    @property
+    def command(self) -> bool:
+        """A slash command (/queue): its ephemeral answer may carry buttons (a package's approve,
+        reject, claim). Answers to a button press stay plain; a step's buttons go to the DM."""
+        return self.interaction.type is discord.InteractionType.application_command
+
 
 class DiscordAdapter:
     """bot.platform.Adapter on top of a discord.Client. Call `send` and `edit` from worker threads."""
@@ -132,7 +138,7 @@ class DiscordAdapter:
             target is not None
             and destination.user is not None
             and destination.user.id == target.user_id
-            and not message.buttons
+            and (not message.buttons or target.command)
             and not message.reactions
         ):
             try:
@@ -320,8 +326,13 @@ class DiscordAdapter:
         """Answer the person who pressed a button or used a command, only to them."""
         try:
             first: discord.WebhookMessage | None = None
-            for chunk in split_text(plain(message)):
-                sent = await interaction.followup.send(chunk, ephemeral=True, wait=True)
+            chunks = split_text(plain(message))
+            for number, chunk in enumerate(chunks, start=1):
+                if message.buttons and number == len(chunks):  # the buttons ride with the last chunk
+                    view = render_view(message.buttons)
+                    sent = await interaction.followup.send(chunk, ephemeral=True, wait=True, view=view)
+                else:
+                    sent = await interaction.followup.send(chunk, ephemeral=True, wait=True)
                 first = first or sent
         except discord.HTTPException as exc:
             raise delivery_error(exc, "answering an interaction") from exc
