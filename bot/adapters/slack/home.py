@@ -97,6 +97,8 @@ class HomeTabs:
     def show(self, user_id: str) -> bool:
         """Draw and publish the person's tab now, on this thread (they just opened it or pressed on it)."""
         self.opened(user_id)
+        with self._cond:
+            self._due.pop(user_id, None)  # a redraw waiting for them would show the same
         return self._publish(user_id)
 
     def refresh(self, users: Sequence[str], *, queue: bool) -> None:
