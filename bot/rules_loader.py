@@ -173,6 +173,28 @@ def _cross_check(rules: Rules, problems: list[Problem], lines: dict[str, int] | 
     _check_faq(rules, problems)
     _check_desk(rules, problems, lines)
     _check_entitlements(rules, problems, lines)
+    _check_reasons(rules, problems, lines)
+
+
+def _check_reasons(rules: Rules, problems: list[Problem], lines: dict[str, int]) -> None:
+    """Canned rejection and return reasons (issue 15): unique ids, every language, a known use."""
+    seen: dict[str, int] = {}
+    for i, reason in enumerate(rules.reasons):
+        path = f"reasons[{i}]"
+
+        def bad(suffix: str, message: str, path: str = path, line: int = reason.line) -> None:
+            where = f"{path}.{suffix}"
+            problems.append(Problem(lines.get(where, 0) or line, where, message))
+
+        for message in _id_problems(reason.id, i, seen, "reasons"):
+            bad("id", message)
+        for lang in rules.languages:
+            if not reason.text.texts.get(lang, "").strip():
+                bad("text", f"needs a {lang} text (every language of `languages`: the applicant reads it)")
+        if not reason.offered_for:
+            bad("offered_for", "must list reject, return, or both")
+        if len(reason.text.get(rules.language)) > 300:
+            bad("text", "must be at most 300 characters (it is sent with the reviewer's note)")
 
 
 def _check_faq(rules: Rules, problems: list[Problem]) -> None:

@@ -35,6 +35,14 @@ class RefreshPost(Delivery):
 
 
 @dataclass(frozen=True)
+class ReturnedPost(Delivery):
+    """Edit a post whose round was returned for changes: which step, by whom, why; no buttons. Left
+    alone once the package came back (RefreshPost then draws it pending again)."""
+
+    review_id: str
+
+
+@dataclass(frozen=True)
 class ClosePost(Delivery):
     """Edit the review post: it shows the decision and loses its buttons."""
 

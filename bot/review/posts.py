@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.events import Destination, MessageRef, Outgoing, OutgoingFile
-from bot.messenger import Messenger, Sent, outcome_of
+from bot.messenger import Mention, Messenger, Sent, outcome_of
 from bot.models import Applicant, PostRef, Review
 from bot.platform import Adapter, DeliveryError
 from bot.review import render
@@ -23,6 +23,7 @@ from bot.review.deliveries import (
     DropSharedFiles,
     PostReview,
     RefreshPost,
+    ReturnedPost,
     ReviewNote,
     WithdrawPost,
 )
@@ -45,6 +46,7 @@ class ReviewPosts:
         messenger.handle(RefreshPost, self._refresh)
         messenger.handle(DropSharedFiles, self._drop_files)
         messenger.handle(WithdrawPost, self._withdraw)
+        messenger.handle(ReturnedPost, self._returned)
 
     @property
     def rules(self) -> Rules:
@@ -225,6 +227,33 @@ class ReviewPosts:
             adapter.edit(post, self.render(applicant, review, adapter))
         except DeliveryError as exc:  # the claim stands; only the post's look is stale
             log.warning("could not redraw the review post of %s: %s", review.id, exc)
+            return Sent.GIVE_UP if exc.permanent else Sent.RETRY
+        return Sent.DONE
+
+    def _returned(self, delivery: ReturnedPost) -> Sent:
+        """The post of a round returned for changes: what is asked, and no buttons until it is back."""
+        found = self._latest_post(delivery.review_id)
+        if found is None:
+            return self._missing_post(delivery.review_id)
+        review, adapter, post = found
+        applicant = self.store.get(review.applicant)
+        info = review.returned
+        if applicant is None or info is None or review.state != "returned":
+            return Sent.DONE  # it came back meanwhile: RefreshPost has the last word
+        step = self.rules.step(info.step)
+        lang = self.rules.language
+        said = self.messenger.text(
+            lang,
+            "returns.post_returned",
+            step=step.title if step is not None else info.step,
+            by=Mention(info.by),
+            reason=info.reason,
+        )
+        label = self.messenger.text(lang, "returns.post_returned_label")
+        try:
+            adapter.edit(post, render.closed(self.render(applicant, review, adapter), said, label))
+        except DeliveryError as exc:  # the return stands; only the post's look is stale
+            log.warning("could not update the returned review post of %s: %s", review.id, exc)
             return Sent.GIVE_UP if exc.permanent else Sent.RETRY
         return Sent.DONE
 

@@ -19,8 +19,9 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.components import CUSTOM_ID_PREFIX, ActionButton, FormModal
+from bot.adapters.discord.components import CUSTOM_ID_PREFIX, ActionButton
 from bot.adapters.discord.outbound import DiscordAdapter, user_ref
+from bot.adapters.discord.review_forms import SubmittedForm, modal_for
 from bot.adapters.discord.setup import GUILD_VAR, NAME, guild_id, invite_url
 from bot.emoji import canonical
 from bot.events import (
@@ -226,7 +227,7 @@ class AccessClient(discord.Client):
         )
         form = await self._form_for(press)
         if form is not None:
-            modal = FormModal(
+            modal = modal_for(  # menus for choices (bot/adapters/discord/review_forms.py)
                 form, post, self._form_submitted, custom_id=f"{CUSTOM_ID_PREFIX}:form:{interaction.id}"
             )
             try:
@@ -248,7 +249,7 @@ class AccessClient(discord.Client):
             log.exception("asking for the form of button %s %s failed", press.action, press.value)
             return None
 
-    async def _form_submitted(self, interaction: discord.Interaction[Any], modal: FormModal) -> None:
+    async def _form_submitted(self, interaction: discord.Interaction[Any], modal: SubmittedForm) -> None:
         self.adapter.remember(interaction.user)
         event = FormSubmitted(
             event_id=str(interaction.id),
