@@ -31,7 +31,14 @@ def _line_of(text: str, needle: str, nth: int = 1) -> int:
 def test_shipped_reasons_cover_the_issue_and_both_languages() -> None:
     rules = load_rules(RULES)
     ids = [r.id for r in rules.reasons]
-    assert ids == ["wrong_course", "missing_hipaa", "name_mismatch", "expired", "certificate_not_report", "other"]
+    assert ids == [
+        "wrong_course",
+        "missing_hipaa",
+        "name_mismatch",
+        "expired",
+        "certificate_not_report",
+        "other",
+    ]
     assert all(set(r.text.texts) == {"en", "ko"} for r in rules.reasons)
     assert [r.id for r in rules.reasons if r.needs_text] == ["other"]
     assert rules.reasons_for("reject") == rules.reasons_for("return") == rules.reasons

@@ -113,7 +113,9 @@ def test_return_button_modal_returns_edits_the_post_and_tells_a_korean_applicant
     assert "40512345 → 40577777" in shown and "Internet-Based Research" in shown
     assert '"actions"' in shown  # the buttons are back
     new_posts = world.fake.calls_to("chat.postMessage")[posts_before:]
-    top_level = [c for c in new_posts if c.params.get("channel") == REVIEWERS and not c.params.get("thread_ts")]
+    top_level = [
+        c for c in new_posts if c.params.get("channel") == REVIEWERS and not c.params.get("thread_ts")
+    ]
     assert top_level == [], "no new review post"
     pings = [c for c in new_posts if c.params.get("thread_ts") == ts]
     assert pings and f"<@{REVIEWER}>" in str(pings[-1].params.get("text"))
