@@ -143,3 +143,23 @@ def test_reject_offers_the_numbered_reasons_and_a_number_picks_one(
     rejected = bot.store.review(review.id)
     assert rejected is not None and rejected.state == "rejected"
     assert "The training has expired" in driver.dm_texts("alice")[-1]
+
+
+def test_a_returned_shared_document_is_shared_again_under_the_same_post(
+    bot: Application, clock: Clock, tmp_path: Path
+) -> None:
+    from tests.citi_pdfs import make_png
+
+    driver, review = _submitted(bot, clock, tmp_path)
+    post_id = review.posts[-1].message_id
+    shared_before = [s for s in driver.console.to("#reviewers") if s.message.files]
+    assert len(shared_before) == 1  # the approval proof, shared with the first post
+    driver.as_("reviewer").say(f"return {review.id} approval_proof the screenshot is cropped")
+    proof = tmp_path / "docs" / "proof2.png"
+    proof.write_bytes(make_png(width=300, height=200))
+    driver.as_("alice").say(f"/upload {proof}")
+    assert bot.store.review(review.id).state == "pending"  # type: ignore[union-attr]
+    shared = [s for s in driver.console.to("#reviewers") if s.message.files]
+    assert len(shared) == 2, "the new file goes under the same post"
+    assert shared[-1].destination.thread is not None and shared[-1].destination.thread.message_id == post_id
+    assert "a new file" in driver.console.edits[-1].message.text

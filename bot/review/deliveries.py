@@ -43,6 +43,14 @@ class ReturnedPost(Delivery):
 
 
 @dataclass(frozen=True)
+class ShareAgain(Delivery):
+    """A package back after a return: the returned step's new file under the post, if it is shared."""
+
+    review_id: str
+    step: str
+
+
+@dataclass(frozen=True)
 class ClosePost(Delivery):
     """Edit the review post: it shows the decision and loses its buttons."""
 

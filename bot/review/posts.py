@@ -25,6 +25,7 @@ from bot.review.deliveries import (
     RefreshPost,
     ReturnedPost,
     ReviewNote,
+    ShareAgain,
     WithdrawPost,
 )
 from bot.rules import Rules, Step
@@ -47,6 +48,7 @@ class ReviewPosts:
         messenger.handle(DropSharedFiles, self._drop_files)
         messenger.handle(WithdrawPost, self._withdraw)
         messenger.handle(ReturnedPost, self._returned)
+        messenger.handle(ShareAgain, self._share_again)
 
     @property
     def rules(self) -> Rules:
@@ -137,10 +139,12 @@ class ReviewPosts:
             if s.document and s.document in documents and documents[s.document].share_with_reviewers
         ]
 
-    def _share_files(self, applicant: Applicant, adapter: Adapter, post: MessageRef) -> None:
+    def _share_files(self, applicant: Applicant, adapter: Adapter, post: MessageRef, only: str = "") -> None:
         """Attach shared documents under the post: only in the private reviewers channel."""
         t = self.messenger.translator.bound(self.rules.language)
         for step in self._shared_steps():
+            if only and step.id != only:
+                continue
             state = applicant.steps.get(step.id)
             sha = state.evidence.get("sha256") if state is not None else None
             doc = next((d for d in applicant.documents if d.sha256 == sha and d.stored_file), None)
@@ -255,6 +259,16 @@ class ReviewPosts:
         except DeliveryError as exc:  # the return stands; only the post's look is stale
             log.warning("could not update the returned review post of %s: %s", review.id, exc)
             return Sent.GIVE_UP if exc.permanent else Sent.RETRY
+        return Sent.DONE
+
+    def _share_again(self, delivery: ShareAgain) -> Sent:
+        found = self._latest_post(delivery.review_id)
+        if found is None:
+            return self._missing_post(delivery.review_id)
+        review, adapter, post = found
+        applicant = self.store.get(review.applicant)
+        if applicant is not None and review.state == "pending":
+            self._share_files(applicant, adapter, post, only=delivery.step)
         return Sent.DONE
 
     def _withdraw(self, delivery: WithdrawPost) -> Sent:

@@ -18,7 +18,7 @@ from bot.i18n import Bound
 from bot.messenger import Delivery, Mention, Tell
 from bot.models import Applicant, ReturnInfo, Review, StepState
 from bot.review import reasons
-from bot.review.deliveries import PostReview, RefreshPost, ReturnedPost, ReviewNote
+from bot.review.deliveries import PostReview, RefreshPost, ReturnedPost, ReviewNote, ShareAgain
 from bot.review.reasons import Chosen
 from bot.rules import Rules, Step
 from bot.step_kinds import kind_of
@@ -96,6 +96,7 @@ def come_back(rules: Rules, review: Review, applicant: Applicant, now: str) -> R
         Tell(review.applicant, "returns.resubmitted_dm"),
         PostReview(review.id),  # only when the round never got its post; otherwise nothing
         RefreshPost(review.id),  # the same post, edited: pending again, with what changed
+        ShareAgain(review.id, info.step),  # the new file, when the step's document is shared
         ReviewNote(
             review.id,
             "returns.channel_back",
