@@ -188,9 +188,12 @@ def _check_reasons(rules: Rules, problems: list[Problem], lines: dict[str, int])
 
         for message in _id_problems(reason.id, i, seen, "reasons"):
             bad("id", message)
-        for lang in rules.languages:
-            if not reason.text.texts.get(lang, "").strip():
-                bad("text", f"needs a {lang} text (every language of `languages`: the applicant reads it)")
+        written = [lang for lang in rules.languages if reason.text.texts.get(lang, "").strip()]
+        if rules.language not in written:
+            bad("text", f"needs a {rules.language} text (the program's `language`: the applicant reads it)")
+        for lang in rules.languages[:2]:  # both languages of a bilingual lab; more are a warning
+            if lang != rules.language and lang not in written:
+                bad("text", f"needs a {lang} text (the applicant reads it in their language)")
         if not reason.offered_for:
             bad("offered_for", "must list reject, return, or both")
         if len(reason.text.get(rules.language)) > 300:
@@ -327,6 +330,12 @@ def missing_translations(rules: Rules) -> list[str]:
             f"faq.{item.id}.questions has no {lang} phrases"
             for lang in rules.languages
             if not item.questions.get(lang)
+        )
+    for reason in rules.reasons:
+        out.extend(
+            f"reasons.{reason.id}.text has no {lang} text"
+            for lang in rules.languages
+            if lang not in reason.text.texts
         )
     return out
 
