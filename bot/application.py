@@ -310,7 +310,11 @@ class Application:
         if not isinstance(event, ReactionAdded | ReactionRemoved):
             return True
         desk = self.services.desk
-        if desk.vote_for_emoji(event.emoji) is None and not desk.is_claim_emoji(event.emoji):
+        if (
+            desk.vote_for_emoji(event.emoji) is None
+            and not desk.is_claim_emoji(event.emoji)
+            and not desk.is_return_emoji(event.emoji)  # return for changes (bot/review/returns.py)
+        ):
             return False
         ref = event.message
         return self.services.store.review_for_post(ref.platform, ref.channel, ref.message_id) is not None

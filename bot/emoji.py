@@ -19,6 +19,7 @@ _ALIASES = {
     "-1": "👎",
     "thumbsdown": "👎",
     "eyes": "👀",
+    "leftwards_arrow_with_hook": "↩",
 }
 _MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f\ufe0e]")
 

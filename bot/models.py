@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 StepStatus = Literal["done", "reopened"]
-ReviewState = Literal["pending", "approved", "rejected", "withdrawn"]
+ReviewState = Literal["pending", "approved", "rejected", "withdrawn", "returned"]
+"""`returned`: sent back for changes on one step (bot/review/returns.py); the same round, and its
+post, come back to `pending` once the package is complete again."""
 Vote = Literal["approve", "reject"]
 
 
@@ -192,6 +194,39 @@ class PostRef:
 
 
 @dataclass
+class ReturnInfo:
+    """A review round returned for changes on one step: who asked, why, and what changed since."""
+
+    step: str
+    by: str
+    at: str
+    reason: str
+    """The reason as the reviewers' channel reads it (a chosen reason in the program's language)."""
+    reason_id: str = ""
+    """The canned reason chosen (rules.yaml `reasons`), "" for the reviewer's own words alone."""
+    note: str = ""
+    """The reviewer's own words, as typed."""
+    before: dict[str, Any] = field(default_factory=dict)
+    """The returned step's evidence when it was returned, to compare the new answer with."""
+    voters: list[str] = field(default_factory=list)
+    """Reviewers who had voted (and the one who returned it): pinged when the package comes back."""
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    """What changed, once it came back: [{"key": locale key, "params": {...}}], plain values."""
+    came_back: str = ""
+    """When the package came back complete ("" while the applicant is still on it)."""
+    times: int = 1
+    """How many times this round was returned."""
+
+    @staticmethod
+    def from_dict(raw: dict[str, Any]) -> ReturnInfo:
+        data = dict(raw)
+        data["before"] = dict(data.get("before") or {})
+        data["voters"] = list(data.get("voters") or [])
+        data["changes"] = [dict(c) for c in data.get("changes") or []]
+        return ReturnInfo(**data)
+
+
+@dataclass
 class Review:
     """One round of review of one applicant's package; a rejection ends the round."""
 
@@ -213,6 +248,9 @@ class Review:
     claimed_by: str = ""
     """The reviewer who took the package ("I'll take this"), by stable id; "" when nobody has."""
     claimed_at: str = ""
+    returned: ReturnInfo | None = None
+    """The latest return for changes (bot/review/returns.py): kept after the package comes back, so
+    the post shows what changed."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -225,4 +263,6 @@ class Review:
         data["decided_by"] = list(data.get("decided_by", []))
         data["awaiting_reason_from"] = list(data.get("awaiting_reason_from", []))
         data["reason_asked_at"] = dict(data.get("reason_asked_at", {}))
+        returned = data.get("returned")
+        data["returned"] = ReturnInfo.from_dict(returned) if isinstance(returned, dict) else None
         return Review(**data)

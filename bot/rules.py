@@ -233,6 +233,11 @@ class Reviewers:
         default=("white_check_mark", "✅", "heavy_check_mark", "✔️"),
     )
     reject: tuple[str, ...] = doc("Emoji that reject.", default=("x", "❌", "no_entry", "⛔"))
+    return_for_changes: tuple[str, ...] = doc(
+        "Emoji that return a package for changes: one step reopens, nothing is rejected, and the"
+        " package comes back to the same post once it is complete again.",
+        default=("leftwards_arrow_with_hook", "↩️"),
+    )
     claim: tuple[str, ...] = doc(
         'Emoji that claim a package ("I\'ll take this"); removing it releases the claim.',
         default=("eyes", "👀"),
@@ -318,6 +323,26 @@ class FaqItem:
 
     def entry(self) -> FaqEntry:
         return FaqEntry(self.id, dict(self.questions), dict(self.answer.texts))
+
+
+ReasonUse = Literal["reject", "return"]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A reason reviewers pick instead of typing (bot/review/reasons.py): the applicant reads it in
+    their own language, with the reviewer's own words beside it when they add some."""
+
+    id: str = doc("Stable identifier (lower case, digits, _), e.g. `expired`.")
+    text: LocalText = doc("What the applicant is told, in every language of `languages`.")
+    offered_for: tuple[ReasonUse, ...] = doc(
+        "Where it is offered: `reject`, `return` (return for changes), or both.",
+        default=("reject", "return"),
+    )
+    needs_text: bool = doc(
+        "The reviewer must add their own words with it (an `other` reason).", default=False
+    )
+    line: int = field(default=0, metadata={"internal": True}, compare=False)
 
 
 EntitlementKind = Literal["slack_channel", "discord_role", "console", "webhook"]
@@ -407,6 +432,15 @@ class Rules:
     digest: Digest = doc("The weekly digest to the reviewers channel.", default_factory=Digest)
     estimates: Estimates = doc("The checklist's wait estimates.", default_factory=Estimates)
     claims: Claims = doc("Reviewers claiming packages.", default_factory=Claims)
+    reasons: tuple[Reason, ...] = doc(
+        "Reasons offered to reviewers who reject or return a package (numbered in text, a menu in"
+        " forms); the reviewer may always add or type their own words.",
+        default=(),
+    )
+
+    def reasons_for(self, use: ReasonUse) -> tuple[Reason, ...]:
+        return tuple(r for r in self.reasons if use in r.offered_for)
+
     entitlements: tuple[Entitlement, ...] = doc(
         "What approval grants (a channel, a role, a webhook to the lab's scripts); removed when access"
         " ends or is revoked.",

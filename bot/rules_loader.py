@@ -175,6 +175,31 @@ def _cross_check(rules: Rules, problems: list[Problem], lines: dict[str, int] | 
     _check_faq(rules, problems)
     _check_desk(rules, problems, lines)
     _check_entitlements(rules, problems, lines)
+    _check_reasons(rules, problems, lines)
+
+
+def _check_reasons(rules: Rules, problems: list[Problem], lines: dict[str, int]) -> None:
+    """Canned rejection and return reasons (issue 15): unique ids, every language, a known use."""
+    seen: dict[str, int] = {}
+    for i, reason in enumerate(rules.reasons):
+        path = f"reasons[{i}]"
+
+        def bad(suffix: str, message: str, path: str = path, line: int = reason.line) -> None:
+            where = f"{path}.{suffix}"
+            problems.append(Problem(lines.get(where, 0) or line, where, message))
+
+        for message in _id_problems(reason.id, i, seen, "reasons"):
+            bad("id", message)
+        written = [lang for lang in rules.languages if reason.text.texts.get(lang, "").strip()]
+        if rules.language not in written:
+            bad("text", f"needs a {rules.language} text (the program's `language`: the applicant reads it)")
+        for lang in rules.languages[:2]:  # both languages of a bilingual lab; more are a warning
+            if lang != rules.language and lang not in written:
+                bad("text", f"needs a {lang} text (the applicant reads it in their language)")
+        if not reason.offered_for:
+            bad("offered_for", "must list reject, return, or both")
+        if len(reason.text.get(rules.language)) > 300:
+            bad("text", "must be at most 300 characters (it is sent with the reviewer's note)")
 
 
 def _nearest_line(lines: dict[str, int], where: str) -> int:
@@ -328,6 +353,12 @@ def missing_translations(rules: Rules) -> list[str]:
             f"faq.{item.id}.questions has no {lang} phrases"
             for lang in rules.languages
             if not item.questions.get(lang)
+        )
+    for reason in rules.reasons:
+        out.extend(
+            f"reasons.{reason.id}.text has no {lang} text"
+            for lang in rules.languages
+            if lang not in reason.text.texts
         )
     return out
 

@@ -437,6 +437,31 @@ class Harness:
         self.gateway("INTERACTION_CREATE", payload)
         return int(payload["id"])
 
+    def submit_menu_form(
+        self, user_id: int, message_id: int, custom_id: str, values: dict[str, str | list[str]]
+    ) -> int:
+        """INTERACTION_CREATE for a modal submit (type 5) whose fields are labels (type 18): a list
+        is a select menu's picked values (type 3), a string a text input (type 4)."""
+        labels = [
+            {
+                "type": 18,
+                "component": (
+                    {"type": 3, "custom_id": key, "values": value}
+                    if isinstance(value, list)
+                    else {"type": 4, "custom_id": key, "value": value}
+                ),
+            }
+            for key, value in values.items()
+        ]
+        payload = self._interaction(
+            user_id,
+            5,
+            {"custom_id": custom_id, "components": labels},
+            message=self.fake.messages[message_id],
+        )
+        self.gateway("INTERACTION_CREATE", payload)
+        return int(payload["id"])
+
     def slash(self, user_id: int, name: str, *, in_dm: bool = True) -> int:
         """INTERACTION_CREATE for an application command (type 2), in the user's DM by default."""
         command = next(

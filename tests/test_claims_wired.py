@@ -32,7 +32,12 @@ def test_claim_button_names_the_claimer_and_refuses_a_second(
 ) -> None:
     driver = _package(bot, clock, tmp_path)
     post = driver.console.last_post("reviewers")
-    assert post is not None and [b.action for b in post.message.buttons] == ["approve", "reject", "claim"]
+    assert post is not None and [b.action for b in post.message.buttons] == [
+        "approve",
+        "reject",
+        "return_for_changes",
+        "claim",
+    ]
     answer = driver.as_("reviewer").say("/press claim")
     assert any("the package is yours" in s.text for s in answer)
     assert "👀 @reviewer is taking this package." in _thread(driver)

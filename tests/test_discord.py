@@ -148,10 +148,11 @@ async def test_complete_package_posts_review_and_a_reaction_decides_it(h: Harnes
     assert [b["custom_id"] for b in buttons] == [
         f"accessbot:approve:{review_id}",
         f"accessbot:reject:{review_id}",
+        f"accessbot:return_for_changes:{review_id}",
         f"accessbot:claim:{review_id}",
     ]
     seeded = [(c.args["message_id"], c.args["emoji"]) for c in h.fake.of("add_reaction")]
-    assert seeded == [(post_id, "✅"), (post_id, "❌")]
+    assert seeded == [(post_id, "✅"), (post_id, "❌"), (post_id, "↩️")]
     # The approval proof follows as a reply to the post, as a real attachment.
     [shared] = [c.args["payload"] for c in h.channel_posts() if "uploaded" in c.args["payload"]]
     assert shared["uploaded"] == {"approval_proof.png": make_png()}
@@ -210,11 +211,14 @@ async def test_reject_button_opens_a_form_whose_submission_rejects(h: Harness, c
     modal = await h.until(lambda: h.fake.of("interaction_response"))
     assert modal[0].args["type"] == 9  # MODAL
     form = modal[0].args["data"]
-    inputs = [row["components"][0]["custom_id"] for row in form["components"]]
-    assert inputs == ["reopen_step", "reason"]
+    inputs = [label["component"]["custom_id"] for label in form["components"]]
+    assert inputs == ["reopen_step", "reason_choice", "reason"]  # menus, then one's own words
+    assert [label["type"] for label in form["components"]] == [18, 18, 18]
     assert review_state(h) == "pending"  # nothing is decided until the form is submitted
 
-    h.submit_form(REVIEWER, post_id, form["custom_id"], {"reopen_step": "2", "reason": "wrong course"})
+    h.submit_menu_form(
+        REVIEWER, post_id, form["custom_id"], {"reopen_step": ["citi_training"], "reason": "wrong course"}
+    )
     await h.until(lambda: any("wrong course" in t for t in h.dm_texts(APPLICANT)))
     await h.settle()
     assert review_state(h) == "rejected"
@@ -244,12 +248,8 @@ async def test_non_reviewer_reject_press_opens_no_form(h: Harness, clock: Clock)
     assert review_state(h) == "pending"
 
 
-@pytest.mark.parametrize(
-    ("typed", "reopened"), [("3", "citi_on_physionet"), ("Credentialing", "credentialing")]
-)
-async def test_form_choice_is_typed_as_its_number_or_value(
-    h: Harness, clock: Clock, typed: str, reopened: str
-) -> None:
+@pytest.mark.parametrize("reopened", ["citi_on_physionet", "credentialing"])
+async def test_form_choice_is_picked_from_a_menu(h: Harness, clock: Clock, reopened: str) -> None:
     post_id = await complete_package(h, clock)
     review_id = h.bot.store.get(f"discord:{APPLICANT}").review_id  # type: ignore[union-attr]
     seen: list[Event] = []
@@ -262,21 +262,24 @@ async def test_form_choice_is_typed_as_its_number_or_value(
     h.bot.dispatch = recording  # type: ignore[method-assign]
     h.press(REVIEWER, post_id, f"accessbot:reject:{review_id}")
     [modal] = await h.until(lambda: h.fake.of("interaction_response"))
-    step_input = modal.args["data"]["components"][0]["components"][0]
-    assert step_input["placeholder"].startswith(
-        "1. physionet_account, 2. citi_training, 3. citi_on_physionet"
-    )
-    assert modal.args["data"]["components"][1]["components"][0]["style"] == 2  # the reason: paragraph
+    step_menu = modal.args["data"]["components"][0]["component"]
+    assert step_menu["type"] == 3  # a select menu inside the modal (discord.py 2.6+)
+    assert [o["value"] for o in step_menu["options"]][:3] == [
+        "physionet_account",
+        "citi_training",
+        "citi_on_physionet",
+    ]
+    assert modal.args["data"]["components"][2]["component"]["style"] == 2  # own words: paragraph
 
-    h.submit_form(
-        REVIEWER, post_id, modal.args["data"]["custom_id"], {"reopen_step": typed, "reason": "redo"}
+    h.submit_menu_form(
+        REVIEWER, post_id, modal.args["data"]["custom_id"], {"reopen_step": [reopened], "reason": "redo"}
     )
     await h.until(lambda: review_state(h) == "rejected")
     await h.settle()
     [submitted] = [e for e in seen if isinstance(e, FormSubmitted)]
     assert submitted.form == "reject_reason" and submitted.context == review_id
     assert submitted.message == MessageRef("discord", str(REVIEW_CHANNEL), str(post_id))
-    assert submitted.answers == (("reopen_step", reopened), ("reason", "redo"))
+    assert submitted.answers == (("reopen_step", reopened), ("reason_choice", ""), ("reason", "redo"))
     assert not any(isinstance(e, ButtonPress) for e in seen), "the press that opened the form is not a vote"
     applicant = h.bot.store.get(f"discord:{APPLICANT}")
     assert applicant is not None and applicant.steps[reopened].status == "reopened"

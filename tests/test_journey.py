@@ -83,7 +83,7 @@ def test_full_journey_reaches_reviewers_once_and_reviewer_approves(
     assert "@alice" in post.text and "alice_kim" in post.text and "40512345" in post.text
     assert "https://physionet.org/users/alice_kim/" in post.text  # reviewers can check the profile
     assert "alice@example.edu" not in post.text  # no e-mail unless rules.yaml allows it
-    assert [b.action for b in post.message.buttons] == ["approve", "reject", "claim"]
+    assert [b.action for b in post.message.buttons] == ["approve", "reject", "return_for_changes", "claim"]
     assert any("sent to the lab's reviewers" in t for t in driver.dm_texts("alice"))
 
     # Someone who is not a reviewer changes nothing.

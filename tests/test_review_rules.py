@@ -93,7 +93,7 @@ def test_reactions_elsewhere_and_other_emoji_are_not_votes(
 def test_button_approve_and_post_content(bot: Application, clock: Clock, tmp_path: Path) -> None:
     driver, _ = _submitted(bot, clock, tmp_path)
     post = driver.console.last_post("reviewers")
-    assert post is not None and post.message.reactions == ("✅", "❌")
+    assert post is not None and post.message.reactions == ("✅", "❌", "↩️")
     assert "Time taken: 0 days" in post.text
     driver.as_("reviewer").say("/press approve")
     assert _review(bot).state == "approved"

@@ -357,6 +357,7 @@ def test_complete_package_is_posted_with_blocks_and_seeded_reactions(world: Slac
     assert [(c.params["channel"], c.params["timestamp"], c.params["name"]) for c in seeded] == [
         (REVIEWERS, ts, "white_check_mark"),
         (REVIEWERS, ts, "x"),
+        (REVIEWERS, ts, "leftwards_arrow_with_hook"),  # return for changes (tests/test_return_slack.py)
     ]
     assert any("sent to the lab's reviewers" in t for t in world.texts(ALICE))
     # The approval proof goes up with files_upload_v2, into the post's thread, and nowhere else.

@@ -68,3 +68,42 @@ def expiry(parser: str, fields: Mapping[str, Any]) -> date | None:
 def renewable(parser: str) -> bool:
     """Documents that expire and may be sent again after approval (the CITI report)."""
     return get_parser(parser).supports_renewal
+
+
+Change = tuple[str, dict[str, str]]
+"""A locale key and its plain parameters: one thing that differs between two readings of a document."""
+
+
+def changes(parser: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Change]:
+    """What differs between two readings of a document step (a package returned for changes): the
+    expiry, the modules added or removed, the name and the record id; the file when nothing read
+    differs. `before` / `after` are the steps' evidence."""
+    old = before.get("fields") if isinstance(before.get("fields"), Mapping) else {}
+    new = after.get("fields") if isinstance(after.get("fields"), Mapping) else {}
+    assert isinstance(old, Mapping) and isinstance(new, Mapping)
+    found: list[Change] = []
+    reader = get_parser(parser)
+    was, now = reader.expiry_date(old), reader.expiry_date(new)
+    if was != now:
+        found.append(("returns.change_expiry", {"before": _day(was), "after": _day(now)}))
+    old_modules = [str(m) for m in old.get("modules") or [] if m]
+    new_modules = [str(m) for m in new.get("modules") or [] if m]
+    added = [m for m in new_modules if m not in old_modules]
+    removed = [m for m in old_modules if m not in new_modules]
+    if added:
+        found.append(("returns.change_modules_added", {"modules": "; ".join(added)}))
+    if removed:
+        found.append(("returns.change_modules_removed", {"modules": "; ".join(removed)}))
+    if str(old.get("name") or "") != str(new.get("name") or ""):
+        names = {"before": str(old.get("name") or "-"), "after": str(new.get("name") or "-")}
+        found.append(("returns.change_name", names))
+    old_id, new_id = reader.identity_key(old) or "", reader.identity_key(new) or ""
+    if old_id != new_id:
+        found.append(("returns.change_record", {"before": old_id or "-", "after": new_id or "-"}))
+    if not found and before.get("sha256") != after.get("sha256"):
+        found.append(("returns.change_file", {}))
+    return found
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value is not None else "-"

@@ -19,6 +19,7 @@ from bot.handlers.conversation import ConversationHandler, FirstContactHandler, 
 from bot.handlers.faq import FaqHandler
 from bot.handlers.form import FormButtonHandler, FormConversationHandler
 from bot.handlers.home import HomeCommandHandler
+from bot.handlers.returns import ReturnCommandHandler, ReturnFormHandler, ReturnPromptHandler
 from bot.handlers.review import (
     ButtonVoteHandler,
     ClaimHandler,
@@ -40,8 +41,11 @@ def default_handlers() -> list[Handler[Any]]:
         ButtonVoteHandler(),  # Approve / Reject buttons
         ClaimHandler(),  # "I'll take this": the Claim button, 👀 on a review post
         FormButtonHandler(),  # a form step's modal answers, its buttons where no modal can be shown
+        ReturnPromptHandler(),  # Return for changes without a form, ↩️ on a review post: asks how
         StepButtonHandler(),  # "I've done this" / "Not yet" / "Help" on a step's instructions
         RejectFormHandler(),  # the reject form, filled in
+        ReturnFormHandler(),  # the return-for-changes form, filled in
+        ReturnCommandHandler(),  # reviewers: "return ID STEP REASON"
         TextVoteHandler(),  # reviewers: "approve ID" / "reject ID" (platforms without buttons or reactions)
         RejectReasonHandler(),  # a reviewer who rejected answers with the reason (DM or thread)
         ChannelIgnoreHandler(),  # any other channel chatter is not for the bot

@@ -19,8 +19,11 @@ from bot.events import (
 from bot.handlers.admin import parse_command
 from bot.intents import Intent
 from bot.models import Review, Vote
+from bot.review import reasons
 from bot.review.desk import REASON_WAIT_MINUTES, REJECT_FORM, Decision
+from bot.review.reasons import Chosen
 from bot.review.render import APPROVE, CLAIM, REJECT
+from bot.rules import ReasonUse
 
 _TEXT_VOTE = re.compile(r"^\s*/?(approve|reject)\s+([0-9a-f]{12})\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
 
@@ -54,18 +57,27 @@ def tell_voter(ctx: Context, decision: Decision) -> None:
                 minutes=REASON_WAIT_MINUTES,
                 review=review.id,
             )
+            + reason_menu(ctx, "reject")
         )
     elif decision.status == "counted" and review is not None:
         approvals = sum(1 for v in review.votes.values() if v == "approve")
         ctx.reply(ctx.t("review.counted", have=approvals, needed=ctx.rules.reviewers.approvals_required))
 
 
-def finish_rejection(ctx: Context, review: Review, text: str) -> None:
+def reason_menu(ctx: Context, use: ReasonUse) -> str:
+    """The numbered reasons rules.yaml offers, as a paragraph to add to a question ("" when none)."""
+    listed = reasons.menu(ctx.rules, use, ctx.tr)
+    return "\n" + ctx.t("returns.reasons_menu", reasons=listed) if listed else ""
+
+
+def finish_rejection(ctx: Context, review: Review, text: str, chosen: Chosen | None = None) -> None:
     step, reason = ctx.desk.parse_reason(text)
-    if step is None or not reason:
-        ctx.reply(ctx.t("review.reason_needs_step", steps=ctx.desk.step_menu(ctx.tr)))
+    chosen = chosen or (reasons.from_text(ctx.rules, "reject", reason) if step is not None else None)
+    if step is None or chosen is None:
+        needs = ctx.t("review.reason_needs_step", steps=ctx.desk.step_menu(ctx.tr))
+        ctx.reply(needs + reason_menu(ctx, "reject"))
         return
-    decision = ctx.desk.reject(review, ctx.user.key, reason, step)
+    decision = ctx.desk.reject(review, ctx.user.key, chosen, step)
     ctx.carry_out(decision)
     ctx.reply(ctx.t("review.rejected_ack", step=step.id))
 
@@ -179,6 +191,7 @@ def _claim_emoji(ctx: Context) -> str:
 class FilledRejectForm:
     review: Review | None
     text: str
+    chosen: Chosen | None = None
 
 
 class RejectFormHandler:
@@ -192,7 +205,12 @@ class RejectFormHandler:
         review = (ctx.store.review_for_post(ref.platform, ref.channel, ref.message_id) if ref else None) or (
             ctx.store.review(event.context) if event.context else None
         )
-        return FilledRejectForm(review, f"{event.answer('reopen_step')} {event.answer('reason')}".strip())
+        chosen = reasons.from_form(
+            ctx.rules, "reject", event.answer(reasons.REASON_CHOICE), event.answer(reasons.NOTE)
+        )
+        step = event.answer("reopen_step")
+        text = f"{step} {chosen.text_in(ctx.rules.language) if chosen else ''}".strip()
+        return FilledRejectForm(review, text, chosen)
 
     def handle(self, ctx: Context, found: FilledRejectForm) -> None:
         if found.review is None:
@@ -202,7 +220,7 @@ class RejectFormHandler:
         if decision.status != "ask_reason":
             tell_voter(ctx, decision)
             return
-        finish_rejection(ctx, decision.review or found.review, found.text)
+        finish_rejection(ctx, decision.review or found.review, found.text, found.chosen)
 
 
 @dataclass(frozen=True)

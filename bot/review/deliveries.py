@@ -35,6 +35,22 @@ class RefreshPost(Delivery):
 
 
 @dataclass(frozen=True)
+class ReturnedPost(Delivery):
+    """Edit a post whose round was returned for changes: which step, by whom, why; no buttons. Left
+    alone once the package came back (RefreshPost then draws it pending again)."""
+
+    review_id: str
+
+
+@dataclass(frozen=True)
+class ShareAgain(Delivery):
+    """A package back after a return: the returned step's new file under the post, if it is shared."""
+
+    review_id: str
+    step: str
+
+
+@dataclass(frozen=True)
 class ClosePost(Delivery):
     """Edit the review post: it shows the decision and loses its buttons."""
 

@@ -22,8 +22,9 @@ from bot.events import ButtonPress, Choice, Form, FormField
 from bot.i18n import Bound
 from bot.messenger import Delivery, Mention, Tell, encode
 from bot.models import Applicant, Review, StepState, Vote, from_iso
-from bot.review import claims
+from bot.review import claims, reasons, returns
 from bot.review.deliveries import ClosePost, DropSharedFiles, PostReview, RefreshPost, ReviewNote
+from bot.review.reasons import Chosen
 from bot.review.render import REJECT
 from bot.rules import Rules, Step
 from bot.step_kinds import kind_of
@@ -118,6 +119,9 @@ class ReviewDesk:
                 return Decision("ignored")
             if not package_complete(rules, applicant):
                 return Decision("ignored")
+            back = self._come_back(applicant)
+            if back is not None:
+                return back
             existing = self.pending_review(applicant)
             if existing is not None:
                 return Decision("counted", existing)
@@ -127,6 +131,41 @@ class ReviewDesk:
             )
             self.store.audit(applicant_key, "review.opened", applicant_key, review=review.id)
             return decision
+
+    # -- returns for changes (bot/review/returns.py) -------------------------------------------
+
+    def is_return_emoji(self, emoji: str) -> bool:
+        return matches(emoji, self.rules.reviewers.return_for_changes)
+
+    def return_for_changes(self, review: Review, by: str, step: Step, chosen: Chosen) -> Decision:
+        """`by` asks for changes on `step`: the round is `returned` (not rejected), only that step
+        reopens, the applicant is told why in their language and the post says so."""
+        with self._lock:
+            rules = self.rules
+            current = self.store.review(review.id) or review
+            if not rules.is_reviewer(by):
+                self.store.audit(by, "review.vote_refused", current.applicant, reason="not_reviewer")
+                return Decision("ignored_not_reviewer", current)
+            if by == current.applicant:
+                self.store.audit(by, "review.vote_refused", current.applicant, reason="self")
+                return Decision("ignored_self", current)
+            if current.state != "pending":
+                return Decision("already_decided", current)
+            applicant = self.store.get(current.applicant)
+            done = returns.give_back(current, applicant, by, step, chosen, self.store.now(), rules.language)
+            decision = self._commit("returned", done.review, done.applicant, done.deliveries)
+            self.store.audit(by, "review.returned", current.applicant, step=step.id, reason=chosen.id)
+            return decision
+
+    def _come_back(self, applicant: Applicant) -> Decision | None:
+        """A package returned for changes, complete again: the same round and post, pending again."""
+        review = self.store.review(applicant.review_id) if applicant.review_id else None
+        if review is None or not returns.returned_round(review):
+            return None
+        done = returns.come_back(self.rules, review, applicant, self.store.now())
+        decision = self._commit("opened", done.review, None, done.deliveries)
+        self.store.audit(applicant.key, "review.came_back", applicant.key, review=review.id)
+        return decision
 
     # -- claims ("I'll take this", bot/review/claims.py) ---------------------------------------
 
@@ -277,8 +316,11 @@ class ReviewDesk:
             return decision
 
     def reject(
-        self, review: Review, by: str, reason: str, reopen: Step, *, override: bool = False
+        self, review: Review, by: str, reason: str | Chosen, reopen: Step, *, override: bool = False
     ) -> Decision:
+        """`reason`: the reviewer's words, or a Chosen reason (bot/review/reasons.py), which the
+        applicant reads in their own language."""
+        chosen = reason if isinstance(reason, Chosen) else Chosen(None, reason)
         with self._lock:
             current = self.store.review(review.id)
             if current is None or current.state != "pending":
@@ -289,12 +331,13 @@ class ReviewDesk:
             current.decided_at = now
             current.decided_by = [by]
             current.claimed_by = current.claimed_at = ""  # a decision releases the claim
-            current.reason = reason
+            current.reason = chosen.text_in(self.rules.language)
             current.reopen_step = reopen.id
             current.awaiting_reason_from = []
             current.reason_asked_at = {}
             if applicant is not None:
-                applicant.steps[reopen.id] = StepState("reopened", now, {}, by=by, note=reason)
+                said = chosen.text_in(applicant.lang)  # the checklist shows it in their language
+                applicant.steps[reopen.id] = StepState("reopened", now, {}, by=by, note=said)
                 applicant.review_id = ""
                 applicant.step_started = now
                 applicant.reminders_sent = [
@@ -306,7 +349,11 @@ class ReviewDesk:
                 current,
                 applicant,
                 (
-                    Tell(current.applicant, "review.rejected_dm", {"reason": reason, "step": reopen.title}),
+                    Tell(
+                        current.applicant,
+                        "review.rejected_dm",
+                        {"reason": chosen.for_applicant(), "step": reopen.title},
+                    ),
                     ReviewNote(current.id, "review.channel_rejected", note),
                     ClosePost(current.id, "review.channel_rejected", note),
                     DropSharedFiles(current.id),
@@ -357,7 +404,10 @@ class ReviewDesk:
         )
 
     def form_for(self, press: ButtonPress, t: Bound) -> Form | None:
-        """The reject form: which step to reopen, and why (the applicant reads the reason)."""
+        """The reject form: which step to reopen, and why (the applicant reads the reason); the
+        return form (bot/review/returns.py) for the Return for changes button."""
+        if press.action == returns.RETURN:
+            return returns.form(self.rules, press, t)
         if press.action != REJECT:
             return None
         choices = tuple(
@@ -372,7 +422,7 @@ class ReviewDesk:
             cancel=t("review.form_cancel"),
             fields=(
                 FormField("reopen_step", t("review.form_step"), "choice", choices, max_length=60),
-                FormField("reason", t("review.form_reason"), "paragraph", max_length=1000),
+                *reasons.form_fields(self.rules, "reject", t),
             ),
             context=press.value,
         )

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.events import Destination, MessageRef, Outgoing, OutgoingFile
-from bot.messenger import Messenger, Sent, outcome_of
+from bot.messenger import Mention, Messenger, Sent, outcome_of
 from bot.models import Applicant, PostRef, Review
 from bot.platform import Adapter, DeliveryError
 from bot.review import render
@@ -23,7 +23,9 @@ from bot.review.deliveries import (
     DropSharedFiles,
     PostReview,
     RefreshPost,
+    ReturnedPost,
     ReviewNote,
+    ShareAgain,
     WithdrawPost,
 )
 from bot.rules import Rules, Step
@@ -45,6 +47,8 @@ class ReviewPosts:
         messenger.handle(RefreshPost, self._refresh)
         messenger.handle(DropSharedFiles, self._drop_files)
         messenger.handle(WithdrawPost, self._withdraw)
+        messenger.handle(ReturnedPost, self._returned)
+        messenger.handle(ShareAgain, self._share_again)
 
     @property
     def rules(self) -> Rules:
@@ -135,10 +139,12 @@ class ReviewPosts:
             if s.document and s.document in documents and documents[s.document].share_with_reviewers
         ]
 
-    def _share_files(self, applicant: Applicant, adapter: Adapter, post: MessageRef) -> None:
+    def _share_files(self, applicant: Applicant, adapter: Adapter, post: MessageRef, only: str = "") -> None:
         """Attach shared documents under the post: only in the private reviewers channel."""
         t = self.messenger.translator.bound(self.rules.language)
         for step in self._shared_steps():
+            if only and step.id != only:
+                continue
             state = applicant.steps.get(step.id)
             sha = state.evidence.get("sha256") if state is not None else None
             doc = next((d for d in applicant.documents if d.sha256 == sha and d.stored_file), None)
@@ -226,6 +232,43 @@ class ReviewPosts:
         except DeliveryError as exc:  # the claim stands; only the post's look is stale
             log.warning("could not redraw the review post of %s: %s", review.id, exc)
             return Sent.GIVE_UP if exc.permanent else Sent.RETRY
+        return Sent.DONE
+
+    def _returned(self, delivery: ReturnedPost) -> Sent:
+        """The post of a round returned for changes: what is asked, and no buttons until it is back."""
+        found = self._latest_post(delivery.review_id)
+        if found is None:
+            return self._missing_post(delivery.review_id)
+        review, adapter, post = found
+        applicant = self.store.get(review.applicant)
+        info = review.returned
+        if applicant is None or info is None or review.state != "returned":
+            return Sent.DONE  # it came back meanwhile: RefreshPost has the last word
+        step = self.rules.step(info.step)
+        lang = self.rules.language
+        said = self.messenger.text(
+            lang,
+            "returns.post_returned",
+            step=step.title if step is not None else info.step,
+            by=Mention(info.by),
+            reason=info.reason,
+        )
+        label = self.messenger.text(lang, "returns.post_returned_label")
+        try:
+            adapter.edit(post, render.closed(self.render(applicant, review, adapter), said, label))
+        except DeliveryError as exc:  # the return stands; only the post's look is stale
+            log.warning("could not update the returned review post of %s: %s", review.id, exc)
+            return Sent.GIVE_UP if exc.permanent else Sent.RETRY
+        return Sent.DONE
+
+    def _share_again(self, delivery: ShareAgain) -> Sent:
+        found = self._latest_post(delivery.review_id)
+        if found is None:
+            return self._missing_post(delivery.review_id)
+        review, adapter, post = found
+        applicant = self.store.get(review.applicant)
+        if applicant is not None and review.state == "pending":
+            self._share_files(applicant, adapter, post, only=delivery.step)
         return Sent.DONE
 
     def _withdraw(self, delivery: WithdrawPost) -> Sent:

@@ -15,6 +15,7 @@ from bot.events import Button, ButtonStyle, Outgoing
 from bot.i18n import Bound
 from bot.models import Applicant, Review, from_iso
 from bot.platform import Capabilities
+from bot.review import returns
 from bot.rules import Rules
 from bot.step_kinds import kind_of
 
@@ -49,6 +50,9 @@ def summary(
         label = f"{number}. {step.title.get(t.lang)}"
         fields.append((label, value))
         lines.append(f"{label}: {value}")
+    back = _came_back(review, rules, t)
+    lines.extend(f"{label}: {value}" for label, value in back)
+    fields.extend(back)
     days = max(0, (now - from_iso(applicant.created)).days)
     lines.append(t("review.post_took", days=days))
     claimed: tuple[tuple[str, str], ...] = ()
@@ -63,6 +67,7 @@ def summary(
         (
             Button(APPROVE, t("review.button_approve"), review.id, ButtonStyle.PRIMARY),
             Button(REJECT, t("review.button_reject"), review.id, ButtonStyle.DANGER),
+            Button(returns.RETURN, t("returns.button"), review.id),
             Button(CLAIM, t("review.button_claim"), review.id),
         )
         if capabilities.buttons
@@ -78,7 +83,7 @@ def summary(
             (t("review.post_how_label"), how),
         ),
         buttons=buttons,
-        reactions=(approve, reject) if capabilities.reactions else (),
+        reactions=(approve, reject, _return_emoji(rules)) if capabilities.reactions else (),
     )
 
 
@@ -86,10 +91,12 @@ def how_to_decide(rules: Rules, t: Bound, capabilities: Capabilities, review_id:
     needed = rules.reviewers.approvals_required
     if capabilities.reactions:
         approve, reject = _emoji(rules)
-        return t("review.post_how", approve=approve, reject=reject, needed=needed)
+        how = t("review.post_how", approve=approve, reject=reject, needed=needed)
+        return how + " " + t("returns.post_how_reaction", emoji=_return_emoji(rules))
     if capabilities.buttons:
-        return t("review.post_how_buttons", needed=needed)
-    return t("review.post_how_text", review=review_id, needed=needed)
+        return t("review.post_how_buttons", needed=needed) + " " + t("returns.post_how_button")
+    how = t("review.post_how_text", review=review_id, needed=needed)
+    return how + " " + t("returns.post_how_text", review=review_id)
 
 
 def closed(post: Outgoing, decided: str, label: str) -> Outgoing:
@@ -101,6 +108,22 @@ def closed(post: Outgoing, decided: str, label: str) -> Outgoing:
         buttons=(),
         reactions=(),
     )
+
+
+def _came_back(review: Review, rules: Rules, t: Bound) -> list[tuple[str, str]]:
+    """A package back after a return for changes: which step was asked for, and what changed."""
+    changed = returns.change_lines(review, t)
+    info = review.returned
+    if not changed or info is None:
+        return []
+    step = rules.step(info.step)
+    title = step.title.get(t.lang) if step is not None else info.step
+    return [(t("returns.post_changes_label"), t("returns.post_back", step=title) + "\n" + "\n".join(changed))]
+
+
+def _return_emoji(rules: Rules) -> str:
+    found = canonical(rules.reviewers.return_for_changes[0]) if rules.reviewers.return_for_changes else "↩"
+    return found + "\ufe0f" if found == "↩" else found  # Discord knows ↩️ only with its variation selector
 
 
 def _emoji(rules: Rules) -> tuple[str, str]:

@@ -20,8 +20,9 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.components import CUSTOM_ID_PREFIX, ActionButton
-from bot.adapters.discord.forms import Answered, modal_for
+from bot.adapters.discord.forms import modal_for
 from bot.adapters.discord.outbound import DiscordAdapter, user_ref
+from bot.adapters.discord.review_forms import SubmittedForm
 from bot.adapters.discord.setup import GUILD_VAR, NAME, guild_id, invite_url
 from bot.emoji import canonical
 from bot.events import (
@@ -228,7 +229,7 @@ class AccessClient(discord.Client):
         )
         form = await self._form_for(press)
         if form is not None:
-            modal = modal_for(  # a form step's pages, or the text-input FormModal (discord/forms.py)
+            modal = modal_for(  # a form step's pages, or a reviewer's form with menus
                 form, post, self._form_submitted, custom_id=f"{CUSTOM_ID_PREFIX}:form:{interaction.id}"
             )
             try:
@@ -250,7 +251,7 @@ class AccessClient(discord.Client):
             log.exception("asking for the form of button %s %s failed", press.action, press.value)
             return None
 
-    async def _form_submitted(self, interaction: discord.Interaction[Any], modal: Answered) -> None:
+    async def _form_submitted(self, interaction: discord.Interaction[Any], modal: SubmittedForm) -> None:
         self.adapter.remember(interaction.user)
         event = FormSubmitted(
             event_id=str(interaction.id),

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 import discord
 
-from bot.adapters.discord.components import FORM_TIMEOUT_S, MAX_FORM_FIELDS, FormModal
+from bot.adapters.discord import review_forms
+from bot.adapters.discord.components import FORM_TIMEOUT_S, MAX_FORM_FIELDS
 from bot.adapters.discord.render import clip
+from bot.adapters.discord.review_forms import SubmittedForm
 from bot.events import Form, FormField, MessageRef
 from bot.forms import FORM_ID
 
@@ -31,16 +33,7 @@ _DESCRIPTION = 100
 _OPTIONS = 25  # a Select's options
 
 
-class Answered(Protocol):
-    """A filled-in modal as the client hands it to the core."""
-
-    form: Form
-    post: MessageRef | None
-
-    def answers(self) -> tuple[tuple[str, str], ...]: ...
-
-
-Submitted = Callable[[discord.Interaction[Any], Answered], Awaitable[None]]
+Submitted = Callable[[discord.Interaction[Any], SubmittedForm], Awaitable[None]]
 
 
 def pages(form: Form) -> list[tuple[FormField, ...]]:
@@ -169,7 +162,8 @@ class _ContinueView(discord.ui.View):
 def modal_for(
     form: Form, post: MessageRef | None, submitted: Submitted, *, custom_id: str
 ) -> discord.ui.Modal:
-    """The modal a form is shown in: a form step's pages, else the text-input FormModal."""
+    """The modal a form is shown in: a form step's pages, else a reviewer's form (menus for its
+    choices, bot/adapters/discord/review_forms.py)."""
     if form.id == FORM_ID:
         return StepFormModal(form, post, submitted, custom_id=custom_id)
-    return FormModal(form, post, submitted, custom_id=custom_id)
+    return review_forms.modal_for(form, post, submitted, custom_id=custom_id)

@@ -307,7 +307,7 @@ class DiscordAdapter:
 
     async def _seed_reactions(self, sent: discord.Message, reactions: tuple[str, ...]) -> None:
         for emoji in reactions:
-            char = canonical(emoji)
+            char = emoji if not emoji.isascii() else canonical(emoji)  # keeps ↩️'s variation selector
             if char.isascii():
                 log.warning("cannot seed reaction %r: Discord needs the emoji character", emoji)
                 continue
