@@ -3,7 +3,7 @@
 
 - an applicant: their checklist and the current step's buttons;
 - a reviewer: the queue, each package's wait, its warnings in words, and the REVIEW_ACTIONS
-  (approve / reject / claim: one list, extend it there to offer another action on every home);
+  (approve / reject / return for changes / claim: one list, extend it there to offer another action on every home);
 - an admin: the figures and the latest problems (counts and codes only, bot/charts.py's data).
 
 `Home` itself is in bot/events.py, beside the other neutral blocks. Nothing here writes or
@@ -37,6 +37,7 @@ from bot.i18n import Bound
 from bot.models import Applicant, Review, from_iso
 from bot.presenter import STEP_DONE, STEP_HELP, STEP_NOT_YET
 from bot.review.render import APPROVE, CLAIM, REJECT
+from bot.review.returns import RETURN
 from bot.rules import Rules
 from bot.step_kinds import kind_of
 from bot.store import Store
@@ -64,11 +65,12 @@ class ReviewAction:
 REVIEW_ACTIONS: tuple[ReviewAction, ...] = (
     ReviewAction(APPROVE, "review.button_approve", ButtonStyle.PRIMARY, "approve {id}"),
     ReviewAction(REJECT, "review.button_reject", ButtonStyle.DANGER, "reject {id}"),
+    ReviewAction(RETURN, "returns.button"),
     ReviewAction(CLAIM, "review.button_claim"),
 )
 """The one list of what a reviewer can do to a package from a home (Slack's tab, Discord's /queue,
 the console's /home). A new review action (e.g. return for changes) is one entry here, with its
-handler in bot/handlers/review.py matching the ButtonPress."""
+handler matching the ButtonPress (bot/handlers/review.py, bot/handlers/returns.py)."""
 
 
 @dataclass(frozen=True)

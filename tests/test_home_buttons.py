@@ -94,8 +94,12 @@ def test_console_home_numbers_what_can_be_typed_and_home_n_presses_it(
     queue = reviewer.say("/home")[-1].text
     assert f"  1. Approve: approve {review_id}" in queue
     assert f"  2. Reject: reject {review_id}" in queue
-    assert "  3. I'll take this: /home 3" in queue
-    reviewer.say("/home 3")  # the claim button, pressed by its number
+    assert "  3. Return for changes: /home 3" in queue
+    assert "  4. I'll take this: /home 4" in queue
+    asked = reviewer.say("/home 3")[-1].text  # return: no form in a console, so it says what to type
+    assert f"return {review_id}" in asked
+    assert bot.store.review(review_id).state == "pending"  # type: ignore[union-attr]
+    reviewer.say("/home 4")  # the claim button, pressed by its number
     assert bot.store.review(review_id).claimed_by == "console:reviewer"  # type: ignore[union-attr]
     reviewer.say(f"approve {review_id}")  # what the list says to type
     assert bot.store.review(review_id).state == "approved"  # type: ignore[union-attr]
