@@ -164,6 +164,20 @@ class PostRef:
     platform: str
     channel: str
     message_id: str
+    stage: str = ""
+    """The stage of approval the post was made for ("" without `stages` in rules.yaml)."""
+    to: str = ""
+    """The reviewer a stage's DM went to, by stable id ("" for a channel post)."""
+
+
+@dataclass
+class StagePassed:
+    """A stage of approval a round passed (bot/review/stages.py): who approved it, and when."""
+
+    stage: str
+    at: str
+    by: list[str] = field(default_factory=list)
+    votes: dict[str, Vote] = field(default_factory=dict)
 
 
 @dataclass
@@ -188,6 +202,10 @@ class Review:
     claimed_by: str = ""
     """The reviewer who took the package ("I'll take this"), by stable id; "" when nobody has."""
     claimed_at: str = ""
+    stage: str = ""
+    """The stage of approval the round is at (rules.yaml `stages`); "" without stages."""
+    stages_passed: list[StagePassed] = field(default_factory=list)
+    """The stages already passed, with their votes (`votes` holds the current stage's)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -200,4 +218,5 @@ class Review:
         data["decided_by"] = list(data.get("decided_by", []))
         data["awaiting_reason_from"] = list(data.get("awaiting_reason_from", []))
         data["reason_asked_at"] = dict(data.get("reason_asked_at", {}))
+        data["stages_passed"] = [StagePassed(**p) for p in data.get("stages_passed", [])]
         return Review(**data)
