@@ -276,3 +276,42 @@ def test_korean_applicant_is_told_the_stage_in_korean(
     driver.as_("prof").say("/press approve")
     told = driver.dm_texts("alice")[-1]
     assert "지도교수 단계를 통과했습니다" in told and "데이터 팀 단계" in told, told
+
+
+def test_claims_belong_to_a_stage(tmp_path: Path, validator: Validator, clock: Clock) -> None:
+    app = _submitted(tmp_path, validator, clock)
+    driver = Driver(app)
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    complete_package(driver, report, proof)
+    review = _round(app)
+    # A data-team reviewer cannot take a package still with the supervisor (the desk, whatever the
+    # way the claim came: the console cannot press a button in someone else's DM).
+    refused = app.services.desk.claim(review, "console:reviewer")
+    assert refused.status == "ignored_wrong_stage" and _round(app).claimed_by == ""
+    driver.as_("prof").say("/press claim")
+    assert _round(app).claimed_by == "console:prof"
+    driver.say("/press approve")
+    moved = _round(app)
+    assert moved.stage == "data_team" and moved.claimed_by == "", "passing the stage lets the claim go"
+    driver.as_("reviewer").say("/react 👀")
+    assert _round(app).claimed_by == "console:reviewer"
+    app.close()
+
+
+def test_the_supervisor_named_by_the_applicant_reviews_stage_1(
+    tmp_path: Path, validator: Validator, clock: Clock
+) -> None:
+    # The shipped file's answer step (the PhysioNet username) stands for a "who is your supervisor?" step.
+    stages = STAGES.replace(
+        'users: ["console:prof"]',
+        'users: ["console:prof"]\n    named_by: physionet_account\n    names: {alice_kim: "console:kim"}',
+    )
+    app = _submitted(tmp_path, validator, clock, stages)
+    driver = Driver(app)
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    complete_package(driver, report, proof)
+    review = _round(app)
+    assert sorted(p.to for p in review.posts) == ["console:kim", "console:prof"]
+    driver.as_("kim").say("/press approve")
+    assert _round(app).stage == "data_team" and _round(app).stages_passed[0].by == ["console:kim"]
+    app.close()
