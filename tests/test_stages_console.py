@@ -315,3 +315,34 @@ def test_the_supervisor_named_by_the_applicant_reviews_stage_1(
     driver.as_("kim").say("/press approve")
     assert _round(app).stage == "data_team" and _round(app).stages_passed[0].by == ["console:kim"]
     app.close()
+
+
+def test_a_supervisor_who_cannot_be_reached_is_told_to_the_admins_once(
+    tmp_path: Path, validator: Validator, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.events import Destination, Outgoing
+    from bot.platform import DeliveryError
+
+    stages = STAGES.replace('users: ["console:prof"]', 'users: ["console:prof", "console:prof2"]')
+    app = _submitted(tmp_path, validator, clock, stages)
+    driver = Driver(app)
+    real_send = driver.adapter.send
+
+    def send(destination: Destination, message: Outgoing) -> Any:
+        if destination.user is not None and destination.user.id == "prof":
+            raise DeliveryError("the user closed their DMs", permanent=True)
+        return real_send(destination, message)
+
+    monkeypatch.setattr(driver.adapter, "send", send)
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    complete_package(driver, report, proof)
+    assert [p.to for p in _round(app).posts] == ["console:prof2"], "the other supervisor has it"
+    told = [t for t in driver.dm_texts("admin") if "prof" in t]
+    assert len(told) == 1, driver.dm_texts("admin")
+    for _ in range(3):
+        app.tick()
+    assert len([t for t in driver.dm_texts("admin") if "prof" in t]) == 1, "told once, not every tick"
+    assert app.redeliver() == 0, "the post is done: prof2 decides"
+    driver.as_("prof2").say("/press approve")
+    assert _round(app).stage == "data_team"
+    app.close()

@@ -39,6 +39,9 @@ class ReviewPosts:
         self.clock = clock
         self._posting = threading.Lock()
         self._told_no_channel: set[str] = set()
+        self._unreachable: set[tuple[str, str]] = set()
+        """(review id, reviewer) whose stage DM failed for good in this run (they closed their DMs):
+        the admins were told once; the stage waits for its other reviewers."""
         messenger.handle(PostReview, self._post)
         messenger.handle(ReviewNote, self._note)
         messenger.handle(ClosePost, self._close)
@@ -165,8 +168,16 @@ class ReviewPosts:
     # -- stages of approval (bot/review/stages.py) ---------------------------------------------
 
     def _posted(self, review: Review) -> bool:
-        """The round's current stage has its post(s): without stages, the one channel post."""
-        return stages.posted(self.rules, review, self.store.get(review.applicant))
+        """The round's current stage has its post(s): without stages, the one channel post. A DM
+        stage's reviewers who cannot be reached are not waited for (the admins were told)."""
+        applicant = self.store.get(review.applicant)
+        if stages.posted(self.rules, review, applicant):
+            return True
+        if stages.current(self.rules, review).where != "dm":
+            return False
+        return all(
+            (review.id, k) in self._unreachable for k in stages.unposted(self.rules, review, applicant)
+        )
 
     def _post_dms(self, review: Review) -> Review:
         """A DM stage: the package to each of the stage's reviewers who has not had it yet, each DM
@@ -182,17 +193,18 @@ class ReviewPosts:
                 self._told_no_channel.add(review.id)
                 self.messenger.notify_admins("stages.nobody_to_review", stage=review.stage, review=review.id)
             return review
-        for reviewer in missing:
+        for reviewer in [k for k in missing if (review.id, k) not in self._unreachable]:
             user = UserRef.from_key(reviewer)
             adapter = self.messenger.adapter_for(user.platform)
             if adapter is None:
                 continue  # their platform is not connected in this run: kept for later
             lang = self.messenger.language_of(reviewer)
-            ref = self.messenger.send(
-                adapter, Destination.dm(user), self.render(applicant, review, adapter, lang)
-            )
-            if ref is None:
-                continue  # logged by send; the delivery stays in the outbox
+            message = self.render(applicant, review, adapter, lang)
+            ref = self.messenger.try_send(adapter, Destination.dm(user), message)
+            if isinstance(ref, DeliveryError):
+                if ref.permanent:  # logged and told to the admins by try_send, once in this run
+                    self._unreachable.add((review.id, reviewer))
+                continue  # a transient failure: the delivery stays in the outbox
             post = PostRef(ref.platform, ref.channel, ref.message_id, stage=review.stage, to=reviewer)
             now = self.store.now()
 
