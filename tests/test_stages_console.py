@@ -346,3 +346,49 @@ def test_a_supervisor_who_cannot_be_reached_is_told_to_the_admins_once(
     driver.as_("prof2").say("/press approve")
     assert _round(app).stage == "data_team"
     app.close()
+
+
+def test_a_stage_2_post_sent_but_not_recorded_is_found_again_not_posted_twice(
+    tmp_path: Path, validator: Validator, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.adapters.console.serve import console_for
+
+    rules = write_rules(tmp_path / "cfg")
+    transcript = tmp_path / "console-posts.jsonl"
+    first = _app(tmp_path / "data", validator, clock, rules)
+    driver = Driver(first)
+    driver.adapter.transcript = transcript
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    complete_package(driver, report, proof)
+    # The vote is recorded (the first update_review), the stage passes, the channel post goes out,
+    # and the process dies before the round records where the post landed.
+    store = first.services.store
+    real = store.update_review
+    calls = {"n": 0}
+
+    def dying(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise Crash("update_review")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "update_review", dying)
+    with pytest.raises(Crash):
+        driver.as_("prof").say("/press approve")
+    (posted,) = _channel_posts(driver)
+    store.close()
+    monkeypatch.undo()
+
+    second = _app(tmp_path / "data", validator, clock, rules)
+    try:
+        adapter, session = console_for(second, None, transcript=transcript)
+        second.redeliver()
+        review = _round(second)
+        assert review.stage == "data_team"
+        assert [(p.stage, p.message_id) for p in review.posts][-1] == ("data_team", posted.ref.message_id)
+        assert not [s for s in adapter.to("#reviewers") if "asks for approval" in s.text], "not posted again"
+        session.feed("/as reviewer")
+        session.feed(f"/react ✅ {posted.ref.message_id}")
+        assert _round(second).state == "approved"
+    finally:
+        second.close()
