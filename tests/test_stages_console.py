@@ -151,6 +151,9 @@ def test_two_supervisors_each_get_a_dm_and_both_must_approve(
         dm = [s for s in driver.console.to(name) if "Stage 1 of 2" in s.text][-1]
         assert "1 of 2 approvals" in dm.text, dm.text
     assert _round(app).stage == "supervisor"
+    driver.as_("prof2").say("/press claim")
+    prof_dm = next(s for s in driver.console.sent if s.ref.message_id == _dm_of(_round(app), "prof"))
+    assert "@prof2" in prof_dm.text, "a claim redraws every DM of the stage, not only the latest"
     driver.as_("prof2").say("/press approve")
     review = _round(app)
     assert review.stage == "data_team" and review.stages_passed[0].by == ["console:prof", "console:prof2"]

@@ -70,7 +70,7 @@ def test_without_stages_one_implicit_stage_behaves_as_before() -> None:
     assert stages.posted(rules, _round(stage="", posts=[old_post]), None)
     assert stages.following(rules, only) is None
     assert stages.progress_line(rules, review, None, Translator().bound("en"), str) == ""
-    assert stages.counted_deliveries(rules, review) == ()
+    assert stages.redraw_deliveries(rules, review) == ()
     assert stages.closing_deliveries(rules, review, "review.channel_approved") == []
 
 

@@ -163,6 +163,7 @@ class ReviewDesk:
             deliveries = (
                 ReviewNote(current.id, key, {"reviewer": Mention(reviewer)}),
                 RefreshPost(current.id),
+                *stages.redraw_deliveries(rules, changed),
             )
             decision = self._commit("released" if release else "claimed", changed, None, deliveries)
             self.store.audit(reviewer, key, current.applicant, review=current.id)
@@ -240,7 +241,7 @@ class ReviewDesk:
                 if stages.following(rules, stages.current(rules, review)) is not None:
                     return self._pass_stage(review, approvals)
                 return self.approve(review, approvals)
-            return Decision("counted", review, stages.counted_deliveries(rules, review))
+            return Decision("counted", review, stages.redraw_deliveries(rules, review))
 
     def approve(self, review: Review, by: list[str], *, override: bool = False) -> Decision:
         with self._lock:

@@ -193,9 +193,9 @@ def passed_deliveries(review: Review, stage: Stage, to: Stage, by: list[str]) ->
     return out
 
 
-def counted_deliveries(rules: Rules, review: Review) -> tuple[Delivery, ...]:
-    """A vote counted at a stage: its posts redrawn with the new count (only with stages: without
-    them the post shows no count, as before)."""
+def redraw_deliveries(rules: Rules, review: Review) -> tuple[Delivery, ...]:
+    """A vote counted or a claim at a stage: every post of the stage redrawn (each reviewer's DM, not
+    only the latest post). Only with stages: without them the post shows no count, as before."""
     if not enabled(rules):
         return ()
     return (StagePosts(review.id, current(rules, review).id),)
