@@ -35,7 +35,7 @@ from bot.events import (
     ReactionRemoved,
     UserRef,
 )
-from bot.platform import Adapter
+from bot.platform import Adapter, RefreshesHome
 from bot.review.deliveries import withdrawals
 from bot.rules import Rules
 from bot.store import ForgetReport, Store
@@ -100,10 +100,11 @@ class Application:
         t = self.services.translator.bound(self.services.messenger.language_of(press.user.key))
         return self.services.desk.form_for(press, t)
 
-    def home_for(self, user: UserRef) -> Home:
+    def home_for(self, user: UserRef, *, typed: bool = False) -> Home:
         """The person's home (bot/home.py), from the records as they are now; writes nothing."""
         adapter = self.adapters.get(user.platform)
-        return home.gather(self.services, user, buttons=adapter is not None and adapter.capabilities.buttons)
+        buttons = adapter is not None and adapter.capabilities.buttons
+        return home.gather(self.services, user, buttons=buttons or typed, typed=typed)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -202,12 +203,39 @@ class Application:
             return
         with self._idle:
             self._in_flight += 1
+        watch = self._watch_homes(event)
         try:
             self._dispatch(event, adapter)
         finally:
+            if watch is not None:
+                self._refresh_homes(watch)
             with self._idle:
                 self._in_flight -= 1
                 self._idle.notify_all()
+
+    def _watch_homes(self, event: Event) -> home.HomeWatch | None:
+        """Only when an adapter keeps homes on screen (bot/platform.py RefreshesHome)."""
+        if not any(isinstance(a, RefreshesHome) for a in self.adapters.values()):
+            return None
+        try:
+            return home.HomeWatch(self.services.store, event)
+        except Exception:
+            log.exception("could not read the records before an event; its homes are not redrawn")
+            return None
+
+    def _refresh_homes(self, watch: home.HomeWatch) -> None:
+        """Tell the adapters that redraw homes whose home this event changed (never raises)."""
+        try:
+            changes = watch.changes()
+            if not changes:
+                return
+            for platform, adapter in list(self.adapters.items()):
+                if isinstance(adapter, RefreshesHome):
+                    mine = [k for k in changes.users if k.startswith(platform + ":")]
+                    if mine or changes.queue:
+                        adapter.refresh_home(mine, queue=changes.queue)
+        except Exception:
+            log.exception("could not redraw the homes after an event")
 
     def _dispatch(self, event: Event, adapter: Adapter) -> None:
         store = self.services.store

@@ -2,11 +2,14 @@
 /stats and the console's /home show, in neutral blocks (`Outgoing`: a title, text, buttons).
 
 - an applicant: their checklist and the current step's buttons;
-- a reviewer: the queue, each package's wait, its warnings in words, and approve / reject / claim;
+- a reviewer: the queue, each package's wait, its warnings in words, and the REVIEW_ACTIONS
+  (approve / reject / claim: one list, extend it there to offer another action on every home);
 - an admin: the figures and the latest problems (counts and codes only, bot/charts.py's data).
 
 `Home` itself is in bot/events.py, beside the other neutral blocks. Nothing here writes or
-sends; the caller gathers the records (Application.home_for) and draws.
+sends; the caller gathers the records (Application.home_for) and draws. `HomeWatch` tells the
+Application whose home an event changed (homes that stay on screen, Slack's tab, are redrawn), and
+`typed_commands` is what the console prints instead of buttons.
 """
 
 from __future__ import annotations
@@ -17,18 +20,55 @@ from datetime import datetime
 
 from bot.charts import ChartData, chart_data
 from bot.context import Services
-from bot.events import Button, ButtonStyle, Home, Outgoing, UserRef
+from bot.events import (
+    Button,
+    ButtonPress,
+    ButtonStyle,
+    ChannelMessage,
+    Event,
+    FormSubmitted,
+    Home,
+    Outgoing,
+    ReactionAdded,
+    ReactionRemoved,
+    UserRef,
+)
 from bot.i18n import Bound
 from bot.models import Applicant, Review, from_iso
 from bot.presenter import STEP_DONE, STEP_HELP, STEP_NOT_YET
 from bot.review.render import APPROVE, CLAIM, REJECT
 from bot.rules import Rules
 from bot.step_kinds import kind_of
+from bot.store import Store
 from bot.workflow import checklist, current_step, done_count, is_applicant
 
 _MARKS = {"done": "✅", "current": "👉", "todo": "⬜"}
 MAX_QUEUE = 20
 """Packages listed on a reviewer's home (Slack allows 100 blocks a view)."""
+
+
+@dataclass(frozen=True)
+class ReviewAction:
+    """A button offered on each package of a reviewer's home. Its press is a ButtonPress with the
+    review id as value, handled exactly like the same button on the review post (bot/handlers/review.py).
+    `typed` is the text command that does the same where nothing can be pressed ("" when none)."""
+
+    action: str
+    label: str
+    """The locale key of the button's label."""
+    style: ButtonStyle = ButtonStyle.DEFAULT
+    typed: str = ""
+    """e.g. `approve {id}` ({id}: the review id)."""
+
+
+REVIEW_ACTIONS: tuple[ReviewAction, ...] = (
+    ReviewAction(APPROVE, "review.button_approve", ButtonStyle.PRIMARY, "approve {id}"),
+    ReviewAction(REJECT, "review.button_reject", ButtonStyle.DANGER, "reject {id}"),
+    ReviewAction(CLAIM, "review.button_claim"),
+)
+"""The one list of what a reviewer can do to a package from a home (Slack's tab, Discord's /queue,
+the console's /home). A new review action (e.g. return for changes) is one entry here, with its
+handler in bot/handlers/review.py matching the ButtonPress."""
 
 
 @dataclass(frozen=True)
@@ -106,13 +146,7 @@ def package_section(
         "\n".join(lines),
         title=mention(review.applicant),
         buttons=(
-            (
-                Button(APPROVE, t("review.button_approve"), review.id, ButtonStyle.PRIMARY),
-                Button(REJECT, t("review.button_reject"), review.id, ButtonStyle.DANGER),
-                Button(CLAIM, t("review.button_claim"), review.id),
-            )
-            if buttons
-            else ()
+            tuple(Button(a.action, t(a.label), review.id, a.style) for a in REVIEW_ACTIONS) if buttons else ()
         ),
     )
 
@@ -140,6 +174,7 @@ def home(
     now: datetime,
     buttons: bool = True,
     only: str = "",
+    typed: bool = False,
 ) -> Home:
     """The home of `user_key`: their checklist when they apply, the queue for reviewers, the
     figures for admins (a person may be all three). `only`: "queue" or "figures" alone."""
@@ -161,10 +196,11 @@ def home(
             only, "home.nothing_yet"
         )
         sections.append(Outgoing(t(key, program=rules.program.name)))
-    return Home(t("home.title", program=rules.program.name), tuple(sections))
+    view = Home(t("home.title", program=rules.program.name), tuple(sections))
+    return with_typed_commands(view, t) if typed else view
 
 
-def gather(services: Services, user: UserRef, *, buttons: bool, only: str = "") -> Home:
+def gather(services: Services, user: UserRef, *, buttons: bool, only: str = "", typed: bool = False) -> Home:
     """The person's home from the records as they are now (Host.home_for, the /queue and /stats
     commands); reads only."""
     rules, key = services.rules, user.key
@@ -190,4 +226,104 @@ def gather(services: Services, user: UserRef, *, buttons: bool, only: str = "") 
         now=services.clock(),
         buttons=buttons,
         only=only,
+        typed=typed,
     )
+
+
+# -- where nothing can be pressed: the console's numbered commands -------------------------------
+
+
+def typed_commands(view: Home) -> list[tuple[str, Button]]:
+    """Each button of the home as (what to type, the button), in order: a package's approve / reject
+    as its REVIEW_ACTIONS text command, any other as `/home N` (the console presses the Nth button
+    of the home it drew last)."""
+    typed = {a.action: a.typed for a in REVIEW_ACTIONS}
+    out: list[tuple[str, Button]] = []
+    for section in view.sections:
+        for button in section.buttons:
+            command = typed.get(button.action, "").format(id=button.value)
+            out.append((command or f"/home {len(out) + 1}", button))
+    return out
+
+
+def with_typed_commands(view: Home, t: Bound) -> Home:
+    """The home with a last section numbering every button as what to type (the console). The
+    buttons stay on their sections: `/home N` presses the Nth."""
+    commands = typed_commands(view)
+    if not commands:
+        return view
+    lines = [
+        t("home.typed_line", number=number, label=button.label, command=command)
+        for number, (command, button) in enumerate(commands, start=1)
+    ]
+    return Home(view.title, (*view.sections, Outgoing("\n".join(lines), title=t("home.typed_header"))))
+
+
+# -- whose home an event changed ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HomeChanges:
+    """Whose home an event changed: people whose own record changed, and whether the reviewers'
+    queue changed (then every reviewer's home did)."""
+
+    users: tuple[str, ...]
+    queue: bool
+
+    def __bool__(self) -> bool:
+        return bool(self.users) or self.queue
+
+
+class HomeWatch:
+    """Taken before an event is handled, compared after: the event's person's record and the review
+    round the event is about (a post's button, reaction, form or thread reply; a home's button
+    carries the review id). Reads only, two records at most each time."""
+
+    def __init__(self, store: Store, event: Event) -> None:
+        self.store = store
+        self.user = event.user.key
+        self.review_id = _review_of(store, event)
+        self._before = self._snapshot()
+
+    def _snapshot(self) -> tuple[tuple[object, ...], tuple[object, ...], str]:
+        """What a home shows of the two records (not their timestamps: "hi" alone changes nothing)."""
+        applicant = self.store.get(self.user)
+        mine: tuple[object, ...] = ()
+        if applicant is not None:
+            steps = tuple(sorted((k, v.status) for k, v in applicant.steps.items()))
+            mine = (steps, applicant.review_id, applicant.approved_at, applicant.lang, applicant.applying)
+        review = self.store.review(self.review_id) if self.review_id else None
+        theirs: tuple[object, ...] = ()
+        if review is not None:
+            theirs = (review.state, tuple(sorted(review.votes.items())), review.claimed_by)
+        return mine, theirs, review.applicant if review is not None else ""
+
+    def changes(self) -> HomeChanges:
+        before_user, before_review, _ = self._before
+        after_user, after_review, applicant = self._snapshot()
+        users: list[str] = []
+        queue = False
+        if before_user != after_user:
+            users.append(self.user)
+            was = before_user[1] if before_user else ""
+            now = after_user[1] if after_user else ""
+            queue = was != now  # a package went to the reviewers (or came back)
+        if before_review != after_review and applicant:
+            queue = True
+            if applicant not in users:
+                users.append(applicant)  # their checklist shows the decision
+        return HomeChanges(tuple(users), queue)
+
+
+def _review_of(store: Store, event: Event) -> str:
+    if isinstance(event, ButtonPress | ReactionAdded | ReactionRemoved | FormSubmitted | ChannelMessage):
+        ref = event.thread if isinstance(event, ChannelMessage) else event.message
+        if ref is not None:
+            review = store.review_for_post(ref.platform, ref.channel, ref.message_id)
+            if review is not None:
+                return review.id
+    value = event.value if isinstance(event, ButtonPress) else ""
+    value = value or (event.context if isinstance(event, FormSubmitted) else "")
+    if value and store.review(value) is not None:
+        return value
+    return ""

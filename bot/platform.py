@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -102,6 +102,17 @@ class GrantsAccess(Protocol):
 
 
 @runtime_checkable
+class RefreshesHome(Protocol):
+    """Optional for adapters whose home view stays on screen (Slack's App Home tab): after an event
+    is handled and its deliveries sent, the Application says whose home changed: `users` (keys of
+    people on this platform whose record changed) and `queue` (the reviewers' queue changed, so every
+    reviewer's home did). The adapter redraws (Host.home_for) only homes people have opened. Must
+    return at once (draw in the background, rate-limited) and never raise."""
+
+    def refresh_home(self, users: Sequence[str], *, queue: bool) -> None: ...
+
+
+@runtime_checkable
 class MovesClock(Protocol):
     """Optional for hosts: the console's `/tick DAYS` moves the clock (console only: bot/app.py)."""
 
@@ -132,8 +143,10 @@ class Host(Protocol):
         """The private reviewers channel on this platform (thread replies there may be for the bot)."""
         ...
 
-    def home_for(self, user: UserRef) -> Home:
-        """The person's home view (checklist, reviewers' queue, admins' figures); reads only."""
+    def home_for(self, user: UserRef, *, typed: bool = False) -> Home:
+        """The person's home view (checklist, reviewers' queue, admins' figures); reads only.
+
+        `typed`: a last section numbers what can be typed instead of pressed (the console)."""
         ...
 
     def tick(self) -> int:

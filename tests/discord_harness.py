@@ -41,9 +41,13 @@ MALLORY = 200000000000000004
 NAMES = {APPLICANT: "Alice Kim", REVIEWER: "Rita Reviewer", ADMIN: "Ada Admin", MALLORY: "Mallory"}
 
 
-def write_rules(folder: Path, *, approvals: int = 1) -> Path:
+def write_rules(
+    folder: Path, *, approvals: int = 1, entitlements: list[dict[str, Any]] | None = None
+) -> Path:
     """rules.yaml with Discord snowflakes for the reviewers channel, reviewers and admins."""
     data = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    if entitlements:
+        data["entitlements"] = entitlements
     data["admins"] = [f"discord:{ADMIN}"]
     data["reviewers"]["channel"] = {"discord": str(REVIEW_CHANNEL), "console": "reviewers"}
     data["reviewers"]["users"] = [f"discord:{REVIEWER}", f"discord:{ADMIN}"][:approvals]
@@ -214,8 +218,10 @@ class FakeDiscord:
         self, webhook_id: int, token: str, *, payload: dict[str, Any] | None = None, **_: Any
     ) -> dict[str, Any]:
         body = dict(payload or {})
-        self.calls.append(Call("followup", {"token": token, "payload": body}))
-        return self.message_payload(REVIEW_CHANNEL, BOT_ID, body, bot=True)
+        message = self.message_payload(REVIEW_CHANNEL, BOT_ID, body, bot=True)
+        self.messages[int(message["id"])] = message  # its buttons can be pressed (/queue's)
+        self.calls.append(Call("followup", {"token": token, "payload": body, "id": int(message["id"])}))
+        return message
 
     async def delete_original_interaction_response(self, application_id: int, token: str, **_: Any) -> None:
         self.calls.append(Call("delete_original", {"token": token}))
@@ -236,9 +242,16 @@ class Harness:
     """A Bot plus an AccessClient whose HTTP goes to a FakeDiscord. Use `async with Harness(...)`."""
 
     def __init__(
-        self, tmp_path: Path, validator: Validator, clock: Clock, *, guild_id: str = "", approvals: int = 1
+        self,
+        tmp_path: Path,
+        validator: Validator,
+        clock: Clock,
+        *,
+        guild_id: str = "",
+        approvals: int = 1,
+        entitlements: list[dict[str, Any]] | None = None,
     ) -> None:
-        self.rules_path = write_rules(tmp_path / "config", approvals=approvals)
+        self.rules_path = write_rules(tmp_path / "config", approvals=approvals, entitlements=entitlements)
         self.bot: Application = make_bot(tmp_path / "data", validator, clock, self.rules_path)
         self.fake = FakeDiscord()
         self.client: AccessClient = create_client(

@@ -13,7 +13,7 @@ import pytest
 
 from bot import adapters
 from bot.adapters.discord import PLATFORM
-from bot.adapters.discord.setup import PERMISSIONS, PERMISSIONS_VALUE, invite_url
+from bot.adapters.discord.setup import PERMISSIONS, PERMISSIONS_VALUE, ROLE_PERMISSIONS, invite_url
 from bot.doctor import doctor
 from bot.platform import Check, Environment, ServeOptions
 from bot.rules_loader import load_rules
@@ -147,6 +147,7 @@ NEEDS: dict[str, set[str]] = {
     r"\.pin\(|\.clear_reactions\(|\.remove_reaction\(": {"manage_messages"},
     r"\.history\(|\.fetch_message\(": {"read_message_history"},
     r"\.create_invite\(": {"create_instant_invite"},
+    r"\.add_role\(|\.remove_role\(|\.add_roles\(|\.remove_roles\(": {"manage_roles"},  # discord_role only
 }
 
 
@@ -161,15 +162,17 @@ def test_invite_permissions_cover_every_call_the_code_makes() -> None:
     for known in (r"\.send\(", r"\bfiles=", r"\.add_reaction\(", r"\.edit\(", r"discord\.Thread\b"):
         assert known in used, f"no {known} in the package: update NEEDS"
     needed = set().union(*(NEEDS[p] for p in used))
-    missing = needed - set(PERMISSIONS)
+    asked = set(PERMISSIONS) | set(ROLE_PERMISSIONS)  # the second only when rules.yaml grants roles
+    assert r"\.add_role\(|\.remove_role\(|\.add_roles\(|\.remove_roles\(" in used
+    missing = needed - asked
     assert not missing, f"the code needs {sorted(missing)}, which the invite link does not ask for"
-    unused = set(PERMISSIONS) - needed
+    unused = asked - needed
     assert not unused, f"the invite link asks for {sorted(unused)}, which no call needs"
     assert "attach_files" in PERMISSIONS  # the approval proof goes into the reviewers channel
 
 
 def test_permission_bits_are_discord_py_s_and_the_documented_link_matches() -> None:
-    for name, bit in PERMISSIONS.items():
+    for name, bit in {**PERMISSIONS, **ROLE_PERMISSIONS}.items():
         assert getattr(discord.Permissions, name).flag == bit, name
     expected = discord.Permissions(**dict.fromkeys(PERMISSIONS, True))
     assert expected.value == PERMISSIONS_VALUE == 277025508416

@@ -47,7 +47,7 @@ class FakeHost:
     def tick(self) -> int:
         return 0
 
-    def home_for(self, user: UserRef) -> Home:
+    def home_for(self, user: UserRef, *, typed: bool = False) -> Home:
         return Home("home", ())
 
     def review_posts(self, platform: str, *, pending_only: bool = False) -> list[MessageRef]:

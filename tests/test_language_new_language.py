@@ -72,9 +72,8 @@ def locales(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for path in LOCALES_DIR.glob("*.yaml"):
         shutil.copy(path, folder / path.name)
     (folder / "words.zb.yaml").write_text(ZORBIAN_WORDS, encoding="utf-8")
-    # Every area's sentences (core, documents, and each area a feature adds: stages, ...).
-    areas = {p.name.split(".")[0] for p in LOCALES_DIR.glob("*.en.yaml")} - {"words"}
-    for area in sorted(areas):
+    areas = sorted({p.name.split(".")[0] for p in LOCALES_DIR.glob("*.en.yaml")} - {"words"})
+    for area in areas:  # every sentence file (core, documents, and each area file added since)
         english = yaml.safe_load((LOCALES_DIR / f"{area}.en.yaml").read_text(encoding="utf-8"))
         (folder / f"{area}.zb.yaml").write_text(
             yaml.safe_dump(_zorbian(english), allow_unicode=True), "utf-8"

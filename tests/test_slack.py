@@ -190,7 +190,10 @@ def world(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[SlackW
         env = Environment({"SLACK_BOT_TOKEN": fake.token, "SLACK_SIGNING_SECRET": SECRET})
         client = WebClient(token=fake.token, base_url=fake.api_url)
         app = create_app(bot, env, client=client, allow_loopback_files=True)
-        yield SlackWorld(fake, bot, Signer(app, SECRET), clock, tmp_path)
+        created = SlackWorld(fake, bot, Signer(app, SECRET), clock, tmp_path)
+        yield created
+        if created.adapter.homes is not None:
+            created.adapter.homes.close()  # App Home redraws still under way end before the fake
         bot.close()
 
 
@@ -569,7 +572,7 @@ class RecordingHost:
     def tick(self) -> int:
         return 0
 
-    def home_for(self, user: UserRef) -> Home:
+    def home_for(self, user: UserRef, *, typed: bool = False) -> Home:
         return Home("home", ())
 
     def review_posts(self, platform: str, *, pending_only: bool = False) -> list[MessageRef]:

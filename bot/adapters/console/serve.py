@@ -48,7 +48,7 @@ def console_for(
         reviewers_channel=lambda: host.reviewers_channel(PLATFORM),
         latest_review_post=latest_review_post,
         tick=tick,
-        home=host.home_for,
+        home=lambda user: host.home_for(user, typed=True),  # numbered: what to type
         user=user,
     )
     return adapter, session

@@ -11,7 +11,8 @@ One syntax for people and scripts:
   /press BUTTON [POST]  press a button on a post
   /reply [POST] TEXT    reply in a post's thread
   /tick [DAYS]          move the clock DAYS days forward (default 0), then run reminders and expiries
-  /home                 your home: checklist, the reviewers' queue, the admins' figures
+  /home [N]             your home: checklist, the reviewers' queue, the admins' figures, and
+                        what to type, numbered (/home N presses the Nth)
   /quit
 Every message the bot sends is printed with where it went: `[DM → alice] …` or `[#reviewers] …`.
 """
@@ -41,6 +42,7 @@ from bot.events import (
     ReactionRemoved,
     UserRef,
 )
+from bot.home import typed_commands
 
 COMMANDS = "/as, /name, /upload, /post, /react, /unreact, /press, /reply, /tick, /home, /quit"
 
@@ -83,6 +85,8 @@ class ConsoleSession:
         self._events = itertools.count(1)
         self._run = secrets.token_hex(3)  # event ids stay unique across runs on the same data folder
         self.errors: list[str] = []
+        self._homes: dict[str, tuple[Home, MessageRef]] = {}
+        """Per user: the home drawn last and where (what `/home N` presses)."""
 
     def _event_id(self) -> str:
         return f"console-{self._run}-{next(self._events)}"
@@ -251,13 +255,31 @@ class ConsoleSession:
         )
 
     def _cmd_home(self, rest: str) -> None:
-        """The home, printed as a DM: the checklist's step buttons work with /press."""
+        """The home, printed as a DM, with what can be typed numbered; `/home N` presses the Nth of
+        the home drawn last (the same ButtonPress as the button; the checklist's work with /press)."""
         if self.home is None:
             self._note("no home view in this session")
             return
+        last = self._homes.get(self.user)
+        if rest.isdigit() and last is not None:
+            commands = typed_commands(last[0])
+            if 1 <= int(rest) <= len(commands):
+                button = commands[int(rest) - 1][1]
+                self.dispatch(
+                    ButtonPress(
+                        event_id=self._event_id(),
+                        user=self._me(),
+                        message=last[1],
+                        action=button.action,
+                        value=button.value,
+                    )
+                )
+                return
+            self._note(f"no command {rest} on your home; here it is again")
         home = self.home(self._me())
         buttons = home.sections[0].buttons if home.sections else ()
-        self.adapter.send(Destination.dm(self._me()), Outgoing(home.text(), buttons=buttons))
+        sent = self.adapter.send(Destination.dm(self._me()), Outgoing(home.text(), buttons=buttons))
+        self._homes[self.user] = (home, sent)
 
     def _cmd_tick(self, rest: str) -> None:
         try:

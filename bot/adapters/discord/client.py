@@ -68,7 +68,7 @@ class AccessClient(discord.Client):
         self.host = host
         self.env = env
         self.tree = app_commands.CommandTree(self)
-        self.adapter = DiscordAdapter(self, host)
+        self.adapter = DiscordAdapter(self, host, default_guild=env.get(GUILD_VAR))
         # The core is thread-safe (one person's events in order, decisions one at a time): several
         # workers let others be answered while one person's PDF is being read.
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="accessbot")
@@ -114,7 +114,8 @@ class AccessClient(discord.Client):
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s (%s)", self.user, self.user.id if self.user else "?")
         if self.application_id is not None:
-            log.info("invite link (exact permissions): %s", invite_url(self.application_id))
+            roles = any(e.kind == "discord_role" for e in self.host.rules.entitlements)
+            log.info("invite link (exact permissions): %s", invite_url(self.application_id, roles=roles))
 
     # -- dispatching to the core -----------------------------------------------------------------
 

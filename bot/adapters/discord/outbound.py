@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import discord
 
 from bot.adapters.discord.components import render_view
+from bot.adapters.discord.grants import RoleGrants
 from bot.adapters.discord.render import clip, plain, render_embed, split_text
 from bot.adapters.discord.setup import NAME
 from bot.emoji import canonical
@@ -75,6 +76,12 @@ class _ReplyTarget:
     interaction: discord.Interaction[Any]
     answered: bool = False
 
+    @property
+    def command(self) -> bool:
+        """A slash command (/queue): its ephemeral answer may carry buttons (a package's approve,
+        reject, claim). Answers to a button press stay plain; a step's buttons go to the DM."""
+        return self.interaction.type is discord.InteractionType.application_command
+
 
 class DiscordAdapter:
     """bot.platform.Adapter on top of a discord.Client. Call `send` and `edit` from worker threads."""
@@ -82,13 +89,22 @@ class DiscordAdapter:
     platform = NAME
     capabilities = Capabilities(buttons=True, reactions=True, threads=True, forms=True, files=True)
 
-    def __init__(self, client: discord.Client, host: Host, *, timeout_s: float = SEND_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        host: Host,
+        *,
+        timeout_s: float = SEND_TIMEOUT_S,
+        default_guild: str = "",
+    ) -> None:
         self.client = client
         self.host = host
         self.timeout_s = timeout_s
         self.profiles: dict[str, Profile] = {}
         """People seen in events (discord.py caches no users without the members intent)."""
         self._local = threading.local()
+        self.roles = RoleGrants(client, default_guild)
+        """Entitlements of kind discord_role (GrantsAccess); `default_guild` is DISCORD_GUILD_ID."""
 
     # -- running coroutines on the loop from a worker thread -----------------------------------
 
@@ -122,7 +138,7 @@ class DiscordAdapter:
             target is not None
             and destination.user is not None
             and destination.user.id == target.user_id
-            and not message.buttons
+            and (not message.buttons or target.command)
             and not message.reactions
         ):
             try:
@@ -137,6 +153,16 @@ class DiscordAdapter:
 
     def edit(self, ref: MessageRef, message: Outgoing) -> None:
         self.call(self._replace(ref, message), what=f"editing message {ref.message_id}")
+
+    def grant(self, user: UserRef, target: str) -> None:
+        """GrantsAccess: give the role `target` (`GUILD_ID/ROLE_ID` or a role id); idempotent."""
+        role = self.roles.target(target)
+        self.call(self.roles.change(user.id, role, "grant"), what=f"giving role {role.role_id}")
+
+    def revoke(self, user: UserRef, target: str) -> None:
+        """GrantsAccess: remove the role `target`; idempotent (a member without it, or gone, is fine)."""
+        role = self.roles.target(target)
+        self.call(self.roles.change(user.id, role, "revoke"), what=f"removing role {role.role_id}")
 
     def mention(self, user: UserRef) -> str:
         return f"<@{user.id}>"
@@ -300,8 +326,13 @@ class DiscordAdapter:
         """Answer the person who pressed a button or used a command, only to them."""
         try:
             first: discord.WebhookMessage | None = None
-            for chunk in split_text(plain(message)):
-                sent = await interaction.followup.send(chunk, ephemeral=True, wait=True)
+            chunks = split_text(plain(message))
+            for number, chunk in enumerate(chunks, start=1):
+                if message.buttons and number == len(chunks):  # the buttons ride with the last chunk
+                    view = render_view(message.buttons)
+                    sent = await interaction.followup.send(chunk, ephemeral=True, wait=True, view=view)
+                else:
+                    sent = await interaction.followup.send(chunk, ephemeral=True, wait=True)
                 first = first or sent
         except discord.HTTPException as exc:
             raise delivery_error(exc, "answering an interaction") from exc

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from bot.adapters.discord.roles import DISCORD_API, live_checks, role_entitlements
 from bot.platform import Check, Environment, ServeOptions, Setting
 from bot.rules import Rules
 from bot.setup_checks import people_checks
@@ -42,14 +43,20 @@ PERMISSIONS: dict[str, int] = {
 }
 """Exactly what the bot needs, by discord.Permissions flag name and bit (docs/discord.md lists them)."""
 PERMISSIONS_VALUE = sum(PERMISSIONS.values())
+ROLE_PERMISSIONS: dict[str, int] = {
+    "manage_roles": 1 << 28,  # give and remove the roles of `discord_role` entitlements
+}
+"""Asked for only when rules.yaml has `discord_role` entitlements (docs/discord.md says why)."""
 SCOPES = ("bot", "applications.commands")
 
 
-def invite_url(application_id: int | str) -> str:
-    """The link that adds the bot to a server with exactly PERMISSIONS and the two scopes."""
+def invite_url(application_id: int | str, *, roles: bool = False) -> str:
+    """The link that adds the bot to a server with exactly PERMISSIONS (and ROLE_PERMISSIONS when the
+    rules grant Discord roles) and the two scopes."""
+    value = PERMISSIONS_VALUE + (sum(ROLE_PERMISSIONS.values()) if roles else 0)
     return (
         f"https://discord.com/oauth2/authorize?client_id={application_id}"
-        f"&scope={'+'.join(SCOPES)}&permissions={PERMISSIONS_VALUE}"
+        f"&scope={'+'.join(SCOPES)}&permissions={value}"
     )
 
 
@@ -87,9 +94,18 @@ def guild_id(env: Environment) -> int | None:
     return int(guild) if SNOWFLAKE.match(guild) else None
 
 
-def checks(env: Environment, rules: Rules | None, options: ServeOptions) -> Iterator[Check]:
-    yield token_check(env)
+def checks(
+    env: Environment, rules: Rules | None, options: ServeOptions, *, api_url: str = DISCORD_API
+) -> Iterator[Check]:
+    """Offline checks; with discord_role entitlements and a token, the roles are checked live too."""
+    token = token_check(env)
+    yield token
     yield guild_check(env)
+    if role_entitlements(rules):
+        if token.ok:
+            yield from live_checks(env, rules, env.get(TOKEN_VAR), api_url)
+        else:
+            yield Check.warn("Discord roles not checked: the token is not set or malformed", token.fix)
     if rules is not None:
         yield from people_checks(
             rules,

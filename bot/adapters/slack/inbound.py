@@ -142,6 +142,9 @@ class Inbound:
         self._publish_home(user_id)
 
     def _publish_home(self, user_id: str) -> None:
+        if self.adapter.homes is not None:  # remembered: kept up to date when their state changes
+            self.adapter.homes.show(user_id)
+            return
         try:
             view = self.host.home_for(UserRef(PLATFORM, user_id))
         except Exception:

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.adapters.slack.blocks import escape, has_blocks, render_blocks, render_modal
 from bot.adapters.slack.errors import delivery_error, slack_error
 from bot.adapters.slack.files import attachment
+from bot.adapters.slack.home import HomeTabs
 from bot.emoji import short_name
 from bot.events import Attachment, Destination, Form, MessageRef, Outgoing, UserRef
 from bot.platform import Capabilities, DeliveryError, Profile
@@ -69,6 +70,8 @@ class SlackAdapter:
     """Let file downloads (and the token) and response_url answers go to 127.0.0.1: only the tests'
     fake Slack sets this."""
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    homes: HomeTabs | None = field(default=None, repr=False)
+    """The App Home tabs people opened, kept up to date (bot/adapters/slack/home.py)."""
     _dm_channels: dict[str, str] = field(default_factory=dict, repr=False)
     _profiles: dict[str, Profile] = field(default_factory=dict, repr=False)
     _profile_failed: dict[str, float] = field(default_factory=dict, repr=False)
@@ -256,6 +259,11 @@ class SlackAdapter:
         return channel
 
     # -- people -----------------------------------------------------------------------------
+
+    def refresh_home(self, users: Sequence[str], *, queue: bool) -> None:
+        """RefreshesHome: redraw the opened App Home tabs whose state changed (in the background)."""
+        if self.homes is not None:
+            self.homes.refresh(users, queue=queue)
 
     def mention(self, user: UserRef) -> str:
         return f"<@{user.id}>"

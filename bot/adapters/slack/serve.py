@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.adapters.slack.blocks import ACTION_PREFIX
 from bot.adapters.slack.errors import slack_error
+from bot.adapters.slack.home import HomeTabs
 from bot.adapters.slack.inbound import Inbound
 from bot.adapters.slack.outbound import SlackAdapter
 from bot.adapters.slack.setup import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, preflight, token_checks
@@ -65,6 +66,7 @@ def create_app(
     process_before_response: bool | None = None,
     bot_user_id: str = "",
     allow_loopback_files: bool = False,
+    stopper: Stopper | None = None,
 ) -> App:
     """A bolt App wired to `host` (a SlackAdapter is attached to it).
 
@@ -80,6 +82,9 @@ def create_app(
         bot_user_id=bot_user_id,
         allow_loopback_files=allow_loopback_files,
     )
+    adapter.homes = HomeTabs(client, host.home_for, lambda key: host.rules.is_reviewer(key))
+    if stopper is not None:  # no tab is redrawn once stopping (the store closes after serve)
+        stopper.on_stop(adapter.homes.close)
     host.attach(adapter)
     inbound = Inbound(host, adapter)
     app = App(
@@ -167,7 +172,14 @@ def serve(
     if checked.errors:
         err.write("accessbot cannot start on Slack:\n" + "".join(f"- {p}\n" for p in checked.errors))
         return 1
-    app = create_app(host, env, client=client, process_before_response=False, bot_user_id=checked.bot_user_id)
+    app = create_app(
+        host,
+        env,
+        client=client,
+        process_before_response=False,
+        bot_user_id=checked.bot_user_id,
+        stopper=stopper,
+    )
     try:
         if options.http:
             return _serve_http(app, options.port, stopper, listening)
