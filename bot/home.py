@@ -3,7 +3,8 @@
 
 - an applicant: their checklist and the current step's buttons;
 - a reviewer: the queue, each package's wait, its warnings in words, and the REVIEW_ACTIONS
-  (approve / reject / return for changes / claim: one list, extend it there to offer another action on every home);
+  (approve / reject / return for changes / claim: one list, extend it there to offer another
+  action on every home);
 - an admin: the figures and the latest problems (counts and codes only, bot/charts.py's data).
 
 `Home` itself is in bot/events.py, beside the other neutral blocks. Nothing here writes or

@@ -191,6 +191,20 @@ class PostRef:
     platform: str
     channel: str
     message_id: str
+    stage: str = ""
+    """The stage of approval the post was made for ("" without `stages` in rules.yaml)."""
+    to: str = ""
+    """The reviewer a stage's DM went to, by stable id ("" for a channel post)."""
+
+
+@dataclass
+class StagePassed:
+    """A stage of approval a round passed (bot/review/stages.py): who approved it, and when."""
+
+    stage: str
+    at: str
+    by: list[str] = field(default_factory=list)
+    votes: dict[str, Vote] = field(default_factory=dict)
 
 
 @dataclass
@@ -251,6 +265,10 @@ class Review:
     returned: ReturnInfo | None = None
     """The latest return for changes (bot/review/returns.py): kept after the package comes back, so
     the post shows what changed."""
+    stage: str = ""
+    """The stage of approval the round is at (rules.yaml `stages`); "" without stages."""
+    stages_passed: list[StagePassed] = field(default_factory=list)
+    """The stages already passed, with their votes (`votes` holds the current stage's)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -265,4 +283,5 @@ class Review:
         data["reason_asked_at"] = dict(data.get("reason_asked_at", {}))
         returned = data.get("returned")
         data["returned"] = ReturnInfo.from_dict(returned) if isinstance(returned, dict) else None
+        data["stages_passed"] = [StagePassed(**p) for p in data.get("stages_passed", [])]
         return Review(**data)

@@ -410,6 +410,52 @@ class Access:
         return self.until_training_expires or self.days > 0
 
 
+StageWhere = Literal["dm", "channel"]
+StageRole = Literal["reviewers", "admins"]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of approval (bot/review/stages.py), with its own reviewers, place and count."""
+
+    id: str = doc("Stable identifier (lower case, digits, _), recorded on the review round.")
+    title: LocalText = doc('What the stage is called, e.g. {en: "supervisor", ko: "지도교수"}.')
+    where: StageWhere = doc(
+        "`dm`: each of the stage's reviewers gets the package in a DM and votes there; `channel`: the"
+        " package is posted in the reviewers channel (`reviewers.channel`).",
+        default="channel",
+    )
+    users: tuple[str, ...] = doc(
+        "The stage's reviewers, by stable id (`slack:U0123`). With `role` and `named_by`, all count.",
+        default=(),
+    )
+    role: StageRole | None = doc(
+        "Everyone in a list of this file counts as the stage's reviewers: `reviewers` (reviewers.users)"
+        " or `admins`. A stage with no `users`, `role` nor `named_by` has `reviewers`.",
+        default=None,
+    )
+    named_by: str | None = doc(
+        "The id of an answer step whose answer names the applicant's supervisor; `names` maps the answer"
+        " (case and spacing ignored) to their stable id. An answer not in `names` leaves the stage to"
+        " its `users` and `role`.",
+        default=None,
+    )
+    names: Mapping[str, str] = doc(
+        "For `named_by`: answer -> stable id, e.g. {prof kim: 'slack:U0PI'}.", default_factory=dict
+    )
+    approvals_required: int = doc("Distinct reviewers of this stage who must approve.", default=1)
+    line: int = field(default=0, metadata={"internal": True}, compare=False)
+
+    def listed(self, rules: Rules) -> tuple[str, ...]:
+        """Everyone who may ever review at this stage (whoever the applicant names)."""
+        found = list(self.users) + list(self.names.values())
+        if self.role == "reviewers" or (self.role is None and not found and self.named_by is None):
+            found += rules.reviewers.users
+        elif self.role == "admins":
+            found += rules.admins
+        return tuple(dict.fromkeys(found))
+
+
 @dataclass(frozen=True)
 class Rules:
     version: Literal[1] = doc("The rules format version.")
@@ -447,6 +493,11 @@ class Rules:
         default=(),
     )
     access: Access = doc("How long access lasts, and renewing it.", default_factory=Access)
+    stages: tuple[Stage, ...] = doc(
+        "Stages of approval, in order (e.g. the supervisor by DM, then the data team in the reviewers"
+        " channel). Empty: one stage, the reviewers channel with `reviewers.approvals_required`.",
+        default=(),
+    )
 
     def entitlement(self, entitlement_id: str) -> Entitlement | None:
         return next((e for e in self.entitlements if e.id == entitlement_id), None)
@@ -461,4 +512,5 @@ class Rules:
         return user_key in self.admins
 
     def is_reviewer(self, user_key: str) -> bool:
-        return user_key in self.reviewers.users
+        """A reviewer at some stage (which stage may vote when: bot/review/stages.py)."""
+        return user_key in self.reviewers.users or any(user_key in s.listed(self) for s in self.stages)

@@ -176,6 +176,7 @@ def _cross_check(rules: Rules, problems: list[Problem], lines: dict[str, int] | 
     _check_desk(rules, problems, lines)
     _check_entitlements(rules, problems, lines)
     _check_reasons(rules, problems, lines)
+    _check_stages(rules, problems, lines)
 
 
 def _check_reasons(rules: Rules, problems: list[Problem], lines: dict[str, int]) -> None:
@@ -311,6 +312,63 @@ def _check_entitlements(rules: Rules, problems: list[Problem], lines: dict[str, 
     if access.remind_days_before < 0:
         where = "access.remind_days_before"
         problems.append(Problem(lines.get(where, 0), where, "must be 0 (never) or more"))
+
+
+def _check_stages(rules: Rules, problems: list[Problem], lines: dict[str, int]) -> None:
+    """Stages of approval (issue 15, bot/review/stages.py): every problem names its line."""
+    seen: dict[str, int] = {}
+    channel_stage = -1
+    for i, stage in enumerate(rules.stages):
+        path = f"stages[{i}]"
+
+        def bad(suffix: str, message: str, path: str = path, line: int = stage.line) -> None:
+            where = f"{path}.{suffix}"
+            problems.append(Problem(lines.get(where, 0) or line, where, message))
+
+        for message in _id_problems(stage.id, i, seen, "stages"):
+            bad("id", message)
+        missing = [lang for lang in rules.languages if not stage.title.texts.get(lang, "").strip()]
+        if missing:
+            bad("title", f"needs a title in every language of `languages` (missing: {', '.join(missing)})")
+        for j, key in enumerate(stage.users):
+            if not _USER_KEY.match(key):
+                bad(f"users[{j}]", f"must look like platform:id (got {key!r})")
+        for name, key in stage.names.items():
+            if not _USER_KEY.match(key):
+                bad(f"names.{name}", f"must look like platform:id (got {key!r})")
+        if stage.names and stage.named_by is None:
+            bad("names", "is only for a stage with named_by (the step whose answer names the reviewer)")
+        if stage.named_by is not None:
+            step = rules.step(stage.named_by)
+            if step is None or not KINDS[step.complete_by].takes_answer:
+                bad(
+                    "named_by",
+                    f"must be the id of an answer step (complete_by: answer), got {stage.named_by!r}",
+                )
+            if not stage.names:
+                bad("names", "must map the answers of named_by to stable ids, e.g. {prof kim: 'slack:U0PI'}")
+            if not stage.users and stage.role is None:
+                bad("named_by", "needs `users` or `role` too: who reviews when the answer names nobody known")
+        if stage.approvals_required < 1:
+            bad("approvals_required", "must be at least 1")
+        else:
+            by_role = rules.admins if stage.role == "admins" else rules.reviewers.users
+            if stage.role is None and (stage.users or stage.named_by is not None):
+                by_role = ()
+            most = len(set(stage.users) | set(by_role)) + (1 if stage.named_by is not None else 0)
+            if stage.approvals_required > most:
+                bad(
+                    "approvals_required",
+                    f"is {stage.approvals_required}, but the stage has at most {most} reviewer(s) to approve",
+                )
+        if stage.where == "channel":
+            if channel_stage >= 0:
+                bad(
+                    "where",
+                    f"only one stage can be in the reviewers channel (stages[{channel_stage}] is): a second"
+                    " post there would take votes for the wrong stage; use `dm` for the other",
+                )
+            channel_stage = i
 
 
 def _pattern_problem(pattern: str) -> str | None:

@@ -27,7 +27,7 @@ def test_home_as_applicant_then_reviewer_then_admin(bot: Application, clock: Clo
     assert "Packages waiting for the reviewers" in queue and "@alice" in queue
     assert "Waiting 30 hours (1 days)" in queue
     [package] = [s for s in home.sections if s.title == "@alice"]
-    assert [b.action for b in package.buttons] == ["approve", "reject", "claim"]
+    assert [b.action for b in package.buttons] == ["approve", "reject", "return_for_changes", "claim"]
     driver.as_("reviewer").say("/press claim")
     assert "Taken by @reviewer" in bot.home_for(UserRef("console", "reviewer2")).text()
     admin = driver.as_("admin").say("/home")[-1].text

@@ -19,7 +19,7 @@ from bot.events import (
 from bot.handlers.admin import parse_command
 from bot.intents import Intent
 from bot.models import Review, Vote
-from bot.review import reasons
+from bot.review import reasons, stages
 from bot.review.desk import REASON_WAIT_MINUTES, REJECT_FORM, Decision
 from bot.review.reasons import Chosen
 from bot.review.render import APPROVE, CLAIM, REJECT
@@ -42,6 +42,8 @@ def tell_voter(ctx: Context, decision: Decision) -> None:
     ctx.carry_out(decision)
     review = decision.review
     what = _what_they_did(ctx)
+    if stage_reply(ctx, decision, what):
+        return
     if decision.status == "ignored_not_reviewer":
         ctx.reply(ctx.t("review.not_reviewer", what=what))
     elif decision.status == "ignored_self":
@@ -60,8 +62,24 @@ def tell_voter(ctx: Context, decision: Decision) -> None:
             + reason_menu(ctx, "reject")
         )
     elif decision.status == "counted" and review is not None:
-        approvals = sum(1 for v in review.votes.values() if v == "approve")
-        ctx.reply(ctx.t("review.counted", have=approvals, needed=ctx.rules.reviewers.approvals_required))
+        have, needed = stages.tally(ctx.rules, review, ctx.store.get(review.applicant))
+        ctx.reply(ctx.t("review.counted", have=have, needed=needed))
+
+
+def stage_reply(ctx: Context, decision: Decision, what: str) -> bool:
+    """The answers only stages of approval give (bot/review/stages.py); False for any other status."""
+    review = decision.review
+    if review is None or decision.status not in ("ignored_wrong_stage", "stage_passed"):
+        return False
+    rules = ctx.rules
+    if decision.status == "ignored_wrong_stage":
+        stage = stages.current(rules, review)
+        ctx.reply(ctx.t("stages.not_your_stage", what=what, stage=stage.title))
+        return True
+    done = next((s for s in stages.effective(rules) if s.id == review.stages_passed[-1].stage), None)
+    now = stages.current(rules, review)
+    ctx.reply(ctx.t("stages.passed_ack", stage=done.title if done else "", next=now.title))
+    return True
 
 
 def reason_menu(ctx: Context, use: ReasonUse) -> str:

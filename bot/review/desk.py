@@ -22,7 +22,7 @@ from bot.events import ButtonPress, Choice, Form, FormField
 from bot.i18n import Bound
 from bot.messenger import Delivery, Mention, Tell, encode
 from bot.models import Applicant, Review, StepState, Vote, from_iso
-from bot.review import claims, reasons, returns
+from bot.review import claims, reasons, returns, stages
 from bot.review.deliveries import ClosePost, DropSharedFiles, PostReview, RefreshPost, ReviewNote
 from bot.review.reasons import Chosen
 from bot.review.render import REJECT
@@ -38,6 +38,7 @@ vote stays, and `reject ID STEP REASON` still finishes it."""
 
 VoteStatus = str
 """counted, withdrawn, decided, ask_reason, ignored, ignored_not_reviewer, ignored_self, already_decided;
+stages (bot/review/stages.py): stage_passed, ignored_wrong_stage;
 claims: claimed, released, already_claimed, claim_taken"""
 
 
@@ -75,6 +76,7 @@ class ReviewDesk:
             state="pending",
             created=self.store.now(),
             platform=applicant.key.split(":", 1)[0],
+            stage=stages.first(self.rules).id,
         )
         applicant.review_id = review.id
         return review
@@ -143,9 +145,10 @@ class ReviewDesk:
         with self._lock:
             rules = self.rules
             current = self.store.review(review.id) or review
-            if not rules.is_reviewer(by):
-                self.store.audit(by, "review.vote_refused", current.applicant, reason="not_reviewer")
-                return Decision("ignored_not_reviewer", current)
+            refused = self._refusal(current, by)  # a reviewer, and of the round's stage
+            if refused:
+                self.store.audit(by, "review.vote_refused", current.applicant, reason=refused)
+                return Decision(f"ignored_{refused}", current)
             if by == current.applicant:
                 self.store.audit(by, "review.vote_refused", current.applicant, reason="self")
                 return Decision("ignored_self", current)
@@ -178,9 +181,10 @@ class ReviewDesk:
         with self._lock:
             rules = self.rules
             current = self.store.review(review.id) or review
-            if not rules.is_reviewer(reviewer):
-                self.store.audit(reviewer, "review.claim_refused", current.applicant, reason="not_reviewer")
-                return Decision("ignored_not_reviewer", current)
+            refused = self._refusal(current, reviewer)
+            if refused:
+                self.store.audit(reviewer, "review.claim_refused", current.applicant, reason=refused)
+                return Decision(f"ignored_{refused}", current)
             if reviewer == current.applicant:
                 return Decision("ignored_self", current)
             if current.state != "pending":
@@ -199,6 +203,7 @@ class ReviewDesk:
             deliveries = (
                 ReviewNote(current.id, key, {"reviewer": Mention(reviewer)}),
                 RefreshPost(current.id),
+                *stages.redraw_deliveries(rules, changed),
             )
             decision = self._commit("released" if release else "claimed", changed, None, deliveries)
             self.store.audit(reviewer, key, current.applicant, review=current.id)
@@ -232,9 +237,10 @@ class ReviewDesk:
         with self._lock:
             rules = self.rules
             review = self.store.review(review.id) or review  # the caller's copy may be stale
-            if not rules.is_reviewer(voter):
-                self.store.audit(voter, "review.vote_refused", review.applicant, reason="not_reviewer")
-                return Decision("ignored_not_reviewer", review)
+            refused = self._refusal(review, voter)
+            if refused:
+                self.store.audit(voter, "review.vote_refused", review.applicant, reason=refused)
+                return Decision(f"ignored_{refused}", review)
             if voter == review.applicant:
                 self.store.audit(voter, "review.vote_refused", review.applicant, reason="self")
                 return Decision("ignored_self", review)
@@ -269,14 +275,13 @@ class ReviewDesk:
             self.store.audit(voter, "review.vote", review.applicant, vote=vote)
             if vote == "reject":
                 return Decision("ask_reason", review)
-            approvals = [
-                k
-                for k, v in review.votes.items()
-                if v == "approve" and rules.is_reviewer(k) and k != review.applicant
-            ]
-            if len(approvals) >= rules.reviewers.approvals_required:
+            applicant = self.store.get(review.applicant)
+            approvals = stages.approvals(rules, review, applicant)
+            if stages.passed(rules, review, applicant):
+                if stages.following(rules, stages.current(rules, review)) is not None:
+                    return self._pass_stage(review, approvals)
                 return self.approve(review, approvals)
-            return Decision("counted", review)
+            return Decision("counted", review, stages.redraw_deliveries(rules, review))
 
     def approve(self, review: Review, by: list[str], *, override: bool = False) -> Decision:
         with self._lock:
@@ -308,6 +313,7 @@ class ReviewDesk:
                     Tell(current.applicant, "review.approved_dm", {"closing": self.rules.program.approved}),
                     ReviewNote(current.id, "review.channel_approved", {"by": deciders}),
                     ClosePost(current.id, "review.channel_approved", {"by": deciders}),
+                    *stages.closing_deliveries(self.rules, current, "review.channel_approved", by=deciders),
                     DropSharedFiles(current.id),
                     *grants,
                 ),
@@ -356,10 +362,35 @@ class ReviewDesk:
                     ),
                     ReviewNote(current.id, "review.channel_rejected", note),
                     ClosePost(current.id, "review.channel_rejected", note),
+                    *stages.closing_deliveries(self.rules, current, "review.channel_rejected", **note),
                     DropSharedFiles(current.id),
                 ),
             )
             self.store.audit(by, "review.rejected", current.applicant, step=reopen.id, override=override)
+            return decision
+
+    # -- stages of approval (bot/review/stages.py) ---------------------------------------------
+
+    def _refusal(self, review: Review, voter: str) -> stages.Refusal:
+        """Why `voter` may not vote or claim at the round's stage ("" when they may)."""
+        return stages.refusal(self.rules, review, self.store.get(review.applicant), voter)
+
+    def _pass_stage(self, review: Review, by: list[str]) -> Decision:
+        """The round's stage has its approvals: on to the next stage, recorded as one operation
+        with what it leaves to send (the applicant told, the stage's DMs closed, the next post)."""
+        with self._lock:
+            rules = self.rules
+            current = self.store.review(review.id)
+            if current is None or current.state != "pending":
+                return Decision("already_decided", current)
+            stage = stages.current(rules, current)
+            following = stages.following(rules, stage)
+            if following is None or not stages.passed(rules, current, self.store.get(current.applicant)):
+                return Decision("counted", current)  # moved on meanwhile: move once only
+            moved = stages.advance(current, stage, following, by, self.store.now())
+            deliveries = tuple(stages.passed_deliveries(current, stage, following, by))
+            decision = self._commit("stage_passed", moved, None, deliveries)
+            self.store.audit(by[0] if by else "", "review.stage_passed", current.applicant, stage=stage.id)
             return decision
 
     # -- reasons -----------------------------------------------------------------------------

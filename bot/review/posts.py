@@ -13,11 +13,11 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.events import Destination, MessageRef, Outgoing, OutgoingFile
+from bot.events import Destination, MessageRef, Outgoing, OutgoingFile, UserRef
 from bot.messenger import Mention, Messenger, Sent, outcome_of
 from bot.models import Applicant, PostRef, Review
 from bot.platform import Adapter, DeliveryError
-from bot.review import render
+from bot.review import render, stages
 from bot.review.deliveries import (
     ClosePost,
     DropSharedFiles,
@@ -41,6 +41,9 @@ class ReviewPosts:
         self.clock = clock
         self._posting = threading.Lock()
         self._told_no_channel: set[str] = set()
+        self._unreachable: set[tuple[str, str]] = set()
+        """(review id, reviewer) whose stage DM failed for good in this run (they closed their DMs):
+        the admins were told once; the stage waits for its other reviewers."""
         messenger.handle(PostReview, self._post)
         messenger.handle(ReviewNote, self._note)
         messenger.handle(ClosePost, self._close)
@@ -49,18 +52,19 @@ class ReviewPosts:
         messenger.handle(WithdrawPost, self._withdraw)
         messenger.handle(ReturnedPost, self._returned)
         messenger.handle(ShareAgain, self._share_again)
+        messenger.handle(stages.StagePosts, self._stage_posts)
 
     @property
     def rules(self) -> Rules:
         return self.messenger.rules
 
-    def render(self, applicant: Applicant, review: Review, adapter: Adapter) -> Outgoing:
+    def render(self, applicant: Applicant, review: Review, adapter: Adapter, lang: str = "") -> Outgoing:
         """The review post in the channel's language (the program's default: reviewers share it)."""
         return render.summary(
             applicant,
             review,
             self.rules,
-            self.messenger.translator.bound(self.rules.language),
+            self.messenger.translator.bound(lang or self.rules.language),
             mention=self.messenger.mention,
             now=self.clock(),
             capabilities=adapter.capabilities,
@@ -70,15 +74,17 @@ class ReviewPosts:
 
     def _post(self, delivery: PostReview) -> Sent:
         review = self.post(delivery.review_id)
-        waiting = review is not None and review.state == "pending" and not review.posts
+        waiting = review is not None and review.state == "pending" and not self._posted(review)
         return Sent.RETRY if waiting else Sent.DONE
 
     def post(self, review_id: str) -> Review | None:
         """Post (or re-post after a failure) the summary in the reviewers channel, once."""
         with self._posting:
             review = self.store.review(review_id)
-            if review is None or review.state != "pending" or review.posts:
+            if review is None or review.state != "pending" or self._posted(review):
                 return review
+            if stages.current(self.rules, review).where == "dm":
+                return self._post_dms(review)
             adapter = self.messenger.adapter_for(review.platform)
             if adapter is None:
                 return review  # its platform is not connected in this run
@@ -103,7 +109,7 @@ class ReviewPosts:
                 ref = self.messenger.send(adapter, Destination.to_channel(channel), message)
             if ref is None:
                 return review  # logged by send; kept in the outbox and tried again later
-            post = PostRef(ref.platform, ref.channel, ref.message_id)
+            post = PostRef(ref.platform, ref.channel, ref.message_id, stage=review.stage)
             now = self.store.now()
 
             def remember(r: Review) -> None:
@@ -164,6 +170,85 @@ class ReviewPosts:
             self.messenger.send(
                 adapter, where, Outgoing(t("review.shared_file", step=step.title), files=(attachment,))
             )
+
+    # -- stages of approval (bot/review/stages.py) ---------------------------------------------
+
+    def _posted(self, review: Review) -> bool:
+        """The round's current stage has its post(s): without stages, the one channel post. A DM
+        stage's reviewers who cannot be reached are not waited for (the admins were told)."""
+        applicant = self.store.get(review.applicant)
+        if stages.posted(self.rules, review, applicant):
+            return True
+        if stages.current(self.rules, review).where != "dm":
+            return False
+        return all(
+            (review.id, k) in self._unreachable for k in stages.unposted(self.rules, review, applicant)
+        )
+
+    def _post_dms(self, review: Review) -> Review:
+        """A DM stage: the package to each of the stage's reviewers who has not had it yet, each DM
+        recorded as soon as it is sent (a retry sends only the missing ones). Called holding
+        `_posting`. Shared files stay in the private reviewers channel."""
+        applicant = self.store.get(review.applicant)
+        if applicant is None:
+            return review
+        missing = stages.unposted(self.rules, review, applicant)
+        if not missing and not stages.stage_posts(review, review.stage):
+            log.error("review %s is at stage %r, which has nobody to review it", review.id, review.stage)
+            if review.id not in self._told_no_channel:
+                self._told_no_channel.add(review.id)
+                self.messenger.notify_admins("stages.nobody_to_review", stage=review.stage, review=review.id)
+            return review
+        for reviewer in [k for k in missing if (review.id, k) not in self._unreachable]:
+            user = UserRef.from_key(reviewer)
+            adapter = self.messenger.adapter_for(user.platform)
+            if adapter is None:
+                continue  # their platform is not connected in this run: kept for later
+            lang = self.messenger.language_of(reviewer)
+            message = self.render(applicant, review, adapter, lang)
+            ref = self.messenger.try_send(adapter, Destination.dm(user), message)
+            if isinstance(ref, DeliveryError):
+                if ref.permanent:  # logged and told to the admins by try_send, once in this run
+                    self._unreachable.add((review.id, reviewer))
+                continue  # a transient failure: the delivery stays in the outbox
+            post = PostRef(ref.platform, ref.channel, ref.message_id, stage=review.stage, to=reviewer)
+            now = self.store.now()
+
+            def remember(r: Review, post: PostRef = post, now: str = now) -> None:
+                r.posts.append(post)
+                r.last_ping = now
+
+            review = self.store.update_review(review.id, remember)
+            self.store.audit("", "review.posted_dm", review.applicant, review=review.id, stage=review.stage)
+        return review
+
+    def _stage_posts(self, delivery: stages.StagePosts) -> Sent:
+        """Every post of one stage redrawn, or closed with `delivery.key` in place of how to decide."""
+        review = self.store.review(delivery.review_id)
+        applicant = self.store.get(review.applicant) if review is not None else None
+        if review is None or applicant is None:
+            return Sent.DONE
+        if not delivery.key and (review.state != "pending" or review.stage != delivery.stage):
+            return Sent.DONE  # decided or moved on: the closing edit has the last word
+        outcome = Sent.DONE
+        for post in stages.stage_posts(review, delivery.stage):
+            adapter = self.messenger.adapter_for(post.platform)
+            if adapter is None:
+                outcome = Sent.RETRY
+                continue
+            lang = self.messenger.language_of(post.to) if post.to else self.rules.language
+            message = self.render(applicant, review, adapter, lang)
+            if delivery.key:
+                decided = self.messenger.text(lang, delivery.key, **delivery.params)
+                label = self.messenger.text(lang, "review.post_decision_label")
+                message = render.closed(message, decided, label)
+            try:
+                adapter.edit(MessageRef(post.platform, post.channel, post.message_id), message)
+            except DeliveryError as exc:  # what was decided stands; only the post's look is stale
+                log.warning("could not update a stage post of %s: %s", review.id, exc)
+                if not exc.permanent:
+                    outcome = Sent.RETRY
+        return outcome
 
     # -- after a decision --------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from bot.events import Button, ButtonStyle, Outgoing
 from bot.i18n import Bound
 from bot.models import Applicant, Review, from_iso
 from bot.platform import Capabilities
-from bot.review import returns
+from bot.review import returns, stages
 from bot.rules import Rules
 from bot.step_kinds import kind_of
 
@@ -60,7 +60,10 @@ def summary(
         taken = t("review.post_claimed", reviewer=mention(review.claimed_by))
         lines.append(taken)
         claimed = ((t("review.post_claimed_label"), taken),)
-    how = how_to_decide(rules, t, capabilities, review.id)
+    claimed += _stage_field(applicant, review, rules, t, mention, lines)
+    how = how_to_decide(
+        rules, t, capabilities, review.id, needed=stages.current(rules, review).approvals_required
+    )
     lines.append(how)
     approve, reject = _emoji(rules)
     buttons = (
@@ -87,8 +90,11 @@ def summary(
     )
 
 
-def how_to_decide(rules: Rules, t: Bound, capabilities: Capabilities, review_id: str) -> str:
-    needed = rules.reviewers.approvals_required
+def how_to_decide(
+    rules: Rules, t: Bound, capabilities: Capabilities, review_id: str, *, needed: int | None = None
+) -> str:
+    """`needed`: the approvals the round's stage needs (default `reviewers.approvals_required`)."""
+    needed = rules.reviewers.approvals_required if needed is None else needed
     if capabilities.reactions:
         approve, reject = _emoji(rules)
         how = t("review.post_how", approve=approve, reject=reject, needed=needed)
@@ -97,6 +103,22 @@ def how_to_decide(rules: Rules, t: Bound, capabilities: Capabilities, review_id:
         return t("review.post_how_buttons", needed=needed) + " " + t("returns.post_how_button")
     how = t("review.post_how_text", review=review_id, needed=needed)
     return how + " " + t("returns.post_how_text", review=review_id)
+
+
+def _stage_field(
+    applicant: Applicant,
+    review: Review,
+    rules: Rules,
+    t: Bound,
+    mention: Callable[[str], str],
+    lines: list[str],
+) -> tuple[tuple[str, str], ...]:
+    """Where the package is among the stages of approval (a line and a field; none without stages)."""
+    where = stages.progress_line(rules, review, applicant, t, mention)
+    if not where:
+        return ()
+    lines.append(where)
+    return ((t("stages.post_label"), where),)
 
 
 def closed(post: Outgoing, decided: str, label: str) -> Outgoing:
