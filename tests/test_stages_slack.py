@@ -24,6 +24,10 @@ from tests.test_slack import slack_rules as plain_slack_rules
 PROF = "UPROF"
 
 
+BUTTONS = ["accessbot_approve", "accessbot_reject", "accessbot_return_for_changes", "accessbot_claim"]
+"""The review post's buttons, at every stage."""
+
+
 def staged_rules(tmp_path: Path) -> Path:
     path = plain_slack_rules(tmp_path)
     stages = f"""
@@ -100,7 +104,7 @@ def test_stage_1_in_the_supervisors_dm_with_buttons_then_stage_2_in_the_channel(
     review = world.complete_package()
     assert world.fake.messages_to(REVIEWERS) == [], "nothing in the channel at stage 1"
     [dm] = [m for m in world.fake.messages_to(dm_channel(PROF)) if m.get("blocks")]
-    assert _buttons(dm) == ["accessbot_approve", "accessbot_reject", "accessbot_return_for_changes", "accessbot_claim"]
+    assert _buttons(dm) == BUTTONS
     assert "Stage 1 of 2: supervisor, 0 of 1 approvals" in dm["text"] and "40512345" in dm["text"]
     [post_ref] = world.review(review.id).posts
     assert (post_ref.channel, post_ref.to, post_ref.stage) == (
@@ -126,7 +130,7 @@ def test_stage_1_in_the_supervisors_dm_with_buttons_then_stage_2_in_the_channel(
     assert _buttons(closed) == [] and "supervisor: approved by <@UPROF>" in closed["text"]
 
     [post] = world.fake.messages_to(REVIEWERS)
-    assert _buttons(post) == ["accessbot_approve", "accessbot_reject", "accessbot_return_for_changes", "accessbot_claim"]
+    assert _buttons(post) == BUTTONS
     assert "Stage 2 of 2: data team, 0 of 1 approvals" in post["text"]
     assert "supervisor approved by <@UPROF> on 2026-03-02" in post["text"]
     channel_ref = world.review(review.id).posts[-1]
