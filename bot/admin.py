@@ -113,6 +113,10 @@ def access_lines(applicant: Applicant) -> list[str]:
     return lines
 
 
+OPEN_ROUND = ("pending", "returned")
+"""A round still open: with the reviewers, or with the applicant for changes (bot/review/returns.py)."""
+
+
 def reset(store: Store, rules: Rules, key: str, step_id: str, by: str) -> str:
     step = rules.step(step_id)
     if step is None:
@@ -132,7 +136,7 @@ def reset(store: Store, rules: Rules, key: str, step_id: str, by: str) -> str:
     store.update(key, reopen)
     for review_id in withdrawn:
         store.update_review(
-            review_id, lambda r: setattr(r, "state", "withdrawn") if r.state == "pending" else None
+            review_id, lambda r: setattr(r, "state", "withdrawn") if r.state in OPEN_ROUND else None
         )
     store.audit(by, "admin.reset", key, step=step.id)
     return f"{key}: step {step.id} reopened" + (" (pending review withdrawn)" if withdrawn else "")

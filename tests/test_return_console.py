@@ -163,3 +163,21 @@ def test_a_returned_shared_document_is_shared_again_under_the_same_post(
     assert len(shared) == 2, "the new file goes under the same post"
     assert shared[-1].destination.thread is not None and shared[-1].destination.thread.message_id == post_id
     assert "a new file" in driver.console.edits[-1].message.text
+
+
+def test_an_admin_reset_closes_a_returned_round_so_the_next_package_opens_a_new_one(
+    bot: Application, clock: Clock, tmp_path: Path
+) -> None:
+    driver, review = _submitted(bot, clock, tmp_path)
+    driver.as_("reviewer").say(f"return {review.id} 1 the username has a typo")
+    assert bot.store.review(review.id).state == "returned"  # type: ignore[union-attr]
+    answer = driver.as_("admin").say("reset alice physionet_account")[0].text
+    assert "withdrawn" in answer, answer
+    assert bot.store.review(review.id).state == "withdrawn"  # type: ignore[union-attr]
+    alice = bot.store.get("console:alice")
+    assert alice is not None and alice.review_id == ""
+    driver.as_("alice").say("alice_kim2")
+    driver.say("yes")
+    alice = bot.store.get("console:alice")
+    assert alice is not None and alice.review_id and alice.review_id != review.id, "a new round"
+    assert bot.store.review(review.id).state == "withdrawn"  # type: ignore[union-attr]
