@@ -37,6 +37,7 @@ from bot.events import (
 from bot.i18n import Bound
 from bot.models import Applicant, Review, from_iso
 from bot.presenter import STEP_DONE, STEP_HELP, STEP_NOT_YET
+from bot.review import stages
 from bot.review.render import APPROVE, CLAIM, REJECT
 from bot.review.returns import RETURN
 from bot.rules import Rules
@@ -216,6 +217,8 @@ def gather(services: Services, user: UserRef, *, buttons: bool, only: str = "", 
     if rules.is_reviewer(key) and only in ("", "queue"):
         reviews = sorted(services.store.pending_reviews(), key=lambda r: r.created)
         queue = [Waiting(r, services.store.get(r.applicant)) for r in reviews]
+        if stages.enabled(rules) and not rules.is_admin(key):  # what waits on this reviewer's stage
+            queue = [w for w in queue if not stages.refusal(rules, w.review, w.applicant, key)]
     wants_figures = rules.is_admin(key) and only in ("", "figures")
     figures = chart_data(rules, services.store, t, lang, services.clock()) if wants_figures else None
     return home(

@@ -395,3 +395,19 @@ def test_a_stage_2_post_sent_but_not_recorded_is_found_again_not_posted_twice(
         assert _round(second).state == "approved"
     finally:
         second.close()
+
+
+def test_a_reviewers_home_lists_only_what_waits_on_their_stage(
+    tmp_path: Path, validator: Validator, clock: Clock
+) -> None:
+    app = _submitted(tmp_path, validator, clock)
+    driver = Driver(app)
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    complete_package(driver, report, proof)
+    review = _round(app)
+    assert "0 package(s) waiting" in driver.as_("reviewer").say("/home")[-1].text, "with the supervisor"
+    assert "1 package(s) waiting" in driver.as_("prof").say("/home")[-1].text
+    driver.as_("prof").say(f"approve {review.id}")
+    assert "1 package(s) waiting" in driver.as_("reviewer").say("/home")[-1].text
+    assert "0 package(s) waiting" in driver.as_("prof").say("/home")[-1].text
+    app.close()
