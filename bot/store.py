@@ -1,8 +1,8 @@
 """The applicant database over TinyDB: one Store per process, one lock around every read-modify-write.
 
 Files (all 0600 in a 0700 folder):
-  applicants-NN.json  TinyDB, 16 shards: one document per person, found through an in-memory index by
-                   user key; an update rewrites one shard (1/16 of the data), not everyone
+  applicants-NN.json  TinyDB shards of at most SHARD_CAPACITY people each, found through an in-memory
+                   index by user key; an update rewrites one small shard, not everyone
   reviews.json     TinyDB: review rounds, found by their id or by the channel post that shows them
   events.log       append-only: recently processed platform event ids (de-duplication across restarts);
                    appended and fsynced per event, compacted to the newest EVENT_MEMORY ids now and then
@@ -38,10 +38,13 @@ from bot.oplog import OpLog
 from bot.storage import (
     DIR_MODE,
     FILE_MODE,
+    MAX_DATABASE_BYTES,
     AtomicJSONStorage,
     ReadOnlyStorage,
     append_fsynced,
     fsync_dir,
+    parse_database,
+    read_limited,
     remove_stale_temp_files,
     write_atomically,
 )
@@ -51,11 +54,13 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 OPLOG = oplog.NAME
 EVENT_MEMORY = 5000
-SHARD_CAPACITY = 128
-"""People per applicant shard: an update rewrites at most this many records (~320 KB at 2.5 KB)."""
-REVIEW_SHARD_CAPACITY = 128
+SHARD_CAPACITY = 16
+"""People per applicant shard: an update rewrites at most this many records (~40 KB at 2.5 KB), and
+a record not in memory costs the parse of that much. (Folders written with the earlier 128 keep
+their shards; new people go to shards of this size.)"""
+REVIEW_SHARD_CAPACITY = 32
 """Review rounds per reviews shard: a vote rewrites at most this many."""
-CACHED_FILES = 48
+CACHED_FILES = 256
 """Shards kept parsed in memory (least recently used first out): memory stays bounded."""
 COMPACT_LOG_LINES = 20000
 """Writes between two snapshots of the manifest (each write appends one line in between)."""
@@ -502,9 +507,41 @@ class Store:
         """Every applicant, one shard at a time (the lock is held per shard, never for all)."""
         shards = sorted({e["s"] for e in self._index.applicants.values()})
         for shard in shards:
-            with self._lock:
-                batch = [Applicant.from_dict(_copy(dict(doc))) for doc in self._applicants(shard).all()]
-            yield from batch
+            yield from (Applicant.from_dict(raw) for raw in self._snapshot(integrity.shard_name(shard)))
+
+    def iter_raw(self) -> Iterator[dict[str, Any]]:
+        """Every applicant's record as stored (a fresh dict each, no model object): for exports."""
+        shards = sorted({e["s"] for e in self._index.applicants.values()})
+        for shard in shards:
+            yield from self._snapshot(integrity.shard_name(shard))
+
+    def _snapshot(self, name: str) -> list[dict[str, Any]]:
+        """A copy of one file's records, taken under the lock and parsed after it. A file not in the
+        cache is read from disk without entering the cache (a pass over everything must not push
+        out what the messages use), and checked against the manifest's checksum as a load is."""
+        table = integrity.table_of(name) or ""
+        with self._lock:
+            db = self._cache.get(name)
+            if db is not None or name in self._preloaded:
+                source = db.table(table) if db is not None else self._table(name)
+                raw = orjson.dumps(list(source._read_table().values()))
+                path = None
+            else:
+                listed = self._files.get(name)
+                path = self.dir / name
+                try:
+                    raw = read_limited(path, MAX_DATABASE_BYTES)
+                except FileNotFoundError:
+                    return []
+                if listed is not None and listed.sha256 and hashlib.sha256(raw).hexdigest() != listed.sha256:
+                    # Not what the store last wrote or loaded: let the normal load judge it (it
+                    # accepts a newer file after a crash and refuses a changed one).
+                    raw = orjson.dumps(list(self._table(name)._read_table().values()))
+                    path = None
+        if path is None:
+            return list(orjson.loads(raw))
+        data, _generation = parse_database(path, raw)
+        return list(data.get(table, {}).values())
 
     def all(self) -> list[Applicant]:
         return list(self.iter_all())
@@ -783,9 +820,7 @@ class Store:
         """Every review round, one shard at a time (the lock is held per shard)."""
         shards = sorted({e["s"] for e in self._index.reviews.values()})
         for shard in shards:
-            with self._lock:
-                batch = [Review.from_dict(_copy(dict(doc))) for doc in self._reviews_table(shard).all()]
-            yield from batch
+            yield from (Review.from_dict(raw) for raw in self._snapshot(integrity.review_shard_name(shard)))
 
     def reviews(self) -> list[Review]:
         return list(self.iter_reviews())
@@ -802,6 +837,16 @@ class Store:
     def pending_reviews(self) -> list[Review]:
         """The rounds waiting for reviewers, oldest first (keyed)."""
         return self._reviews_by_id(set(self._index.pending))
+
+    def queue_place(self, review_id: str) -> tuple[int, int] | None:
+        """(place, of how many) of a pending round among the pending ones, oldest first (keyed)."""
+        with self._lock:
+            return self._index.queue_place(review_id)
+
+    def review_post_refs(self, platform: str, *, pending_only: bool = False) -> list[tuple[str, str, str]]:
+        """(platform, channel, message id) of the review rounds' posts, from the index (no record read)."""
+        with self._lock:
+            return self._index.post_keys(platform, pending_only=pending_only)
 
     def reviews_awaiting_reason(self, reviewer: str) -> list[Review]:
         """Pending rounds whose rejection by `reviewer` waits for its reason (keyed; the caller

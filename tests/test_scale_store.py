@@ -4,15 +4,18 @@ a due-time index, and a reminder tick that writes nothing when nothing is due.""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot import integrity
 from bot.documents import Validator
 from bot.models import DocumentRecord, PostRef, Review
-from bot.storage import AtomicJSONStorage
+from bot.storage import AtomicJSONStorage, CorruptDatabase
 from bot.store import Store
 from tests.conftest import Clock, make_bot
 from tests.journey import Driver
@@ -176,3 +179,94 @@ def test_health_reads_the_heartbeat_not_the_data(tmp_path: Path, monkeypatch: py
     assert health(settings, out, err) == 0
     monkeypatch.setattr(heartbeat, "STALE_AFTER_S", -1.0)
     assert health(settings, out, err) == 1 and "heartbeat" in err.getvalue()
+
+
+def test_queue_place_and_review_posts_come_from_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store(tmp_path / "data") as store:
+        _fill(store, 12)
+        store._cache.clear()
+        store._ids.clear()
+        loaded: list[str] = []
+        real = AtomicJSONStorage._load
+
+        def counting(self: AtomicJSONStorage) -> object:
+            loaded.append(self.path.name)
+            return real(self)
+
+        monkeypatch.setattr(AtomicJSONStorage, "_load", counting)
+        pending = sorted(f"r{i}" for i in range(12) if i % 2)  # oldest first, then by id (same times)
+        assert store.queue_place("r5") == (pending.index("r5") + 1, len(pending))
+        assert store.queue_place("r4") is None  # approved: not in the queue
+        refs = store.review_post_refs("console", pending_only=True)
+        assert refs == [("console", "reviewers", f"m{rid[1:]}") for rid in pending]
+        assert len(store.review_post_refs("console")) == 12
+        assert store.review_post_refs("slack") == []
+        assert loaded == []  # no record was read for any of it
+        store.update_review("r5", lambda r: setattr(r, "state", "approved"))
+        assert store.queue_place("r7") == (pending.index("r7"), len(pending) - 1)  # r5 left the queue
+
+
+def test_a_pass_over_everyone_leaves_the_cache_alone_and_checks_the_files(tmp_path: Path) -> None:
+    with Store(tmp_path / "data") as store:
+        keys = _fill(store, 12)
+        store.get(keys[0])
+        before = list(store._cache)
+        assert [a.key for a in store.iter_all()] == keys
+        assert [r["key"] for r in store.iter_raw()] == keys
+        assert len(store.reviews()) == 12
+        assert set(store._cache) == set(before)  # the messages' shards stay in memory
+        store._cache.clear()
+        store._ids.clear()
+        shard = tmp_path / "data" / integrity.shard_name(1)
+        shard.write_bytes(shard.read_bytes().replace(b'"lang":"en"', b'"lang":"ko"', 1))
+        with pytest.raises(CorruptDatabase):  # changed outside accessbot: refused when read
+            list(store.iter_all())
+    with pytest.raises(integrity.DataFolderDamaged):  # and at the next start
+        Store(tmp_path / "data")
+
+
+def test_a_large_store_answers_before_the_estimates_are_worked_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import estimates
+    from bot.rules_loader import load_rules
+
+    rules = load_rules(Path(__file__).resolve().parent.parent / "rules.yaml")
+    with Store(tmp_path / "data") as store:
+        _fill(store, 6)
+        cache = estimates.EstimateCache()
+        read: list[int] = []
+        real = store.iter_all
+
+        def counting() -> Iterator[Any]:
+            read.append(1)
+            return real()
+
+        monkeypatch.setattr(store, "iter_all", counting)
+        monkeypatch.setattr(estimates, "INLINE_LIMIT", 3)
+        started = threading.Event()
+        release = threading.Event()
+        real_refresh = cache.refresh
+
+        def slow_refresh(r: Any, records: Any) -> None:
+            started.set()
+            release.wait(5)
+            real_refresh(r, records)
+
+        monkeypatch.setattr(cache, "refresh", slow_refresh)
+        step = rules.steps[0].id
+        assert cache.estimate(rules, store, step) is None  # not inline: worked out in the background
+        assert started.wait(5)
+        assert read == []
+        release.set()
+        for _ in range(100):
+            if cache.estimate(rules, store, step) is not None:
+                break
+            time.sleep(0.05)
+        assert cache.estimate(rules, store, step) is not None
+        assert read == [1]
+        monkeypatch.setattr(estimates, "INLINE_LIMIT", 100)
+        small = estimates.EstimateCache()
+        assert small.estimate(rules, store, step) is not None  # a small lab: inline, at once
