@@ -875,9 +875,53 @@ class Store:
             self._apply(records)
             self.oplog.applied(op_id)
 
+    def update_batch(
+        self,
+        op_id: str,
+        keys: Sequence[str],
+        change: Callable[[Applicant], Sequence[dict[str, Any]]],
+    ) -> list[dict[str, Any]]:
+        """Change several people at once as one operation (bot/oplog.py): `change(applicant)` edits
+        the record and returns the encoded deliveries it leaves (none: the record is not written).
+        One intent is fsynced, each shard is rewritten once, and the deliveries are left in the
+        operation log, so a crash neither loses nor repeats them. Returns every delivery, to be
+        carried out with the same `op_id` after this returns (the lock is not held for sending).
+        Keep `keys` to a few shards: the lock is held while they are written."""
+        with self._lock:
+            self._writable()
+            changed: list[Applicant] = []
+            deliveries: list[dict[str, Any]] = []
+            for key in keys:
+                applicant = self.get(key)
+                if applicant is None:
+                    continue
+                left = list(change(applicant))
+                if left:
+                    changed.append(applicant)
+                    deliveries.extend(left)
+            if changed:
+                self.commit(op_id, applicants=changed, deliveries=deliveries)
+            return deliveries
+
+    def shard_of(self, key: str) -> int | None:
+        """The applicant shard a person's record is in (None: no record); for grouping a batch."""
+        entry = self._index.applicants.get(key)
+        return int(entry["s"]) if entry is not None else None
+
     def _apply(self, records: dict[str, Any]) -> None:
+        by_shard: dict[int, list[Applicant]] = {}
         for raw in (records.get("applicants") or {}).values():
-            self._put_applicant(Applicant.from_dict(_copy(raw)))
+            applicant = Applicant.from_dict(_copy(raw))
+            entry = self._index.applicants.get(applicant.key)
+            if entry is None:
+                self._put_applicant(applicant)  # a new person: to the newest shard with room
+            else:
+                by_shard.setdefault(entry["s"], []).append(applicant)
+        for shard, people in by_shard.items():
+            if len(people) == 1:
+                self._put_applicant(people[0])
+            else:
+                self._put_applicants(shard, people)
         for raw in (records.get("reviews") or {}).values():
             self._put_review(Review.from_dict(_copy(raw)))
 
@@ -906,6 +950,29 @@ class Store:
                 ids[applicant.key] = table.insert(applicant.to_dict())
             else:
                 table.update(_replace_with(applicant.to_dict()), doc_ids=[doc_id])
+        finally:
+            self._pending = {"a": {}, "r": {}}
+
+    def _put_applicants(self, shard: int, people: Sequence[Applicant]) -> None:
+        """Write several people already in one shard: one rewrite (and fsync) of that shard."""
+        name = integrity.shard_name(shard)
+        table = self._applicants(shard)
+        ids = self._doc_ids(name, table, "key")
+        values: dict[int, dict[str, Any]] = {}
+        for applicant in people:
+            doc_id = ids.get(applicant.key)
+            if doc_id is None:
+                raise KeyError(applicant.key)  # the index and the shard disagree: never write blind
+            values[doc_id] = applicant.to_dict()
+            self._pending["a"][applicant.key] = applicant_entry(applicant, shard, self._due_of(applicant))
+
+        def replace(docs: dict[int, Any]) -> None:
+            for doc_id, value in values.items():
+                docs[doc_id].clear()
+                docs[doc_id].update(value)
+
+        try:
+            table._update_table(replace)
         finally:
             self._pending = {"a": {}, "r": {}}
 
@@ -999,6 +1066,28 @@ class Store:
         with self._lock:
             self._writable()
             append_fsynced(self._audit_path, line)
+
+    def audit_many(self, entries: Sequence[tuple[str, str, str, dict[str, str | int | bool]]]) -> None:
+        """Several (actor, action, subject, details) entries in one append and one fsync."""
+        if not entries:
+            return
+        now = self.now()
+        lines = b"".join(
+            orjson.dumps(
+                {
+                    "at": now,
+                    "actor": self.pseudonym(actor) if actor else "",
+                    "action": action,
+                    "subject": self.pseudonym(subject) if subject else "",
+                    **details,
+                }
+            )
+            + b"\n"
+            for actor, action, subject, details in entries
+        )
+        with self._lock:
+            self._writable()
+            append_fsynced(self._audit_path, lines)
 
     def audit_entries(self) -> Iterator[dict[str, Any]]:
         with contextlib.suppress(FileNotFoundError), self._audit_path.open("rb") as handle:

@@ -270,3 +270,40 @@ def test_a_large_store_answers_before_the_estimates_are_worked_out(
         monkeypatch.setattr(estimates, "INLINE_LIMIT", 100)
         small = estimates.EstimateCache()
         assert small.estimate(rules, store, step) is not None  # a small lab: inline, at once
+
+
+def test_batched_reminders_survive_a_crash_before_sending_and_go_exactly_once(
+    tmp_path: Path, validator: Validator, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = ("ann", "ben", "cid", "dee", "eve", "fay")
+    bot = make_bot(tmp_path / "data", validator, clock)
+    try:
+        driver = Driver(bot)
+        for name in names:
+            driver.as_(name).say("hi")
+        clock.advance(days=15)
+        writes = len(bot.store.writes)
+
+        def crash(*_args: object, **_kwargs: object) -> None:
+            raise KeyboardInterrupt  # the process dies after the batch was committed, before sending
+
+        with monkeypatch.context() as patch:
+            patch.setattr(bot.services.messenger, "deliver", crash)
+            with pytest.raises(KeyboardInterrupt):
+                bot.tick()
+        first = [n for n in names if bot.store.shard_of(f"console:{n}") == 0]
+        assert len(first) == 4  # SHARD_CAPACITY 4 (the fixture): the first shard's four people
+        assert bot.store.writes[writes:] == [integrity.shard_name(0)]  # one rewrite for all four
+        assert not any("You have been on step" in t for n in names for t in driver.dm_texts(n))
+    finally:
+        bot.store.close()
+    bot = make_bot(tmp_path / "data", validator, clock)  # the restart
+    try:
+        driver = Driver(bot)
+        assert bot.redeliver() == 4  # the operation log still held the first shard's reminders
+        assert bot.tick() == 2  # the other shard's, not sent before the crash
+        assert bot.tick() == 0  # and each is marked sent: none twice
+        for name in names:
+            assert len([t for t in driver.dm_texts(name) if "You have been on step" in t]) == 1, name
+    finally:
+        bot.close()
