@@ -156,6 +156,7 @@ class Store:
         self._index = Index()
         self._pending: dict[str, dict[str, Any]] = {"a": {}, "r": {}}
         self._log_lines = 0
+        self._index_rebuilt = False
         self._due_rule: Callable[[Applicant], str] | None = None
         self._due_version = ""
         self._due_unknown: set[str] = set()
@@ -215,9 +216,24 @@ class Store:
         self.oplog = OpLog(self.dir / OPLOG, read_only=self.read_only)
         if not self.read_only:
             self._finish_interrupted_operations()
-            self.write_manifest()
+            if self._snapshot_needed(found, legacy is not None):
+                self.write_manifest()
             if legacy is not None:
                 migrate.finish(self.dir)
+
+    def _snapshot_needed(self, found: integrity.Inspection, migrated: bool) -> bool:
+        """A start-up snapshot only when there is something to fold into it (log lines, a rebuilt
+        index, a migration): the snapshot of 100,000 people is ~24 MB, not to be rewritten at every start."""
+        if migrated or self._repair or self._index_rebuilt or self._log_lines or found.manifest is None:
+            return True
+        if found.manifest.version != integrity.MANIFEST_VERSION:
+            return True
+        if set(self._extras()) != set(found.manifest.extras):  # a registered file appeared or went
+            return True
+        try:
+            return (self.dir / integrity.MANIFEST_LOG).stat().st_size > 0
+        except FileNotFoundError:
+            return False
 
     def _load_index(self, found: integrity.Inspection) -> None:
         """The index from the manifest; files it does not describe (newer after a crash, unlisted,
@@ -240,6 +256,7 @@ class Store:
                     "the index in %s/manifest.json is damaged; rebuilding it from the files", self.dir
                 )
                 self._index = Index()
+                self._index_rebuilt = True
         for name, loaded in found.tables.items():
             if loaded.generation == 0 and loaded.data is None:
                 continue  # listed as empty, or absent
@@ -254,6 +271,7 @@ class Store:
                 self._preloaded[name] = (loaded.data, loaded.generation, loaded.sha256)
             if name in trusted or loaded.data is None:
                 continue
+            self._index_rebuilt = True
             shard = integrity.shard_number(name)
             if table == "applicants":
                 for key in [k for k, e in self._index.applicants.items() if e["s"] == shard]:

@@ -307,3 +307,21 @@ def test_batched_reminders_survive_a_crash_before_sending_and_go_exactly_once(
             assert len([t for t in driver.dm_texts(name) if "You have been on step" in t]) == 1, name
     finally:
         bot.close()
+
+
+def test_a_start_with_nothing_to_fold_does_not_rewrite_the_index(tmp_path: Path) -> None:
+    with Store(tmp_path / "data") as store:
+        _fill(store, 5)
+    manifest = tmp_path / "data" / integrity.MANIFEST
+    before = _tree(tmp_path / "data")
+    with Store(tmp_path / "data") as store:
+        assert store.count() == 5
+    assert _tree(tmp_path / "data") == before  # read, not rewritten
+    with Store(tmp_path / "data") as store:
+        store.update("console:u001", lambda a: a.reminders_sent.append("x"))
+        store._log_lines = 0  # as if killed: the write is only in manifest.log
+    snapshot = manifest.stat().st_mtime_ns, manifest.stat().st_ino
+    with Store(tmp_path / "data") as store:  # the log's line is folded into a new snapshot
+        assert "x" in store.get("console:u001").reminders_sent  # type: ignore[union-attr]
+    assert (manifest.stat().st_mtime_ns, manifest.stat().st_ino) != snapshot
+    assert (tmp_path / "data" / integrity.MANIFEST_LOG).stat().st_size == 0
