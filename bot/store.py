@@ -856,6 +856,12 @@ class Store:
         """The rounds waiting for reviewers, oldest first (keyed)."""
         return self._reviews_by_id(set(self._index.pending))
 
+    def review_brief(self, review_id: str) -> tuple[str, str] | None:
+        """(state, created) of a review round, from the index (no record read); None: unknown."""
+        with self._lock:
+            entry = self._index.reviews.get(review_id)
+            return (str(entry["st"]), str(entry["c"])) if entry is not None else None
+
     def queue_place(self, review_id: str) -> tuple[int, int] | None:
         """(place, of how many) of a pending round among the pending ones, oldest first (keyed)."""
         with self._lock:
