@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.estimates import INLINE_LIMIT
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
 ISSUE_BEFORE = ROOT / "benchmarks" / "issue14_before.json"
@@ -124,6 +126,7 @@ def figures(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
             "floor": raw["floor_index_parse_ms"],
             "imports_ms": raw["imports_ms"],
             "open_to_reply_ms": raw["open_to_first_reply_ms"],
+            "estimates_ready_ms": raw.get("estimates_ready_ms", float("nan")),
         },
         "store_open_ms": {"value": raw["store_open_ms"], "floor": raw["floor_index_parse_ms"]},
         "rss_rest_mb": {"value": raw["rss_rest_mb"], "floor": raw["data_bytes"] / 1e6},
@@ -292,7 +295,9 @@ def render(results: dict[str, Any], previous: dict[str, Any] | None, issue: dict
         " design)."
         f" Start-up at {big:,}: {_fmt(first['imports_ms'])} ms from the interpreter's start to the bot's"
         f" modules imported, then {_fmt(first['open_to_reply_ms'])} ms to open the store, load rules and"
-        " locales, start the PDF worker in the background and answer.",
+        " locales, start the PDF worker in the background and answer; the wait estimates (worked out in"
+        f" the background above {INLINE_LIMIT:,} people) were ready {_fmt(first['estimates_ready_ms'])} ms"
+        ' after that first reply, and the figures "at rest" were measured after it.',
         "",
         f"### Aims at {big:,}",
         "",

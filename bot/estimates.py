@@ -178,6 +178,12 @@ class EstimateCache:
         with self._lock:
             self._durations, self._rules, self._at = kept, rules, time.monotonic()
 
+    @property
+    def ready(self) -> bool:
+        """The figures have been worked out at least once."""
+        with self._lock:
+            return self._rules is not None
+
     def _refresh_in_background(self, rules: Rules, records: Records) -> None:
         with self._lock:
             if self._working:
