@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.estimates import INLINE_LIMIT
+from bot.store import SHARD_CAPACITY
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -190,7 +191,7 @@ ROWS: list[tuple[str, str, str, str, float | None]] = [
 WHY = {
     "status_p99_ms": "Every DM appends its event id to an fsynced log before it is handled (a restart must"
     " not answer it twice): the DM pays at least one fsync of this disk.",
-    "update_p99_ms": "An update rewrites its whole shard (up to 128 records, about 300 KB) with write +"
+    "update_p99_ms": f"An update rewrites its whole shard (up to {SHARD_CAPACITY} records) with write +"
     " fsync + rename: the floor is that write on this disk.",
 }
 """Why a row is bound by its floor (said only when the floor measured in this run exceeds the aim)."""
