@@ -6,7 +6,7 @@ reads it instead of every record. Entries (short keys: 100,000 of them are read 
   applicant  {"s": shard, "d": next due time (ISO, "" none), "h": [SHA-256 of accepted files],
               "i": [record ids], "f": the oldest kept file's time ("" none)}
   review     {"s": shard, "a": applicant, "st": state, "p": [post keys], "w": {reviewer: asked at},
-              "c": created}
+              "c": created, "lp": last ping ("" none; absent in entries kept before it was added)}
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def review_entry(review: Review, shard: int) -> dict[str, Any]:
         "p": [post_key(p.platform, p.channel, p.message_id) for p in review.posts],
         "w": {r: review.reason_asked_at.get(r, review.created) for r in review.awaiting_reason_from},
         "c": review.created,
+        "lp": review.last_ping,
     }
 
 
@@ -140,6 +141,15 @@ class Index:
             self.pending.add(review_id)
             for reviewer in entry["w"]:
                 self.awaiting.setdefault(reviewer, set()).add(review_id)
+
+    def to_ping(self, cutoff: str) -> list[str]:
+        """Pending rounds not posted yet, or last pinged (or created) at `cutoff` or earlier, oldest
+        first. An entry written before "lp" was kept counts from its creation (the caller checks)."""
+        return [
+            rid
+            for rid in self.queue()
+            if not self.reviews[rid]["p"] or (self.reviews[rid].get("lp") or self.reviews[rid]["c"]) <= cutoff
+        ]
 
     def queue(self) -> list[str]:
         """The pending rounds' ids, oldest first (sorted once per change, not per question)."""

@@ -67,7 +67,9 @@ def tick(bot: Services) -> int:
     sent += _remind_people(bot, now, pacer)
     for decision in bot.desk.release_stale_claims():  # open to any reviewer again, with a note
         bot.messenger.deliver(decision.deliveries, decision.op_id)
-    for review in bot.store.pending_reviews():
+    hours = bot.rules.reminders.review_waiting_hours  # 0: no pings, only unposted rounds retried
+    cutoff = now - timedelta(hours=hours) if hours > 0 else datetime(1970, 1, 1, tzinfo=UTC)
+    for review in bot.store.reviews_to_ping(cutoff):
         sent += _waiting_review(bot, review, now)
     sent += lifecycle.tick(bot)  # access reminders and suspensions (bot/entitlements/lifecycle.py)
     expire_kept_files(bot, now)

@@ -872,6 +872,13 @@ class Store:
         with self._lock:
             return self._index.post_keys(platform, pending_only=pending_only)
 
+    def reviews_to_ping(self, cutoff: datetime) -> list[Review]:
+        """Pending rounds not posted, or not pinged (nor created) since `cutoff`, oldest first (keyed:
+        a tick does not read every pending round to find the few whose reminder is due)."""
+        with self._lock:
+            ids = self._index.to_ping(to_iso(cutoff))
+        return self._reviews_by_id(set(ids))
+
     def reviews_awaiting_reason(self, reviewer: str) -> list[Review]:
         """Pending rounds whose rejection by `reviewer` waits for its reason (keyed; the caller
         applies its own expiry on `reason_asked_at`)."""

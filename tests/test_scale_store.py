@@ -325,3 +325,17 @@ def test_a_start_with_nothing_to_fold_does_not_rewrite_the_index(tmp_path: Path)
         assert "x" in store.get("console:u001").reminders_sent  # type: ignore[union-attr]
     assert (manifest.stat().st_mtime_ns, manifest.stat().st_ino) != snapshot
     assert (tmp_path / "data" / integrity.MANIFEST_LOG).stat().st_size == 0
+
+
+def test_only_the_rounds_due_for_a_ping_are_read(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    with Store(tmp_path / "data") as store:
+        _fill(store, 8)  # pending: r1 r3 r5 r7, created 2026-01-01
+        store.update_review("r3", lambda r: setattr(r, "last_ping", "2026-01-10T00:00:00+00:00"))
+        store.update_review("r5", lambda r: setattr(r, "posts", []))  # its post failed: retried
+        cutoff = datetime(2026, 1, 5, tzinfo=UTC)
+        assert {r.id for r in store.reviews_to_ping(cutoff)} == {"r1", "r5", "r7"}
+        assert {r.id for r in store.reviews_to_ping(datetime(1970, 1, 1, tzinfo=UTC))} == {"r5"}
+    with Store(tmp_path / "data") as store:  # kept in the index across a restart
+        assert {r.id for r in store.reviews_to_ping(cutoff)} == {"r1", "r5", "r7"}
