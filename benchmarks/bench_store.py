@@ -25,6 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.estimates import INLINE_LIMIT
+from bot.store import SHARD_CAPACITY
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
 ISSUE_BEFORE = ROOT / "benchmarks" / "issue14_before.json"
@@ -124,6 +127,7 @@ def figures(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
             "floor": raw["floor_index_parse_ms"],
             "imports_ms": raw["imports_ms"],
             "open_to_reply_ms": raw["open_to_first_reply_ms"],
+            "estimates_ready_ms": raw.get("estimates_ready_ms", float("nan")),
         },
         "store_open_ms": {"value": raw["store_open_ms"], "floor": raw["floor_index_parse_ms"]},
         "rss_rest_mb": {"value": raw["rss_rest_mb"], "floor": raw["data_bytes"] / 1e6},
@@ -187,7 +191,7 @@ ROWS: list[tuple[str, str, str, str, float | None]] = [
 WHY = {
     "status_p99_ms": "Every DM appends its event id to an fsynced log before it is handled (a restart must"
     " not answer it twice): the DM pays at least one fsync of this disk.",
-    "update_p99_ms": "An update rewrites its whole shard (up to 128 records, about 300 KB) with write +"
+    "update_p99_ms": f"An update rewrites its whole shard (up to {SHARD_CAPACITY} records) with write +"
     " fsync + rename: the floor is that write on this disk.",
 }
 """Why a row is bound by its floor (said only when the floor measured in this run exceeds the aim)."""
@@ -292,7 +296,9 @@ def render(results: dict[str, Any], previous: dict[str, Any] | None, issue: dict
         " design)."
         f" Start-up at {big:,}: {_fmt(first['imports_ms'])} ms from the interpreter's start to the bot's"
         f" modules imported, then {_fmt(first['open_to_reply_ms'])} ms to open the store, load rules and"
-        " locales, start the PDF worker in the background and answer.",
+        " locales, start the PDF worker in the background and answer; the wait estimates (worked out in"
+        f" the background above {INLINE_LIMIT:,} people) were ready {_fmt(first['estimates_ready_ms'])} ms"
+        ' after that first reply, and the figures "at rest" were measured after it.',
         "",
         f"### Aims at {big:,}",
         "",

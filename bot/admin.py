@@ -6,14 +6,15 @@ import csv
 import io
 import re
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot import forms
-from bot.i18n import Bound, Translator
-from bot.models import Applicant, Review, StepState, from_iso
+from bot.i18n import Translator
+from bot.models import Applicant, StepState, from_iso
 from bot.rules import Rules
 from bot.step_kinds import kind_of
 from bot.store import ForgetReport, Store
@@ -179,12 +180,20 @@ def change(store: Store, rules: Rules, command: str, args: list[str], by: str = 
     return reset(store, rules, args[0], args[1], by)
 
 
+@dataclass(frozen=True)
+class ReviewBrief:
+    """What the export shows of a review round (kept in the store's index: no record read)."""
+
+    state: str
+    created: str
+
+
 FIXED_COLUMNS = ("user", "language", "created", "current_step", "stage", "done")
 """The export's first columns (stable names for scripts); the steps follow, titled in the admin's
 language, then `review`."""
 
 
-def _stage(rules: Rules, applicant: Applicant, review: Review | None, t: Bound) -> str:
+def _stage(rules: Rules, applicant: Applicant, review: ReviewBrief | None, t: Callable[..., str]) -> str:
     """Where the applicant is, in words, in the admin's language."""
     step = current_step(rules, applicant)
     if step is None:
@@ -203,11 +212,22 @@ def export_rows(store: Store, rules: Rules, lang: str = "") -> Iterator[list[str
     arrival order); no document contents, names or e-mails. Streamed: one shard of applicants in
     memory at a time, rows made one at a time (a writer streams them)."""
     lang = lang or rules.language
-    t = Translator().bound(lang)
+    bound = Translator().bound(lang)
+    texts: dict[tuple[object, ...], str] = {}
+
+    def t(key: str, **params: object) -> str:
+        # The same few sentences over and over (a step's title, a date): rendered once each.
+        memo = (key, *((n, v if isinstance(v, str | int) else id(v)) for n, v in sorted(params.items())))
+        text = texts.get(memo)
+        if text is None:
+            text = texts[memo] = bound(key, **params)
+        return text
+
     yield [*FIXED_COLUMNS, *[s.title.get(lang) for s in rules.steps], "review"]
     for a in iter_applicants(store, rules):
         step = current_step(rules, a)
-        review = store.review(a.review_id) if a.review_id else None
+        found = store.review_brief(a.review_id) if a.review_id else None  # from the index
+        review = ReviewBrief(*found) if found is not None else None
         yield [
             a.key,
             a.lang,

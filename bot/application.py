@@ -93,15 +93,10 @@ class Application:
         return self.services.messenger.reviewers_channel(platform)
 
     def review_posts(self, platform: str, *, pending_only: bool = False) -> list[MessageRef]:
-        store = self.services.store
-        rounds = sorted(
-            store.pending_reviews() if pending_only else store.iter_reviews(), key=lambda r: r.created
-        )
+        """The review rounds' posts on `platform`, oldest first, from the store's index."""
         return [
-            MessageRef(p.platform, p.channel, p.message_id)
-            for r in rounds
-            if r.platform == platform and (r.state == "pending" or not pending_only)
-            for p in r.posts
+            MessageRef(*ref)
+            for ref in self.services.store.review_post_refs(platform, pending_only=pending_only)
         ]
 
     def form_for(self, press: ButtonPress) -> Form | None:

@@ -9,6 +9,7 @@ counted among the packages still pending, oldest first.
 
 from __future__ import annotations
 
+import logging
 import math
 import statistics
 import threading
@@ -144,9 +145,16 @@ def estimate_sentence(found: Estimate, t: Bound) -> str:
     )
 
 
+INLINE_LIMIT = 2000
+"""Up to this many people, the very first ask (before the background loop has run) works the
+estimates out inline; above it the first checklists go without an estimate for the few seconds
+the background pass takes, so a start-up never reads every record before its first reply."""
+
+
 class EstimateCache:
     """Estimates read the whole store, so they are worked out at most every `ttl_s` seconds, not on
-    every checklist: a status DM stays a keyed lookup however many applicants there are."""
+    every checklist: a status DM stays a keyed lookup however many applicants there are. Only the
+    last `estimates.sample` passages of each step are kept (memory stays bounded)."""
 
     def __init__(self, ttl_s: float = 600.0) -> None:
         self.ttl_s = ttl_s
@@ -154,6 +162,7 @@ class EstimateCache:
         self._rules: Rules | None = None
         self._durations: dict[str, list[Finished]] = {}
         self._lock = threading.Lock()
+        self._working = False
 
     def refresh(self, rules: Rules, records: Records) -> None:
         """Work the figures out again when they are stale (the reminder loop calls this, in the
@@ -162,15 +171,46 @@ class EstimateCache:
             fresh = self._rules is rules and time.monotonic() - self._at <= self.ttl_s
         if fresh:
             return
-        found = durations(rules, records.all())
+        iter_all = getattr(records, "iter_all", None)
+        found = durations(rules, iter_all() if callable(iter_all) else records.all())
+        sample = max(0, rules.estimates.sample)
+        kept = {step: passages[-sample:] if sample else [] for step, passages in found.items()}
         with self._lock:
-            self._durations, self._rules, self._at = found, rules, time.monotonic()
+            self._durations, self._rules, self._at = kept, rules, time.monotonic()
 
-    def estimate(self, rules: Rules, records: Records, step_id: str) -> Estimate:
+    @property
+    def ready(self) -> bool:
+        """The figures have been worked out at least once."""
+        with self._lock:
+            return self._rules is not None
+
+    def _refresh_in_background(self, rules: Rules, records: Records) -> None:
+        with self._lock:
+            if self._working:
+                return
+            self._working = True
+
+        def work() -> None:
+            try:
+                self.refresh(rules, records)
+            except Exception:
+                logging.getLogger(__name__).exception("could not work out the wait estimates")
+            finally:
+                with self._lock:
+                    self._working = False
+
+        threading.Thread(target=work, name="estimates", daemon=True).start()
+
+    def estimate(self, rules: Rules, records: Records, step_id: str) -> Estimate | None:
+        """None: not worked out yet (a large store just started; a background pass is under way)."""
         with self._lock:
             never = self._rules is None
-        if never:  # the very first ask, before the loop has run (a small lab, or a test): work it out
-            self.refresh(rules, records)
+        if never:  # the very first ask, before the loop has run
+            count = getattr(records, "count", None)
+            if callable(count) and count() > INLINE_LIMIT:
+                self._refresh_in_background(rules, records)
+                return None
+            self.refresh(rules, records)  # a small lab, or a test: work it out now
         with self._lock:
             passages = self._durations.get(step_id, [])
         return estimate_from(step_id, passages, rules.estimates.sample, rules.estimates.min_sample)
@@ -185,10 +225,15 @@ def estimate_text(
     if step is None:
         return ""
     found = cache.estimate(rules, records, step.id) if cache else estimate(rules, records.all(), step.id)
-    lines = [estimate_sentence(found, t)]
+    lines = [estimate_sentence(found, t)] if found is not None else []
     if kind_of(step).decided_by_reviewers and applicant.review_id:
+        keyed = getattr(records, "queue_place", None)
         pending = getattr(records, "pending_reviews", None)
-        place = queue_place(pending() if callable(pending) else records.reviews(), applicant.review_id)
+        place = (
+            keyed(applicant.review_id)
+            if callable(keyed)
+            else queue_place(pending() if callable(pending) else records.reviews(), applicant.review_id)
+        )
         if place is not None:
             lines.append(t("estimate.queue", place=place[0], total=place[1]))
     return "\n".join(lines)

@@ -6,7 +6,7 @@ reads it instead of every record. Entries (short keys: 100,000 of them are read 
   applicant  {"s": shard, "d": next due time (ISO, "" none), "h": [SHA-256 of accepted files],
               "i": [record ids], "f": the oldest kept file's time ("" none)}
   review     {"s": shard, "a": applicant, "st": state, "p": [post keys], "w": {reviewer: asked at},
-              "c": created}
+              "c": created, "lp": last ping ("" none; absent in entries kept before it was added)}
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def review_entry(review: Review, shard: int) -> dict[str, Any]:
         "p": [post_key(p.platform, p.channel, p.message_id) for p in review.posts],
         "w": {r: review.reason_asked_at.get(r, review.created) for r in review.awaiting_reason_from},
         "c": review.created,
+        "lp": review.last_ping,
     }
 
 
@@ -61,6 +62,8 @@ class Index:
         self.reviews_of: dict[str, set[str]] = {}
         self.awaiting: dict[str, set[str]] = {}
         self.pending: set[str] = set()
+        self._queue: list[str] | None = None
+        """The pending rounds oldest first (created, id), worked out when asked after a change."""
         self._due: list[tuple[str, str]] = []
         """A heap of (due, key); stale pairs (the entry changed since) are skipped and dropped."""
 
@@ -116,6 +119,8 @@ class Index:
 
     def put_review(self, review_id: str, entry: dict[str, Any] | None) -> None:
         old = self.reviews.pop(review_id, None)
+        if (old is not None and old["st"] == "pending") or (entry is not None and entry["st"] == "pending"):
+            self._queue = None
         if old is not None:
             self.review_shard_counts[old["s"]] -= 1
             for post in old["p"]:
@@ -136,6 +141,38 @@ class Index:
             self.pending.add(review_id)
             for reviewer in entry["w"]:
                 self.awaiting.setdefault(reviewer, set()).add(review_id)
+
+    def to_ping(self, cutoff: str) -> list[str]:
+        """Pending rounds not posted yet, or last pinged (or created) at `cutoff` or earlier, oldest
+        first. An entry written before "lp" was kept counts from its creation (the caller checks)."""
+        return [
+            rid
+            for rid in self.queue()
+            if not self.reviews[rid]["p"] or (self.reviews[rid].get("lp") or self.reviews[rid]["c"]) <= cutoff
+        ]
+
+    def queue(self) -> list[str]:
+        """The pending rounds' ids, oldest first (sorted once per change, not per question)."""
+        if self._queue is None:
+            self._queue = sorted(self.pending, key=lambda rid: (self.reviews[rid]["c"], rid))
+        return self._queue
+
+    def queue_place(self, review_id: str) -> tuple[int, int] | None:
+        if review_id not in self.pending:
+            return None
+        queue = self.queue()
+        return queue.index(review_id) + 1, len(queue)
+
+    def post_keys(self, platform: str, *, pending_only: bool = False) -> list[tuple[str, str, str]]:
+        """(platform, channel, message id) of the rounds' posts on `platform`, oldest round first."""
+        ids = self.queue() if pending_only else sorted(self.reviews, key=lambda r: self.reviews[r]["c"])
+        out: list[tuple[str, str, str]] = []
+        for rid in ids:
+            for post in self.reviews[rid]["p"]:
+                where, channel, message_id = post.split("|", 2)
+                if where == platform:
+                    out.append((where, channel, message_id))
+        return out
 
     # -- persistence -----------------------------------------------------------------------------
 

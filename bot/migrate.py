@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,10 +47,20 @@ class Legacy:
     reviews: list[dict[str, Any]] = field(default_factory=list)
 
 
+_VERSION_HEAD = re.compile(rb'^\{"version":(\d+),')
+
+
 def _manifest_version(folder: Path) -> int | None:
+    """The manifest's version, from its first bytes when this version wrote it ("version" comes
+    first): the whole manifest holds the index of every record, read once, by the store."""
+    path = folder / integrity.MANIFEST
     try:
-        return integrity.Manifest.from_bytes((folder / integrity.MANIFEST).read_bytes()).version
-    except (FileNotFoundError, ValueError):
+        with path.open("rb") as handle:
+            match = _VERSION_HEAD.match(handle.read(32))
+        if match is not None:
+            return int(match.group(1))
+        return integrity.Manifest.from_bytes(path.read_bytes()).version
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError):
         return None
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from bot.context import Services
 from bot.digest import send_weekly_digest
 from bot.entitlements import lifecycle
-from bot.messenger import Mention
+from bot.messenger import Mention, Tell, decode, encode
 from bot.models import Applicant, Review, from_iso, to_iso
 from bot.review.claims import ping_targets
 from bot.rules import Rules, Step
@@ -64,22 +64,63 @@ def tick(bot: Services) -> int:
     _install_due_rule(bot)
     sent = 0
     pacer = _Pacer()
-    for key in bot.store.due(now):
-        applicant = bot.store.get(key)
-        if applicant is None:
-            continue
-        pacer.wait(key)
-        out = _stale_step(bot, applicant, now) or _training_expiry(bot, applicant, now)
-        sent += out
-        if not out:  # due by the rule, yet nothing to send: not due again until the person changes
-            bot.store.set_due(key, "")
+    sent += _remind_people(bot, now, pacer)
     for decision in bot.desk.release_stale_claims():  # open to any reviewer again, with a note
         bot.messenger.deliver(decision.deliveries, decision.op_id)
-    for review in bot.store.pending_reviews():
+    hours = bot.rules.reminders.review_waiting_hours  # 0: no pings, only unposted rounds retried
+    cutoff = now - timedelta(hours=hours) if hours > 0 else datetime(1970, 1, 1, tzinfo=UTC)
+    for review in bot.store.reviews_to_ping(cutoff):
         sent += _waiting_review(bot, review, now)
     sent += lifecycle.tick(bot)  # access reminders and suspensions (bot/entitlements/lifecycle.py)
     expire_kept_files(bot, now)
     send_weekly_digest(bot)  # when rules.yaml switches it on and it is due
+    return sent
+
+
+def _remind_people(bot: Services, now: datetime, pacer: _Pacer) -> int:
+    """The stale-step and training-expiry reminders of everyone due, one shard at a time: each
+    shard's reminders are one operation (bot/oplog.py: one fsynced intent holding the records with
+    their "sent" tags and the messages, then one rewrite of the shard), so a crash neither loses nor
+    repeats one, and the store lock is held for one shard's write, not for the whole tick."""
+    groups: dict[int, list[str]] = {}
+    for key in bot.store.due(now):  # soonest first; grouped by shard in that order
+        shard = bot.store.shard_of(key)
+        if shard is not None:
+            groups.setdefault(shard, []).append(key)
+    sent = 0
+    batch_id = hashlib.sha256(f"{to_iso(now)}:{_time.time_ns()}".encode()).hexdigest()[:12]
+    for shard, keys in groups.items():
+        audits: list[tuple[str, str, str, dict[str, str | int | bool]]] = []
+        nothing: list[str] = []
+
+        def change(
+            applicant: Applicant,
+            audits: list[tuple[str, str, str, dict[str, str | int | bool]]] = audits,
+            nothing: list[str] = nothing,
+        ) -> list[dict[str, object]]:
+            found = _stale_reminder(bot, applicant, now)
+            if found is None or found[0] in applicant.reminders_sent:  # that one went already
+                found = _expiry_reminder(bot, applicant, now)
+            if found is None or found[0] in applicant.reminders_sent:
+                nothing.append(applicant.key)  # due by the rule, yet nothing to send
+                return []
+            tag, delivery, audit = found
+            applicant.reminders_sent.append(tag)
+            audits.append(audit)
+            return [encode(delivery)]
+
+        op_id = f"reminders:{batch_id}:{shard}"
+        deliveries = bot.store.update_batch(op_id, keys, change)
+        for key in nothing:  # not due again until the person changes
+            bot.store.set_due(key, "")
+        if not deliveries:
+            continue
+        decoded = [decode(d) for d in deliveries]
+        for delivery in decoded:  # the platform's pace: one send slot each
+            pacer.wait(delivery.user if isinstance(delivery, Tell) else "")
+        bot.messenger.deliver(decoded, op_id)
+        bot.store.audit_many(audits)
+        sent += len(deliveries)
     return sent
 
 
@@ -124,36 +165,23 @@ def expire_kept_files(bot: Services, now: datetime, applicants: object = None) -
     return removed
 
 
-def _mark(bot: Services, key: str, tag: str) -> bool:
-    """Record a reminder as sent; False if it already was (another tick got there first)."""
-    claimed = False
-    current = bot.store.get(key)
-    if current is None or tag in current.reminders_sent:
-        return False  # already sent: nothing to write
-
-    def claim(a: Applicant) -> None:
-        nonlocal claimed
-        if tag not in a.reminders_sent:
-            a.reminders_sent.append(tag)
-            claimed = True
-
-    bot.store.update(key, claim)
-    return claimed
-
-
 def _stale_since(step: Step, applicant: Applicant) -> str:
     """Idle time on a step counts from arriving on it, or from "I applied" on a step that records it."""
     applied = applicant.applied.get(step.id, "") if step.records_applied else ""
     return _applied_moment(applied) if applied else applicant.step_started
 
 
-def _stale_step(bot: Services, applicant: Applicant, now: datetime) -> int:
+Reminder = tuple[str, Tell, tuple[str, str, str, dict[str, str | int | bool]]]
+"""(the "sent" tag kept in the record, the message, the audit entry)."""
+
+
+def _stale_reminder(bot: Services, applicant: Applicant, now: datetime) -> Reminder | None:
     rules = bot.rules
     step = current_step(rules, applicant)
     if step is None or kind_of(step).decided_by_reviewers or not applicant.step_started:
-        return 0
+        return None
     if not is_applicant(rules, applicant):
-        return 0
+        return None
     schedule = step.remind_after_days or (
         (rules.reminders.stale_step_days,) if rules.reminders.stale_step_days else ()
     )
@@ -162,30 +190,22 @@ def _stale_step(bot: Services, applicant: Applicant, now: datetime) -> int:
     idle_days = (now - from_iso(since)).days  # after "I applied", counted from that day
     due = [d for d in schedule if idle_days >= d]
     if not due:
-        return 0
+        return None
     days = max(due)
     tag = f"stale:{step.id}:{days}:{since}"
-    if not _mark(bot, applicant.key, tag):
-        return 0
+    key = applicant.key
     if applied and step.reminder is not None:
-        bot.messenger.tell(
-            applicant.key, "reminder.since_applied", date=applied[:10], days=idle_days, text=step.reminder
+        tell = Tell(
+            key, "reminder.since_applied", {"date": applied[:10], "days": idle_days, "text": step.reminder}
         )
     elif applied:
-        bot.messenger.tell(applicant.key, "reminder.applied_plain", date=applied[:10], days=idle_days)
+        tell = Tell(key, "reminder.applied_plain", {"date": applied[:10], "days": idle_days})
     elif step.reminder is not None:
-        bot.messenger.tell(applicant.key, "reminder.custom", text=step.reminder)
+        tell = Tell(key, "reminder.custom", {"text": step.reminder})
     else:
         number = rules.step_index(step.id) + 1
-        bot.messenger.tell(
-            applicant.key,
-            "reminder.stale",
-            number=number,
-            title=step.title,
-            days=idle_days,
-        )
-    bot.store.audit("", "reminder.stale", applicant.key, step=step.id, days=days)
-    return 1
+        tell = Tell(key, "reminder.stale", {"number": number, "title": step.title, "days": idle_days})
+    return tag, tell, ("", "reminder.stale", key, {"step": step.id, "days": days})
 
 
 def _applied_moment(applied: str) -> str:
@@ -193,19 +213,15 @@ def _applied_moment(applied: str) -> str:
     return applied if "T" in applied else f"{applied}T00:00:00+00:00"
 
 
-def _training_expiry(bot: Services, applicant: Applicant, now: datetime) -> int:
+def _expiry_reminder(bot: Services, applicant: Applicant, now: datetime) -> Reminder | None:
     warning_days = bot.rules.reminders.training_expiry_warning_days
     if not applicant.approved_at or warning_days <= 0:
-        return 0
+        return None
     expiry = training_expiry(bot.rules, applicant)
     if expiry is None or expiry - now.date() > timedelta(days=warning_days):
-        return 0
-    tag = f"expiry:{expiry.isoformat()}"
-    if not _mark(bot, applicant.key, tag):
-        return 0
-    bot.messenger.tell(applicant.key, "reminder.training_expiring", date=expiry.isoformat())
-    bot.store.audit("", "reminder.training_expiry", applicant.key)
-    return 1
+        return None
+    tell = Tell(applicant.key, "reminder.training_expiring", {"date": expiry.isoformat()})
+    return f"expiry:{expiry.isoformat()}", tell, ("", "reminder.training_expiry", applicant.key, {})
 
 
 def _waiting_review(bot: Services, review: Review, now: datetime) -> int:

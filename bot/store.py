@@ -1,8 +1,8 @@
 """The applicant database over TinyDB: one Store per process, one lock around every read-modify-write.
 
 Files (all 0600 in a 0700 folder):
-  applicants-NN.json  TinyDB, 16 shards: one document per person, found through an in-memory index by
-                   user key; an update rewrites one shard (1/16 of the data), not everyone
+  applicants-NN.json  TinyDB shards of at most SHARD_CAPACITY people each, found through an in-memory
+                   index by user key; an update rewrites one small shard, not everyone
   reviews.json     TinyDB: review rounds, found by their id or by the channel post that shows them
   events.log       append-only: recently processed platform event ids (de-duplication across restarts);
                    appended and fsynced per event, compacted to the newest EVENT_MEMORY ids now and then
@@ -38,10 +38,13 @@ from bot.oplog import OpLog
 from bot.storage import (
     DIR_MODE,
     FILE_MODE,
+    MAX_DATABASE_BYTES,
     AtomicJSONStorage,
     ReadOnlyStorage,
     append_fsynced,
     fsync_dir,
+    parse_database,
+    read_limited,
     remove_stale_temp_files,
     write_atomically,
 )
@@ -51,11 +54,13 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 OPLOG = oplog.NAME
 EVENT_MEMORY = 5000
-SHARD_CAPACITY = 128
-"""People per applicant shard: an update rewrites at most this many records (~320 KB at 2.5 KB)."""
-REVIEW_SHARD_CAPACITY = 128
+SHARD_CAPACITY = 16
+"""People per applicant shard: an update rewrites at most this many records (~40 KB at 2.5 KB), and
+a record not in memory costs the parse of that much. (Folders written with the earlier 128 keep
+their shards; new people go to shards of this size.)"""
+REVIEW_SHARD_CAPACITY = 32
 """Review rounds per reviews shard: a vote rewrites at most this many."""
-CACHED_FILES = 48
+CACHED_FILES = 256
 """Shards kept parsed in memory (least recently used first out): memory stays bounded."""
 COMPACT_LOG_LINES = 20000
 """Writes between two snapshots of the manifest (each write appends one line in between)."""
@@ -151,6 +156,7 @@ class Store:
         self._index = Index()
         self._pending: dict[str, dict[str, Any]] = {"a": {}, "r": {}}
         self._log_lines = 0
+        self._index_rebuilt = False
         self._due_rule: Callable[[Applicant], str] | None = None
         self._due_version = ""
         self._due_unknown: set[str] = set()
@@ -210,9 +216,24 @@ class Store:
         self.oplog = OpLog(self.dir / OPLOG, read_only=self.read_only)
         if not self.read_only:
             self._finish_interrupted_operations()
-            self.write_manifest()
+            if self._snapshot_needed(found, legacy is not None):
+                self.write_manifest()
             if legacy is not None:
                 migrate.finish(self.dir)
+
+    def _snapshot_needed(self, found: integrity.Inspection, migrated: bool) -> bool:
+        """A start-up snapshot only when there is something to fold into it (log lines, a rebuilt
+        index, a migration): the snapshot of 100,000 people is ~24 MB, not to be rewritten at every start."""
+        if migrated or self._repair or self._index_rebuilt or self._log_lines or found.manifest is None:
+            return True
+        if found.manifest.version != integrity.MANIFEST_VERSION:
+            return True
+        if set(self._extras()) != set(found.manifest.extras):  # a registered file appeared or went
+            return True
+        try:
+            return (self.dir / integrity.MANIFEST_LOG).stat().st_size > 0
+        except FileNotFoundError:
+            return False
 
     def _load_index(self, found: integrity.Inspection) -> None:
         """The index from the manifest; files it does not describe (newer after a crash, unlisted,
@@ -235,6 +256,7 @@ class Store:
                     "the index in %s/manifest.json is damaged; rebuilding it from the files", self.dir
                 )
                 self._index = Index()
+                self._index_rebuilt = True
         for name, loaded in found.tables.items():
             if loaded.generation == 0 and loaded.data is None:
                 continue  # listed as empty, or absent
@@ -249,6 +271,7 @@ class Store:
                 self._preloaded[name] = (loaded.data, loaded.generation, loaded.sha256)
             if name in trusted or loaded.data is None:
                 continue
+            self._index_rebuilt = True
             shard = integrity.shard_number(name)
             if table == "applicants":
                 for key in [k for k, e in self._index.applicants.items() if e["s"] == shard]:
@@ -502,9 +525,41 @@ class Store:
         """Every applicant, one shard at a time (the lock is held per shard, never for all)."""
         shards = sorted({e["s"] for e in self._index.applicants.values()})
         for shard in shards:
-            with self._lock:
-                batch = [Applicant.from_dict(_copy(dict(doc))) for doc in self._applicants(shard).all()]
-            yield from batch
+            yield from (Applicant.from_dict(raw) for raw in self._snapshot(integrity.shard_name(shard)))
+
+    def iter_raw(self) -> Iterator[dict[str, Any]]:
+        """Every applicant's record as stored (a fresh dict each, no model object): for exports."""
+        shards = sorted({e["s"] for e in self._index.applicants.values()})
+        for shard in shards:
+            yield from self._snapshot(integrity.shard_name(shard))
+
+    def _snapshot(self, name: str) -> list[dict[str, Any]]:
+        """A copy of one file's records, taken under the lock and parsed after it. A file not in the
+        cache is read from disk without entering the cache (a pass over everything must not push
+        out what the messages use), and checked against the manifest's checksum as a load is."""
+        table = integrity.table_of(name) or ""
+        with self._lock:
+            db = self._cache.get(name)
+            if db is not None or name in self._preloaded:
+                source = db.table(table) if db is not None else self._table(name)
+                raw = orjson.dumps(list(source._read_table().values()))
+                path = None
+            else:
+                listed = self._files.get(name)
+                path = self.dir / name
+                try:
+                    raw = read_limited(path, MAX_DATABASE_BYTES)
+                except FileNotFoundError:
+                    return []
+                if listed is not None and listed.sha256 and hashlib.sha256(raw).hexdigest() != listed.sha256:
+                    # Not what the store last wrote or loaded: let the normal load judge it (it
+                    # accepts a newer file after a crash and refuses a changed one).
+                    raw = orjson.dumps(list(self._table(name)._read_table().values()))
+                    path = None
+        if path is None:
+            return list(orjson.loads(raw))
+        data, _generation = parse_database(path, raw)
+        return list(data.get(table, {}).values())
 
     def all(self) -> list[Applicant]:
         return list(self.iter_all())
@@ -783,9 +838,7 @@ class Store:
         """Every review round, one shard at a time (the lock is held per shard)."""
         shards = sorted({e["s"] for e in self._index.reviews.values()})
         for shard in shards:
-            with self._lock:
-                batch = [Review.from_dict(_copy(dict(doc))) for doc in self._reviews_table(shard).all()]
-            yield from batch
+            yield from (Review.from_dict(raw) for raw in self._snapshot(integrity.review_shard_name(shard)))
 
     def reviews(self) -> list[Review]:
         return list(self.iter_reviews())
@@ -802,6 +855,29 @@ class Store:
     def pending_reviews(self) -> list[Review]:
         """The rounds waiting for reviewers, oldest first (keyed)."""
         return self._reviews_by_id(set(self._index.pending))
+
+    def review_brief(self, review_id: str) -> tuple[str, str] | None:
+        """(state, created) of a review round, from the index (no record read); None: unknown."""
+        with self._lock:
+            entry = self._index.reviews.get(review_id)
+            return (str(entry["st"]), str(entry["c"])) if entry is not None else None
+
+    def queue_place(self, review_id: str) -> tuple[int, int] | None:
+        """(place, of how many) of a pending round among the pending ones, oldest first (keyed)."""
+        with self._lock:
+            return self._index.queue_place(review_id)
+
+    def review_post_refs(self, platform: str, *, pending_only: bool = False) -> list[tuple[str, str, str]]:
+        """(platform, channel, message id) of the review rounds' posts, from the index (no record read)."""
+        with self._lock:
+            return self._index.post_keys(platform, pending_only=pending_only)
+
+    def reviews_to_ping(self, cutoff: datetime) -> list[Review]:
+        """Pending rounds not posted, or not pinged (nor created) since `cutoff`, oldest first (keyed:
+        a tick does not read every pending round to find the few whose reminder is due)."""
+        with self._lock:
+            ids = self._index.to_ping(to_iso(cutoff))
+        return self._reviews_by_id(set(ids))
 
     def reviews_awaiting_reason(self, reviewer: str) -> list[Review]:
         """Pending rounds whose rejection by `reviewer` waits for its reason (keyed; the caller
@@ -830,9 +906,53 @@ class Store:
             self._apply(records)
             self.oplog.applied(op_id)
 
+    def update_batch(
+        self,
+        op_id: str,
+        keys: Sequence[str],
+        change: Callable[[Applicant], Sequence[dict[str, Any]]],
+    ) -> list[dict[str, Any]]:
+        """Change several people at once as one operation (bot/oplog.py): `change(applicant)` edits
+        the record and returns the encoded deliveries it leaves (none: the record is not written).
+        One intent is fsynced, each shard is rewritten once, and the deliveries are left in the
+        operation log, so a crash neither loses nor repeats them. Returns every delivery, to be
+        carried out with the same `op_id` after this returns (the lock is not held for sending).
+        Keep `keys` to a few shards: the lock is held while they are written."""
+        with self._lock:
+            self._writable()
+            changed: list[Applicant] = []
+            deliveries: list[dict[str, Any]] = []
+            for key in keys:
+                applicant = self.get(key)
+                if applicant is None:
+                    continue
+                left = list(change(applicant))
+                if left:
+                    changed.append(applicant)
+                    deliveries.extend(left)
+            if changed:
+                self.commit(op_id, applicants=changed, deliveries=deliveries)
+            return deliveries
+
+    def shard_of(self, key: str) -> int | None:
+        """The applicant shard a person's record is in (None: no record); for grouping a batch."""
+        entry = self._index.applicants.get(key)
+        return int(entry["s"]) if entry is not None else None
+
     def _apply(self, records: dict[str, Any]) -> None:
+        by_shard: dict[int, list[Applicant]] = {}
         for raw in (records.get("applicants") or {}).values():
-            self._put_applicant(Applicant.from_dict(_copy(raw)))
+            applicant = Applicant.from_dict(_copy(raw))
+            entry = self._index.applicants.get(applicant.key)
+            if entry is None:
+                self._put_applicant(applicant)  # a new person: to the newest shard with room
+            else:
+                by_shard.setdefault(entry["s"], []).append(applicant)
+        for shard, people in by_shard.items():
+            if len(people) == 1:
+                self._put_applicant(people[0])
+            else:
+                self._put_applicants(shard, people)
         for raw in (records.get("reviews") or {}).values():
             self._put_review(Review.from_dict(_copy(raw)))
 
@@ -861,6 +981,29 @@ class Store:
                 ids[applicant.key] = table.insert(applicant.to_dict())
             else:
                 table.update(_replace_with(applicant.to_dict()), doc_ids=[doc_id])
+        finally:
+            self._pending = {"a": {}, "r": {}}
+
+    def _put_applicants(self, shard: int, people: Sequence[Applicant]) -> None:
+        """Write several people already in one shard: one rewrite (and fsync) of that shard."""
+        name = integrity.shard_name(shard)
+        table = self._applicants(shard)
+        ids = self._doc_ids(name, table, "key")
+        values: dict[int, dict[str, Any]] = {}
+        for applicant in people:
+            doc_id = ids.get(applicant.key)
+            if doc_id is None:
+                raise KeyError(applicant.key)  # the index and the shard disagree: never write blind
+            values[doc_id] = applicant.to_dict()
+            self._pending["a"][applicant.key] = applicant_entry(applicant, shard, self._due_of(applicant))
+
+        def replace(docs: dict[int, Any]) -> None:
+            for doc_id, value in values.items():
+                docs[doc_id].clear()
+                docs[doc_id].update(value)
+
+        try:
+            table._update_table(replace)
         finally:
             self._pending = {"a": {}, "r": {}}
 
@@ -954,6 +1097,28 @@ class Store:
         with self._lock:
             self._writable()
             append_fsynced(self._audit_path, line)
+
+    def audit_many(self, entries: Sequence[tuple[str, str, str, dict[str, str | int | bool]]]) -> None:
+        """Several (actor, action, subject, details) entries in one append and one fsync."""
+        if not entries:
+            return
+        now = self.now()
+        lines = b"".join(
+            orjson.dumps(
+                {
+                    "at": now,
+                    "actor": self.pseudonym(actor) if actor else "",
+                    "action": action,
+                    "subject": self.pseudonym(subject) if subject else "",
+                    **details,
+                }
+            )
+            + b"\n"
+            for actor, action, subject, details in entries
+        )
+        with self._lock:
+            self._writable()
+            append_fsynced(self._audit_path, lines)
 
     def audit_entries(self) -> Iterator[dict[str, Any]]:
         with contextlib.suppress(FileNotFoundError), self._audit_path.open("rb") as handle:

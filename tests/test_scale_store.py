@@ -4,15 +4,18 @@ a due-time index, and a reminder tick that writes nothing when nothing is due.""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot import integrity
 from bot.documents import Validator
 from bot.models import DocumentRecord, PostRef, Review
-from bot.storage import AtomicJSONStorage
+from bot.storage import AtomicJSONStorage, CorruptDatabase
 from bot.store import Store
 from tests.conftest import Clock, make_bot
 from tests.journey import Driver
@@ -176,3 +179,163 @@ def test_health_reads_the_heartbeat_not_the_data(tmp_path: Path, monkeypatch: py
     assert health(settings, out, err) == 0
     monkeypatch.setattr(heartbeat, "STALE_AFTER_S", -1.0)
     assert health(settings, out, err) == 1 and "heartbeat" in err.getvalue()
+
+
+def test_queue_place_and_review_posts_come_from_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store(tmp_path / "data") as store:
+        _fill(store, 12)
+        store._cache.clear()
+        store._ids.clear()
+        loaded: list[str] = []
+        real = AtomicJSONStorage._load
+
+        def counting(self: AtomicJSONStorage) -> object:
+            loaded.append(self.path.name)
+            return real(self)
+
+        monkeypatch.setattr(AtomicJSONStorage, "_load", counting)
+        pending = sorted(f"r{i}" for i in range(12) if i % 2)  # oldest first, then by id (same times)
+        assert store.queue_place("r5") == (pending.index("r5") + 1, len(pending))
+        assert store.queue_place("r4") is None  # approved: not in the queue
+        refs = store.review_post_refs("console", pending_only=True)
+        assert refs == [("console", "reviewers", f"m{rid[1:]}") for rid in pending]
+        assert len(store.review_post_refs("console")) == 12
+        assert store.review_post_refs("slack") == []
+        assert loaded == []  # no record was read for any of it
+        store.update_review("r5", lambda r: setattr(r, "state", "approved"))
+        assert store.queue_place("r7") == (pending.index("r7"), len(pending) - 1)  # r5 left the queue
+
+
+def test_a_pass_over_everyone_leaves_the_cache_alone_and_checks_the_files(tmp_path: Path) -> None:
+    with Store(tmp_path / "data") as store:
+        keys = _fill(store, 12)
+        store.get(keys[0])
+        before = list(store._cache)
+        assert [a.key for a in store.iter_all()] == keys
+        assert [r["key"] for r in store.iter_raw()] == keys
+        assert len(store.reviews()) == 12
+        assert set(store._cache) == set(before)  # the messages' shards stay in memory
+        store._cache.clear()
+        store._ids.clear()
+        shard = tmp_path / "data" / integrity.shard_name(1)
+        shard.write_bytes(shard.read_bytes().replace(b'"lang":"en"', b'"lang":"ko"', 1))
+        with pytest.raises(CorruptDatabase):  # changed outside accessbot: refused when read
+            list(store.iter_all())
+    with pytest.raises(integrity.DataFolderDamaged):  # and at the next start
+        Store(tmp_path / "data")
+
+
+def test_a_large_store_answers_before_the_estimates_are_worked_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import estimates
+    from bot.rules_loader import load_rules
+
+    rules = load_rules(Path(__file__).resolve().parent.parent / "rules.yaml")
+    with Store(tmp_path / "data") as store:
+        _fill(store, 6)
+        cache = estimates.EstimateCache()
+        read: list[int] = []
+        real = store.iter_all
+
+        def counting() -> Iterator[Any]:
+            read.append(1)
+            return real()
+
+        monkeypatch.setattr(store, "iter_all", counting)
+        monkeypatch.setattr(estimates, "INLINE_LIMIT", 3)
+        started = threading.Event()
+        release = threading.Event()
+        real_refresh = cache.refresh
+
+        def slow_refresh(r: Any, records: Any) -> None:
+            started.set()
+            release.wait(5)
+            real_refresh(r, records)
+
+        monkeypatch.setattr(cache, "refresh", slow_refresh)
+        step = rules.steps[0].id
+        assert cache.estimate(rules, store, step) is None  # not inline: worked out in the background
+        assert started.wait(5)
+        assert read == []
+        release.set()
+        for _ in range(100):
+            if cache.estimate(rules, store, step) is not None:
+                break
+            time.sleep(0.05)
+        assert cache.estimate(rules, store, step) is not None
+        assert read == [1]
+        monkeypatch.setattr(estimates, "INLINE_LIMIT", 100)
+        small = estimates.EstimateCache()
+        assert small.estimate(rules, store, step) is not None  # a small lab: inline, at once
+
+
+def test_batched_reminders_survive_a_crash_before_sending_and_go_exactly_once(
+    tmp_path: Path, validator: Validator, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = ("ann", "ben", "cid", "dee", "eve", "fay")
+    bot = make_bot(tmp_path / "data", validator, clock)
+    try:
+        driver = Driver(bot)
+        for name in names:
+            driver.as_(name).say("hi")
+        clock.advance(days=15)
+        writes = len(bot.store.writes)
+
+        def crash(*_args: object, **_kwargs: object) -> None:
+            raise KeyboardInterrupt  # the process dies after the batch was committed, before sending
+
+        with monkeypatch.context() as patch:
+            patch.setattr(bot.services.messenger, "deliver", crash)
+            with pytest.raises(KeyboardInterrupt):
+                bot.tick()
+        first = [n for n in names if bot.store.shard_of(f"console:{n}") == 0]
+        assert len(first) == 4  # SHARD_CAPACITY 4 (the fixture): the first shard's four people
+        assert bot.store.writes[writes:] == [integrity.shard_name(0)]  # one rewrite for all four
+        assert not any("You have been on step" in t for n in names for t in driver.dm_texts(n))
+    finally:
+        bot.store.close()
+    bot = make_bot(tmp_path / "data", validator, clock)  # the restart
+    try:
+        driver = Driver(bot)
+        assert bot.redeliver() == 4  # the operation log still held the first shard's reminders
+        assert bot.tick() == 2  # the other shard's, not sent before the crash
+        assert bot.tick() == 0  # and each is marked sent: none twice
+        for name in names:
+            assert len([t for t in driver.dm_texts(name) if "You have been on step" in t]) == 1, name
+    finally:
+        bot.close()
+
+
+def test_a_start_with_nothing_to_fold_does_not_rewrite_the_index(tmp_path: Path) -> None:
+    with Store(tmp_path / "data") as store:
+        _fill(store, 5)
+    manifest = tmp_path / "data" / integrity.MANIFEST
+    before = _tree(tmp_path / "data")
+    with Store(tmp_path / "data") as store:
+        assert store.count() == 5
+    assert _tree(tmp_path / "data") == before  # read, not rewritten
+    with Store(tmp_path / "data") as store:
+        store.update("console:u001", lambda a: a.reminders_sent.append("x"))
+        store._log_lines = 0  # as if killed: the write is only in manifest.log
+    snapshot = manifest.stat().st_mtime_ns, manifest.stat().st_ino
+    with Store(tmp_path / "data") as store:  # the log's line is folded into a new snapshot
+        assert "x" in store.get("console:u001").reminders_sent  # type: ignore[union-attr]
+    assert (manifest.stat().st_mtime_ns, manifest.stat().st_ino) != snapshot
+    assert (tmp_path / "data" / integrity.MANIFEST_LOG).stat().st_size == 0
+
+
+def test_only_the_rounds_due_for_a_ping_are_read(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    with Store(tmp_path / "data") as store:
+        _fill(store, 8)  # pending: r1 r3 r5 r7, created 2026-01-01
+        store.update_review("r3", lambda r: setattr(r, "last_ping", "2026-01-10T00:00:00+00:00"))
+        store.update_review("r5", lambda r: setattr(r, "posts", []))  # its post failed: retried
+        cutoff = datetime(2026, 1, 5, tzinfo=UTC)
+        assert {r.id for r in store.reviews_to_ping(cutoff)} == {"r1", "r5", "r7"}
+        assert {r.id for r in store.reviews_to_ping(datetime(1970, 1, 1, tzinfo=UTC))} == {"r5"}
+    with Store(tmp_path / "data") as store:  # kept in the index across a restart
+        assert {r.id for r in store.reviews_to_ping(cutoff)} == {"r1", "r5", "r7"}
