@@ -78,6 +78,8 @@ def send_weekly_digest(bot: Services) -> bool:
     """Post the digest in the reviewers channel of every connected platform when it is due; True
     when it went out somewhere. Call it from the reminder loop (bot/reminders.py's tick)."""
     rules, now = bot.rules, bot.clock()
+    if not rules.digest.weekly:  # off (the default): the audit log is not read on every tick
+        return False
     if not digest_due(now, last_sent(bot.store), rules.digest):
         return False
     message = digest_message(rules, bot.store, bot.translator, now)

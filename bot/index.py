@@ -6,7 +6,8 @@ reads it instead of every record. Entries (short keys: 100,000 of them are read 
   applicant  {"s": shard, "d": next due time (ISO, "" none), "h": [SHA-256 of accepted files],
               "i": [record ids], "f": the oldest kept file's time ("" none)}
   review     {"s": shard, "a": applicant, "st": state, "p": [post keys], "w": {reviewer: asked at},
-              "c": created, "lp": last ping ("" none; absent in entries kept before it was added)}
+              "c": created, "lp": last ping ("" none; absent in entries kept before it was added),
+              "ca": claimed at ("" none; absent likewise)}
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def review_entry(review: Review, shard: int) -> dict[str, Any]:
         "w": {r: review.reason_asked_at.get(r, review.created) for r in review.awaiting_reason_from},
         "c": review.created,
         "lp": review.last_ping,
+        "ca": review.claimed_at,
     }
 
 
@@ -150,6 +152,11 @@ class Index:
             for rid in self.queue()
             if not self.reviews[rid]["p"] or (self.reviews[rid].get("lp") or self.reviews[rid]["c"]) <= cutoff
         ]
+
+    def claimed_by_then(self, cutoff: str) -> list[str]:
+        """Pending rounds claimed at `cutoff` or earlier (a stale claim, once the caller checks), oldest
+        first. An entry written before "ca" was kept may hold a claim: it is listed too."""
+        return [rid for rid in self.queue() if (ca := self.reviews[rid].get("ca", cutoff)) and ca <= cutoff]
 
     def queue(self) -> list[str]:
         """The pending rounds' ids, oldest first (sorted once per change, not per question)."""

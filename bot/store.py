@@ -879,6 +879,13 @@ class Store:
             ids = self._index.to_ping(to_iso(cutoff))
         return self._reviews_by_id(set(ids))
 
+    def reviews_claimed_by_then(self, cutoff: datetime) -> list[Review]:
+        """Pending rounds claimed at `cutoff` or earlier, oldest first (keyed: the stale-claims pass of
+        every tick reads the few claims old enough, not every pending round)."""
+        with self._lock:
+            ids = self._index.claimed_by_then(to_iso(cutoff))
+        return self._reviews_by_id(set(ids))
+
     def reviews_awaiting_reason(self, reviewer: str) -> list[Review]:
         """Pending rounds whose rejection by `reviewer` waits for its reason (keyed; the caller
         applies its own expiry on `reason_asked_at`)."""

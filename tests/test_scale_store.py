@@ -339,3 +339,23 @@ def test_only_the_rounds_due_for_a_ping_are_read(tmp_path: Path) -> None:
         assert {r.id for r in store.reviews_to_ping(datetime(1970, 1, 1, tzinfo=UTC))} == {"r5"}
     with Store(tmp_path / "data") as store:  # kept in the index across a restart
         assert {r.id for r in store.reviews_to_ping(cutoff)} == {"r1", "r5", "r7"}
+
+
+def test_only_claims_old_enough_to_be_stale_are_read(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    with Store(tmp_path / "data") as store:
+        _fill(store, 8)  # pending: r1 r3 r5 r7
+        store.update_review("r1", lambda r: _claim(r, "slack:URV", "2026-01-02T00:00:00+00:00"))
+        store.update_review("r5", lambda r: _claim(r, "slack:URV", "2026-01-09T00:00:00+00:00"))
+        cutoff = datetime(2026, 1, 5, tzinfo=UTC)
+        assert [r.id for r in store.reviews_claimed_by_then(cutoff)] == ["r1"]
+        assert {r.id for r in store.reviews_claimed_by_then(datetime(2026, 2, 1, tzinfo=UTC))} == {"r1", "r5"}
+        store.update_review("r1", lambda r: setattr(r, "state", "approved"))
+        assert store.reviews_claimed_by_then(cutoff) == [], "a decided round is not pending"
+    with Store(tmp_path / "data") as store:  # kept in the index across a restart
+        assert [r.id for r in store.reviews_claimed_by_then(datetime(2026, 2, 1, tzinfo=UTC))] == ["r5"]
+
+
+def _claim(review: Review, by: str, at: str) -> None:
+    review.claimed_by, review.claimed_at = by, at

@@ -215,7 +215,10 @@ class ReviewDesk:
             now = from_iso(self.store.now())
             hours = self.rules.claims.stale_after_hours
             out = []
-            for released, who, held in claims.release_stale(self.store.pending_reviews(), now, hours):
+            if hours <= 0:
+                return []
+            old_enough = self.store.reviews_claimed_by_then(now - timedelta(hours=hours))
+            for released, who, held in claims.release_stale(old_enough, now, hours):
                 note = ReviewNote(
                     released.id, "claim.released_stale", {"reviewer": Mention(who), "hours": held}
                 )
