@@ -11,6 +11,7 @@ message the phrase explains; below the threshold, or when two entries tie, the a
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -63,7 +64,7 @@ def match_faq(
     for entry in entries:
         for phrases in entry.questions.values():
             for phrase in phrases:
-                score = _score(message, _tokens(phrase, light))
+                score = _score(message, _phrase_tokens(phrase, light))
                 current = best.get(entry.id)
                 if current is None or score > current.score:
                     best[entry.id] = FaqMatch(entry, score, phrase)
@@ -94,6 +95,12 @@ def _light_words(lexicon: Lexicon) -> _Light:
     return _Light(frozenset(words), tuple(prefixes))
 
 
+@functools.lru_cache(maxsize=4096)
+def _phrase_tokens(phrase: str, light: _Light) -> tuple[tuple[str, float], ...]:
+    """A rules.yaml phrase's tokens: the same few hundred phrases for every message (cached)."""
+    return tuple(_tokens(phrase, light))
+
+
 def _tokens(text: str, light: _Light) -> list[tuple[str, float]]:
     out: list[tuple[str, float]] = []
     for token in dict.fromkeys(normalise(cap(text)).split()):
@@ -102,7 +109,10 @@ def _tokens(text: str, light: _Light) -> list[tuple[str, float]]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)
 def _same(a: str, b: str) -> bool:
+    """Whether two words share a stem (pure, and asked for the same pairs over and over by
+    `rules check`'s every-phrase-against-every-entry pass: cached)."""
     if a == b:
         return True
     shorter = min(len(a), len(b))
@@ -120,7 +130,7 @@ def _same(a: str, b: str) -> bool:
     return common >= max(3 if hangul else 4, math.ceil(ratio * shorter))
 
 
-def _score(message: list[tuple[str, float]], phrase: list[tuple[str, float]]) -> float:
+def _score(message: Sequence[tuple[str, float]], phrase: Sequence[tuple[str, float]]) -> float:
     if not phrase:
         return 0.0
     covered = [(p, w) for p, w in phrase if any(_same(p, m) for m, _ in message)]
