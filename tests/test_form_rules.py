@@ -63,7 +63,7 @@ def test_the_shipped_form_is_valid_and_translated() -> None:
         (
             "      - id: supervisor\n",
             "      - id: supervisor\n        type: choice\n",
-            "- id: supervisor",
+            "      - id: supervisor",  # the question's, not the commented stages example's
             1,
             "questions[2].options needs at least two options",
         ),
