@@ -50,6 +50,7 @@ def test_home_tab_as_applicant_then_as_reviewer(world: SlackWorld) -> None:  # n
     assert [e["action_id"] for e in package["elements"]] == [
         "accessbot_approve",
         "accessbot_reject",
+        "accessbot_return_for_changes",
         "accessbot_claim",
     ]
     assert len({b.get("block_id") for b in queue["blocks"] if "block_id" in b}) == len(
