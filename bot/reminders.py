@@ -46,10 +46,15 @@ class _Pacer:
         self._next[platform] = at + 1.0 / rate
 
 
+DUE_RULE_REVISION = "2"
+"""Changes when `next_due` itself changes (2: access ends and close-outs), so the times stored in
+the index by an older version are worked out again, once, at the first tick."""
+
+
 def _install_due_rule(bot: Services) -> None:
     """Give the store the rule that says when each person's next reminder is due (recomputed at
     every write of that person, and for everyone when the rules change)."""
-    version = hashlib.sha256(repr(bot.rules).encode()).hexdigest()[:16]
+    version = hashlib.sha256((DUE_RULE_REVISION + repr(bot.rules)).encode()).hexdigest()[:16]
     if bot.store.due_rule_version != version:
         bot.store.set_due_rule(lambda a: next_due(bot.rules, a), version)
 
@@ -70,6 +75,7 @@ def tick(bot: Services) -> int:
             continue
         pacer.wait(key)
         out = _stale_step(bot, applicant, now) or _training_expiry(bot, applicant, now)
+        out += lifecycle.due(bot, key)  # access ending, suspended, a close-out asked again
         sent += out
         if not out:  # due by the rule, yet nothing to send: not due again until the person changes
             bot.store.set_due(key, "")
@@ -77,7 +83,6 @@ def tick(bot: Services) -> int:
         bot.messenger.deliver(decision.deliveries, decision.op_id)
     for review in bot.store.pending_reviews():
         sent += _waiting_review(bot, review, now)
-    sent += lifecycle.tick(bot)  # access reminders and suspensions (bot/entitlements/lifecycle.py)
     expire_kept_files(bot, now)
     send_weekly_digest(bot)  # when rules.yaml switches it on and it is due
     return sent
@@ -106,6 +111,7 @@ def next_due(rules: Rules, applicant: Applicant) -> str:
         expiry = training_expiry(rules, applicant)
         if expiry is not None and f"expiry:{expiry.isoformat()}" not in applicant.reminders_sent:
             times.append(datetime.combine(expiry - timedelta(days=warning_days), time(), UTC))
+    times.extend(from_iso(t) for t in lifecycle.access_due(rules, applicant))
     return to_iso(min(times)) if times else ""
 
 
