@@ -6,13 +6,14 @@ import csv
 import io
 import re
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot.entitlements import actions
 from bot.i18n import Bound, Translator
+from bot.messenger import Delivery
 from bot.models import Applicant, Review, StepState, from_iso
 from bot.rules import Rules
 from bot.step_kinds import kind_of
@@ -182,10 +183,16 @@ _REFUSALS = {
 }
 
 
-def lifecycle_change(store: Store, rules: Rules, command: str, args: list[str], by: str) -> str:
+Deliver = Callable[[Sequence[Delivery], str], None]
+"""Messenger.deliver: hands what an operation left to send to the outbox, with its op id."""
+
+
+def lifecycle_change(
+    store: Store, rules: Rules, command: str, args: list[str], by: str, deliver: Deliver | None = None
+) -> str:
     """revoke / block / unblock / closeout from the CLI (bot/entitlements/actions.py). What they
-    leave to send is committed to the operation log: a live bot sends it at once (bot/control.py),
-    a stopped one at its next start. Raises NotDone."""
+    leave to send is committed to the operation log: a live bot sends it at once (`deliver`, from
+    bot/control.py), a stopped one at its next start. Raises NotDone."""
     key, reason = args[0], " ".join(args[1:])
     if command == "revoke":
         outcome = actions.revoke(store, rules, key, by, reason)
@@ -199,11 +206,15 @@ def lifecycle_change(store: Store, rules: Rules, command: str, args: list[str], 
         raise NotDone(f"no applicant {key} (use the full id, e.g. slack:U0123)")
     if not outcome.done:
         raise NotDone(_REFUSALS[outcome.status].format(user=key, state=outcome.state, when=outcome.when))
+    if deliver is not None:
+        deliver(outcome.deliveries, outcome.op_id)
     did = {"revoke": "revoked", "block": "blocked", "unblock": "unblocked", "closeout": "asked to close out"}
     return f"{key}: {did[command]}; {len(outcome.deliveries)} message(s) and removal(s) in the outbox"
 
 
-def change(store: Store, rules: Rules, command: str, args: list[str], by: str = "cli") -> str:
+def change(
+    store: Store, rules: Rules, command: str, args: list[str], by: str = "cli", deliver: Deliver | None = None
+) -> str:
     """Carry out `forget USER`, `reset USER STEP`, `revoke USER REASON`, `block USER REASON`,
     `unblock USER` or `closeout USER [REASON]`; the text for the admin. Raises NotDone."""
     needed = CHANGES.get(command)
@@ -214,7 +225,7 @@ def change(store: Store, rules: Rules, command: str, args: list[str], by: str = 
     if command == "forget":
         return forget_text(forget(store, args[0], by))
     if command != "reset":
-        return lifecycle_change(store, rules, command, args, by)
+        return lifecycle_change(store, rules, command, args, by, deliver)
     if store.get(args[0]) is None:
         raise NotDone(f"no applicant {args[0]} (use the full id, e.g. slack:U0123)")
     return reset(store, rules, args[0], args[1], by)

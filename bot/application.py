@@ -147,9 +147,9 @@ class Application:
         over the control socket."""
         if command == "forget" and args:
             return admin.forget_text(self.forget(args[0], "cli"))
-        text = admin.change(self.services.store, self.rules, command, args, by="cli")
-        self.redeliver()  # what revoke, block, unblock or closeout left in the outbox goes now
-        return text
+        # what revoke, block, unblock or closeout leave to send goes now, through the outbox
+        deliver = self.services.messenger.deliver
+        return admin.change(self.services.store, self.rules, command, args, by="cli", deliver=deliver)
 
     def repair(self) -> int:
         """Open the review round of any complete package that has none: a crash between saving the

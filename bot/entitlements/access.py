@@ -73,15 +73,14 @@ def remove_access(
     by: str = "",
 ) -> list[Revoke]:
     """Revocation, blocking and close-out: mark access `state`, record `action` in the history, and
-    return the removals of what is granted now (and, while access is active, whatever of the rules'
-    entitlements might be). Access already suspended or ended removes only what a failed removal
-    left granted: nothing is taken twice."""
+    return the removals of what active access holds (what was granted, and whatever of the rules'
+    entitlements might be). Access already suspended or ended returns none: its removals are in the
+    outbox already (retried until done), so nothing is taken twice."""
     access = applicant.access
-    held = list(access.granted)
+    ids: list[str] = []
     if access.state == "active":
-        held += [e.id for e in applicable(rules, applicant.key)]
-    ids = list(dict.fromkeys(held))
-    if access.state != "none" or ids:
+        ids = list(dict.fromkeys([*access.granted, *(e.id for e in applicable(rules, applicant.key))]))
+    if access.state != "none":
         access.state = state
     access.history.append(AccessEvent(now, action, by=by, reason=reason))
     return [Revoke(applicant.key, entitlement, reason) for entitlement in ids]

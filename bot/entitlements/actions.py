@@ -26,7 +26,7 @@ from typing import Literal
 from bot.entitlements.access import remove_access
 from bot.messenger import Delivery, Mention, Tell, TellAdmins, encode
 from bot.models import AccessEvent, Applicant, Review, from_iso, to_iso
-from bot.review.deliveries import withdrawals
+from bot.review.deliveries import ClosePost, ReviewNote
 from bot.rules import Rules
 from bot.store import Store, UnknownApplicant
 
@@ -129,6 +129,11 @@ def masked(text: str, applicant: Applicant) -> str:
     return text
 
 
+def _person(who: str) -> object:
+    """Who did it, for a message: a mention of a person, or "cli" as it is."""
+    return Mention(who) if ":" in who else who
+
+
 def _day(moment: str) -> str:
     return moment[:10]
 
@@ -144,7 +149,7 @@ def revoke(store: Store, rules: Rules, key: str, by: str, reason: str) -> Outcom
 
     def change(applicant: Applicant) -> tuple[Outcome, Sequence[Review]]:
         access = applicant.access
-        if access.state not in ("active", "suspended") and not access.granted:
+        if access.state not in ("active", "suspended"):
             return Outcome("not_active", state=access.state), ()
         removals = remove_access(rules, applicant, now, "revoked", "revoked", reason, by=by)
         deliveries: list[Delivery] = [
@@ -159,7 +164,7 @@ def revoke(store: Store, rules: Rules, key: str, by: str, reason: str) -> Outcom
             deliveries.append(
                 TellAdmins(
                     "lifecycle.revoked_admins",
-                    {"user": Mention(key), "by": Mention(by) if ":" in by else by, "reason": reason},
+                    {"user": Mention(key), "by": _person(by), "reason": reason},
                 )
             )
         audit = _audit(by, "access.revoked", reason=masked(reason, applicant))
@@ -170,7 +175,7 @@ def revoke(store: Store, rules: Rules, key: str, by: str, reason: str) -> Outcom
 
 def block(store: Store, rules: Rules, key: str, by: str, reason: str) -> Outcome:
     """Refuse a person's application from now on: whatever they send gets a clear refusal
-    (bot/handlers/access.py), a pending review round is withdrawn (its posts edited to say so), and
+    (bot/handlers/access.py), a pending review round is withdrawn (its post closed, saying so), and
     any access they have is revoked. Reviewers and admins of rules.yaml are not blocked here (take
     them out of rules.yaml), nor is the admin who asks."""
     if key == by:
@@ -194,7 +199,11 @@ def block(store: Store, rules: Rules, key: str, by: str, reason: str) -> Outcome
             review.decided_at = now
             review.reason = "blocked"
             reviews.append(review)
-            posts.extend(withdrawals(review.posts))
+            said = {"by": _person(by)}
+            posts += [
+                ReviewNote(review.id, "lifecycle.review_withdrawn_blocked", said),
+                ClosePost(review.id, "lifecycle.review_withdrawn_blocked", said),
+            ]
             applicant.review_id = ""
         deliveries = (
             *removals,
@@ -244,7 +253,7 @@ def ask_closeout(store: Store, rules: Rules, key: str, by: str, reason: str = ""
 
     def change(applicant: Applicant) -> tuple[Outcome, Sequence[Review]]:
         access = applicant.access
-        if access.state == "none" and not access.granted:
+        if access.state == "none":
             return Outcome("no_access"), ()
         if access.closeout:
             return Outcome("already_asked", when=_day(access.closeout)), ()
