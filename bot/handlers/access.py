@@ -23,7 +23,7 @@ from bot.context import Context
 from bot.entitlements import actions
 from bot.events import ButtonPress, Command, DirectMessage
 from bot.handlers.admin import parse_command
-from bot.intents import Intent, understand
+from bot.intents import Intent, has_hangul, understand
 from bot.language.text import normalise
 from bot.presenter import STEP_ACTIONS
 
@@ -94,6 +94,14 @@ def wants_to_close_out(text: str) -> bool:
     return bool(_START_EN.search(normalise(text)) or _START_KO.search(text))
 
 
+def _asks(ctx: Context) -> bool:
+    """A question about leaving is not asking to close out. In Korean only a question mark says so:
+    "떠나요" (I'm leaving) ends like a question ending."""
+    if "?" in ctx.text or "？" in ctx.text:
+        return True
+    return not has_hangul(ctx.text) and ctx.understood.question
+
+
 @dataclass(frozen=True)
 class CloseoutMessage:
     answer: Answer | Literal["start"]
@@ -113,7 +121,7 @@ class CloseoutHandler:
             if ctx.rules.is_admin(ctx.user.key) and parse_command(ctx.text) is not None:
                 return None
             return CloseoutMessage(read_answer(ctx))
-        if wants_to_close_out(ctx.text) and not ctx.understood.question:
+        if wants_to_close_out(ctx.text) and not _asks(ctx):
             return CloseoutMessage("start")
         return None
 
