@@ -6,14 +6,16 @@ import csv
 import io
 import re
 import statistics
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot import forms
+from bot.entitlements import actions
 from bot.i18n import Translator
+from bot.messenger import Delivery
 from bot.models import Applicant, StepState, from_iso
 from bot.rules import Rules
 from bot.step_kinds import kind_of
@@ -106,6 +108,11 @@ def access_lines(applicant: Applicant) -> list[str]:
     lines = [f"  access: {access.state}{until}; granted: {', '.join(access.granted) or 'nothing'}"]
     if access.blocked:
         lines.append(f"  blocked: {access.blocked}")
+    if access.closeout:
+        by = f" by {access.closeout_by}" if access.closeout_by else ""
+        again = f"; asked again on {access.closeout_next[:10]}" if access.closeout_next else ""
+        asked = f"asked {access.closeout[:10]}{by}, {access.closeout_asks} time(s)"
+        lines.append(f"  close-out: {asked}, no yes yet{again}")
     lines.extend(f"  failing: {name}: {error}" for name, error in access.failing.items())
     for event in access.history:
         what = " ".join(x for x in (event.action, event.entitlement) if x)
@@ -162,19 +169,70 @@ def forget_text(report: ForgetReport) -> str:
     return f"forgot {report.key}: {report.summary()}{posts}"
 
 
-CHANGES = {"forget": 1, "reset": 2}
+CHANGES = {"forget": 1, "reset": 2, "revoke": 2, "block": 2, "unblock": 1, "closeout": 1}
 """The admin commands that change data, with how many arguments each takes."""
 
+_CHANGE_USAGE = {
+    "reset": "reset USER STEP",
+    "revoke": "revoke USER REASON",
+    "block": "block USER REASON",
+    "unblock": "unblock USER",
+    "closeout": "closeout USER [REASON]",
+}
+_REFUSALS = {
+    "not_active": "{user} has no access to revoke (access: {state})",
+    "not_blocked": "{user} is not blocked",
+    "already_blocked": "{user} is already blocked",
+    "staff": "{user} is a reviewer or admin in rules.yaml: take them out of rules.yaml instead",
+    "yourself": "nobody blocks themselves",
+    "no_access": "{user} never had access: there is nothing to close out",
+    "already_asked": "{user} was already asked on {when}; they are reminded until they answer",
+}
 
-def change(store: Store, rules: Rules, command: str, args: list[str], by: str = "cli") -> str:
-    """Carry out `forget USER` or `reset USER STEP`; the text for the admin. Raises NotDone."""
+
+Deliver = Callable[[Sequence[Delivery], str], None]
+"""Messenger.deliver: hands what an operation left to send to the outbox, with its op id."""
+
+
+def lifecycle_change(
+    store: Store, rules: Rules, command: str, args: list[str], by: str, deliver: Deliver | None = None
+) -> str:
+    """revoke / block / unblock / closeout from the CLI (bot/entitlements/actions.py). What they
+    leave to send is committed to the operation log: a live bot sends it at once (`deliver`, from
+    bot/control.py), a stopped one at its next start. Raises NotDone."""
+    key, reason = args[0], " ".join(args[1:])
+    if command == "revoke":
+        outcome = actions.revoke(store, rules, key, by, reason)
+    elif command == "block":
+        outcome = actions.block(store, rules, key, by, reason)
+    elif command == "unblock":
+        outcome = actions.unblock(store, rules, key, by)
+    else:
+        outcome = actions.ask_closeout(store, rules, key, by, reason)
+    if outcome.status == "unknown":
+        raise NotDone(f"no applicant {key} (use the full id, e.g. slack:U0123)")
+    if not outcome.done:
+        raise NotDone(_REFUSALS[outcome.status].format(user=key, state=outcome.state, when=outcome.when))
+    if deliver is not None:
+        deliver(outcome.deliveries, outcome.op_id)
+    did = {"revoke": "revoked", "block": "blocked", "unblock": "unblocked", "closeout": "asked to close out"}
+    return f"{key}: {did[command]}; {len(outcome.deliveries)} message(s) and removal(s) in the outbox"
+
+
+def change(
+    store: Store, rules: Rules, command: str, args: list[str], by: str = "cli", deliver: Deliver | None = None
+) -> str:
+    """Carry out `forget USER`, `reset USER STEP`, `revoke USER REASON`, `block USER REASON`,
+    `unblock USER` or `closeout USER [REASON]`; the text for the admin. Raises NotDone."""
     needed = CHANGES.get(command)
     if needed is None:
         raise NotDone(f"unknown command {command!r}")
     if len(args) < needed:
-        raise NotDone(f"usage: {command} USER" + (" STEP" if needed == 2 else ""))
+        raise NotDone(f"usage: {_CHANGE_USAGE.get(command, command + ' USER')}")
     if command == "forget":
         return forget_text(forget(store, args[0], by))
+    if command != "reset":
+        return lifecycle_change(store, rules, command, args, by, deliver)
     if store.get(args[0]) is None:
         raise NotDone(f"no applicant {args[0]} (use the full id, e.g. slack:U0123)")
     return reset(store, rules, args[0], args[1], by)

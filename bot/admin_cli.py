@@ -23,7 +23,15 @@ from bot.storage import CorruptDatabase
 from bot.store import ForgetFailed, Store, StoreLocked
 
 READ_ONLY = ("pending", "show", "export", "stats", "audit")
-_USAGE = {"show": "show USER", "forget": "forget USER", "reset": "reset USER STEP"}
+_USAGE = {
+    "show": "show USER",
+    "forget": "forget USER",
+    "reset": "reset USER STEP",
+    "revoke": "revoke USER REASON",
+    "block": "block USER REASON",
+    "unblock": "unblock USER",
+    "closeout": "closeout USER",
+}
 
 
 @dataclass(frozen=True)

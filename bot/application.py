@@ -172,10 +172,13 @@ class Application:
         return report
 
     def control(self, command: str, args: list[str]) -> str:
-        """What `accessbot admin forget|reset` beside this live bot asks over the control socket."""
+        """What `accessbot admin forget|reset|revoke|block|unblock|closeout` beside this live bot asks
+        over the control socket."""
         if command == "forget" and args:
             return admin.forget_text(self.forget(args[0], "cli"))
-        return admin.change(self.services.store, self.rules, command, args, by="cli")
+        # what revoke, block, unblock or closeout leave to send goes now, through the outbox
+        deliver = self.services.messenger.deliver
+        return admin.change(self.services.store, self.rules, command, args, by="cli", deliver=deliver)
 
     def repair(self) -> int:
         """Open the review round of any complete package that has none: a crash between saving the

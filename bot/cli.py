@@ -43,7 +43,21 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("new", type=Path)
     admin = sub.add_parser("admin", help="admin commands on the data folder")
     admin.add_argument(
-        "action", choices=["pending", "show", "export", "forget", "stats", "reset", "audit", "repair"]
+        "action",
+        choices=[
+            "pending",
+            "show",
+            "export",
+            "forget",
+            "stats",
+            "reset",
+            "audit",
+            "repair",
+            "revoke",
+            "block",
+            "unblock",
+            "closeout",
+        ],
     )
     admin.add_argument("args", nargs="*")
     admin.add_argument(

@@ -1,4 +1,5 @@
-"""The live bot's control socket: `accessbot admin forget|reset` while the bot holds the data folder.
+"""The live bot's control socket: `accessbot admin forget|reset|revoke|block|unblock|closeout` while
+the bot holds the data folder.
 
 Only the process holding the folder's lock writes to it, so an admin command that changes data is
 sent to that process instead: `control.sock` in the data folder, an AF_UNIX stream socket, 0600 in
@@ -32,7 +33,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 SOCKET_NAME = "control.sock"
-COMMANDS = ("forget", "reset")
+COMMANDS = ("forget", "reset", "revoke", "block", "unblock", "closeout")
 MAX_REQUEST = 64 * 1024
 
 Handler = Callable[[str, list[str]], str]

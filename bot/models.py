@@ -83,9 +83,21 @@ class FormDraft:
     """A question asked again from the summary: once answered, back to the summary."""
 
 
-AccessState = Literal["none", "active", "suspended", "revoked"]
+AccessState = Literal["none", "active", "suspended", "revoked", "closed"]
+"""`closed`: the member confirmed in the close-out that they deleted the data, and access ended."""
 AccessAction = Literal[
-    "granted", "removed", "failed", "suspended", "restored", "revoked", "blocked", "unblocked"
+    "granted",
+    "removed",
+    "failed",
+    "suspended",
+    "restored",
+    "revoked",
+    "blocked",
+    "unblocked",
+    "closeout_asked",
+    "closeout_not_yet",
+    "closeout_reminded",
+    "closed",
 ]
 
 
@@ -116,6 +128,15 @@ class Access:
     """The `until` the member was last reminded of (each end is announced once)."""
     blocked: str = ""
     """Why the person may not apply ("" when they may)."""
+    closeout: str = ""
+    """When the close-out question ("did you delete the files?") was asked; "" when none waits."""
+    closeout_by: str = ""
+    """Who asked for the close-out (an admin's stable id, or the member's own)."""
+    closeout_reason: str = ""
+    closeout_next: str = ""
+    """When to ask again if no "yes" has come (ISO; "" never): fed to the due-time index."""
+    closeout_asks: int = 0
+    """How many times the question was sent (the first ask included)."""
     history: list[AccessEvent] = field(default_factory=list)
 
     @staticmethod

@@ -46,10 +46,15 @@ class _Pacer:
         self._next[platform] = at + 1.0 / rate
 
 
+DUE_RULE_REVISION = "2"
+"""Changes when `next_due` itself changes (2: access ends and close-outs), so the times stored in
+the index by an older version are worked out again, once, at the first tick."""
+
+
 def _install_due_rule(bot: Services) -> None:
     """Give the store the rule that says when each person's next reminder is due (recomputed at
     every write of that person, and for everyone when the rules change)."""
-    version = hashlib.sha256(repr(bot.rules).encode()).hexdigest()[:16]
+    version = hashlib.sha256((DUE_RULE_REVISION + repr(bot.rules)).encode()).hexdigest()[:16]
     if bot.store.due_rule_version != version:
         bot.store.set_due_rule(lambda a: next_due(bot.rules, a), version)
 
@@ -71,7 +76,6 @@ def tick(bot: Services) -> int:
     cutoff = now - timedelta(hours=hours) if hours > 0 else datetime(1970, 1, 1, tzinfo=UTC)
     for review in bot.store.reviews_to_ping(cutoff):
         sent += _waiting_review(bot, review, now)
-    sent += lifecycle.tick(bot)  # access reminders and suspensions (bot/entitlements/lifecycle.py)
     expire_kept_files(bot, now)
     send_weekly_digest(bot)  # when rules.yaml switches it on and it is due
     return sent
@@ -111,16 +115,18 @@ def _remind_people(bot: Services, now: datetime, pacer: _Pacer) -> int:
 
         op_id = f"reminders:{batch_id}:{shard}"
         deliveries = bot.store.update_batch(op_id, keys, change)
-        for key in nothing:  # not due again until the person changes
-            bot.store.set_due(key, "")
-        if not deliveries:
-            continue
-        decoded = [decode(d) for d in deliveries]
-        for delivery in decoded:  # the platform's pace: one send slot each
-            pacer.wait(delivery.user if isinstance(delivery, Tell) else "")
-        bot.messenger.deliver(decoded, op_id)
-        bot.store.audit_many(audits)
-        sent += len(deliveries)
+        if deliveries:
+            decoded = [decode(d) for d in deliveries]
+            for delivery in decoded:  # the platform's pace: one send slot each
+                pacer.wait(delivery.user if isinstance(delivery, Tell) else "")
+            bot.messenger.deliver(decoded, op_id)
+            bot.store.audit_many(audits)
+            sent += len(deliveries)
+        for key in keys:  # access ending, suspended, a close-out asked again: rare, one op each
+            out = lifecycle.due(bot, key)
+            sent += out
+            if not out and key in nothing:  # due by the rule, yet nothing to send: not due again
+                bot.store.set_due(key, "")  # until the person changes
     return sent
 
 
@@ -147,6 +153,7 @@ def next_due(rules: Rules, applicant: Applicant) -> str:
         expiry = training_expiry(rules, applicant)
         if expiry is not None and f"expiry:{expiry.isoformat()}" not in applicant.reminders_sent:
             times.append(datetime.combine(expiry - timedelta(days=warning_days), time(), UTC))
+    times.extend(from_iso(t) for t in lifecycle.access_due(rules, applicant))
     return to_iso(min(times)) if times else ""
 
 

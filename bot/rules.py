@@ -404,6 +404,28 @@ class Access:
         " restores suspended access by itself. Otherwise the admins are told to look at it.",
         default=True,
     )
+    reviewers_may_revoke: bool = doc(
+        "Reviewers (not only admins) may `revoke USER REASON`. `block`, `unblock` and `closeout` stay"
+        " with the admins.",
+        default=False,
+    )
+    closeout_where: LocalText = doc(
+        'Where the close-out asks members to have deleted the data from: "please confirm you deleted'
+        ' the MIMIC-CXR files from ...". Default: "every computer, server, external drive and cloud'
+        ' folder you copied them to" (and the same in Korean).',
+        default_factory=lambda: LocalText(
+            {
+                "en": "every computer, server, external drive and cloud folder you copied them to",
+                "ko": "복사해 둔 모든 컴퓨터, 서버, 외장 드라이브와 클라우드 폴더",
+            }
+        ),
+    )
+    closeout_remind_days: int = doc(
+        'A member who answers the close-out with "not yet", or does not answer, is asked again every'
+        ' this many days until they say yes (0: never asked again). The admins are told of each "not'
+        ' yet", and of every reminder from the second on.',
+        default=7,
+    )
 
     @property
     def ends(self) -> bool:

@@ -312,6 +312,14 @@ def _check_entitlements(rules: Rules, problems: list[Problem], lines: dict[str, 
     if access.remind_days_before < 0:
         where = "access.remind_days_before"
         problems.append(Problem(lines.get(where, 0), where, "must be 0 (never) or more"))
+    if access.closeout_remind_days < 0:
+        where = "access.closeout_remind_days"
+        problems.append(Problem(lines.get(where, 0), where, "must be 0 (never ask again) or more"))
+    if not access.closeout_where.get(rules.language).strip():
+        where = "access.closeout_where"
+        problems.append(
+            Problem(lines.get(where, 0), where, "must say where the data may have been copied to")
+        )
 
 
 def _check_stages(rules: Rules, problems: list[Problem], lines: dict[str, int]) -> None:
@@ -401,6 +409,11 @@ def missing_translations(rules: Rules) -> list[str]:
                         for lang in rules.languages
                         if lang not in text.texts
                     )
+    out.extend(
+        f"access.closeout_where has no {lang} text"
+        for lang in rules.languages
+        if lang not in rules.access.closeout_where.texts
+    )
     for item in rules.faq:
         out.extend(
             f"faq.{item.id}.answer has no {lang} text"

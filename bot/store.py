@@ -946,6 +946,28 @@ class Store:
         entry = self._index.applicants.get(key)
         return int(entry["s"]) if entry is not None else None
 
+    def commit_change(
+        self,
+        op_id: str,
+        key: str,
+        change: Callable[[Applicant], tuple[Sequence[Review], Sequence[dict[str, Any]]] | None],
+    ) -> Applicant | None:
+        """`update` and `commit` in one: read one applicant, change it, and write it with the review
+        rounds the change returns and what it leaves to send (encoded deliveries), as one operation,
+        under the store's lock, so no other write comes between the read and the write. `change`
+        returns None to write nothing. Raises UnknownApplicant; returns the applicant as written."""
+        with self._lock:
+            self._writable()
+            applicant = self.get(key)
+            if applicant is None:
+                raise UnknownApplicant(key)
+            changed = change(applicant)
+            if changed is None:
+                return None
+            reviews, deliveries = changed
+            self.commit(op_id, applicants=[applicant], reviews=reviews, deliveries=deliveries)
+            return applicant
+
     def _apply(self, records: dict[str, Any]) -> None:
         by_shard: dict[int, list[Applicant]] = {}
         for raw in (records.get("applicants") or {}).values():

@@ -5,5 +5,7 @@
 - `webhook`: the signed JSON POST to the lab's own scripts;
 - `service`: carries out Grant / Revoke (registered with `Messenger.handle`), records them on the
   applicant, reports failures to the admins and retries with backoff;
-- `lifecycle`: reminders before access ends, suspension, renewal, revoke / block / unblock.
+- `actions`: revoke, block, unblock and the close-out, on the store alone (chat, CLI and the tick);
+- `lifecycle`: reminders before access ends, suspension, renewal, a close-out asked again, from the
+  store's due-time index.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.entitlements.deliveries import Grant, Revoke
-from bot.models import AccessEvent, Applicant, from_iso
+from bot.models import AccessAction, AccessEvent, AccessState, Applicant, from_iso
 from bot.rules import ENTITLEMENT_PLATFORM, Entitlement, Rules
 from bot.workflow import training_expiry
 
@@ -33,8 +33,11 @@ def open_access(
 ) -> list[Grant]:
     """Mark access active from `now` (its end worked out) and return the grants to deliver.
 
-    Called inside the decision that approves (or restores), so the grants are committed with it."""
+    Called inside the decision that approves (or restores), so the grants are committed with it.
+    A blocked person is granted nothing (`unblock` first)."""
     access = applicant.access
+    if access.blocked:
+        return []
     access.state = "active"
     access.since = now
     end = access_end(rules, applicant, from_iso(now).date())
@@ -56,4 +59,28 @@ def close_access(
     access.history.append(
         AccessEvent(now, "suspended" if state == "suspended" else "revoked", by=by, reason=reason)
     )
+    return [Revoke(applicant.key, entitlement, reason) for entitlement in ids]
+
+
+def remove_access(
+    rules: Rules,
+    applicant: Applicant,
+    now: str,
+    state: AccessState,
+    action: AccessAction,
+    reason: str,
+    *,
+    by: str = "",
+) -> list[Revoke]:
+    """Revocation, blocking and close-out: mark access `state`, record `action` in the history, and
+    return the removals of what active access holds (what was granted, and whatever of the rules'
+    entitlements might be). Access already suspended or ended returns none: its removals are in the
+    outbox already (retried until done), so nothing is taken twice."""
+    access = applicant.access
+    ids: list[str] = []
+    if access.state == "active":
+        ids = list(dict.fromkeys([*access.granted, *(e.id for e in applicable(rules, applicant.key))]))
+    if access.state != "none":
+        access.state = state
+    access.history.append(AccessEvent(now, action, by=by, reason=reason))
     return [Revoke(applicant.key, entitlement, reason) for entitlement in ids]

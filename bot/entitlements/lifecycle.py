@@ -1,17 +1,23 @@
 """Access with an end (issue 15, item 2): reminded before it ends, suspended when it lapses, restored
-by a renewed CITI report. `tick` runs with the reminders (bot/reminders.py), from the stored dates
-alone: restart-safe, each reminder and suspension once."""
+by a renewed CITI report; and the close-out asked again (item 3, bot/entitlements/actions.py).
+
+`due(bot, key)` runs with the reminders (bot/reminders.py) for the people the store's due-time index
+names (`access_due` gives the index its times through `next_due`): a tick costs what is due, not
+how many members there are. From the stored dates alone: restart-safe, each reminder and suspension
+once; each change is read, made and committed with its deliveries as one operation."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from bot.context import Services
+from bot.entitlements import actions
 from bot.entitlements.access import access_end, close_access, open_access
 from bot.messenger import Delivery, Mention, Tell, TellAdmins, encode
-from bot.models import Applicant
+from bot.models import Applicant, Review, to_iso
+from bot.rules import Rules
 
 
 def _commit(bot: Services, applicant: Applicant, deliveries: list[Delivery]) -> None:
@@ -21,57 +27,108 @@ def _commit(bot: Services, applicant: Applicant, deliveries: list[Delivery]) -> 
     bot.messenger.deliver(deliveries, op_id)
 
 
-def tick(bot: Services) -> int:
-    """Remind members whose access ends soon and suspend those whose access has ended."""
+def access_due(rules: Rules, applicant: Applicant) -> list[str]:
+    """When this person's access needs the tick (ISO moments): the reminder before it ends, and
+    its end. Feeds the store's due-time index (bot/reminders.py next_due), so the tick visits only
+    the people something is due for."""
+    access = applicant.access
+    times: list[str] = []
+    if rules.access.ends and access.state == "active" and access.until:
+        until = date.fromisoformat(access.until)
+        before = rules.access.remind_days_before
+        if before > 0 and access.reminded_for != access.until:
+            times.append(_midnight(until - timedelta(days=before)))
+        times.append(_midnight(until))
+    if access.closeout and access.closeout_next:
+        times.append(access.closeout_next)
+    return times
+
+
+def _midnight(day: date) -> str:
+    return to_iso(datetime.combine(day, time(), UTC))
+
+
+def due(bot: Services, key: str) -> int:
+    """What is due for one person the due-time index named: the reminder before their access ends,
+    its suspension, a close-out asked again. Returns how many messages it sent (0: nothing due)."""
     rules = bot.rules
-    if not rules.access.ends:
-        return 0
     today = bot.clock().date()
-    done = 0
-    for applicant in bot.store.iter_all():
-        access = applicant.access
-        if access.state != "active" or not access.until:
-            continue
+    sent = 0
+    applicant = bot.store.get(key)
+    if applicant is None:
+        return 0
+    access = applicant.access
+    if rules.access.ends and access.state == "active" and access.until:
         until = date.fromisoformat(access.until)
         if today >= until:
-            suspend(bot, applicant, rules.program.name, access.until)
-            done += 1
+            sent += suspend(bot, key)
         elif (
             rules.access.remind_days_before > 0
             and (until - today).days <= rules.access.remind_days_before
             and access.reminded_for != access.until
         ):
-            applicant.access.reminded_for = access.until
-            _commit(
-                bot,
-                applicant,
-                [
-                    Tell(
-                        applicant.key,
-                        "access.ending_soon",
-                        {"program": rules.program.name, "date": access.until},
-                    )
-                ],
-            )
-            bot.store.audit("", "access.reminded", applicant.key, until=access.until)
-            done += 1
-    return done
+            sent += _remind(bot, key)
+    if access.closeout and access.closeout_next:
+        outcome = actions.remind_closeout(bot.store, rules, key)
+        if outcome.done:
+            bot.messenger.deliver(outcome.deliveries, outcome.op_id)
+            sent += 1
+    return sent
 
 
-def suspend(bot: Services, applicant: Applicant, program: Any, until: str) -> None:
-    reason_key = "access.reason_expired"
-    reason = bot.translator.t(applicant.lang, reason_key)
-    removals = close_access(bot.rules, applicant, bot.store.now(), "suspended", "expired")
-    _commit(
-        bot,
-        applicant,
-        [
-            *removals,
-            Tell(applicant.key, "access.suspended_dm", {"program": program, "date": until, "reason": reason}),
-            TellAdmins("access.suspended_admins", {"user": Mention(applicant.key), "reason": "expired"}),
-        ],
-    )
-    bot.store.audit("", "access.suspended", applicant.key, until=until)
+def _remind(bot: Services, key: str) -> int:
+    rules = bot.rules
+    op_id = secrets.token_hex(8)
+    out: list[Delivery] = []
+
+    def change(a: Applicant) -> tuple[list[Review], list[dict[str, Any]]] | None:
+        access = a.access
+        if access.state != "active" or not access.until or access.reminded_for == access.until:
+            return None  # changed meanwhile
+        access.reminded_for = access.until
+        out.append(Tell(a.key, "access.ending_soon", {"program": rules.program.name, "date": access.until}))
+        return [], [encode(d) for d in out]
+
+    written = bot.store.commit_change(op_id, key, change)
+    if written is None:
+        return 0
+    bot.store.audit("", "access.reminded", key, until=written.access.until)
+    bot.messenger.deliver(out, op_id)
+    return 1
+
+
+def suspend(bot: Services, key: str) -> int:
+    """Access has lapsed: the entitlements are removed and the member and the admins are told."""
+    rules = bot.rules
+    op_id = secrets.token_hex(8)
+    out: list[Delivery] = []
+    now = bot.store.now()
+
+    def change(a: Applicant) -> tuple[list[Review], list[dict[str, Any]]] | None:
+        if a.access.state != "active":
+            return None
+        until = a.access.until
+        reason = bot.translator.t(a.lang, "access.reason_expired")
+        removals = close_access(rules, a, now, "suspended", "expired")
+        out.extend(
+            [
+                *removals,
+                Tell(
+                    a.key,
+                    "access.suspended_dm",
+                    {"program": rules.program.name, "date": until, "reason": reason},
+                ),
+                TellAdmins("access.suspended_admins", {"user": Mention(a.key), "reason": "expired"}),
+            ]
+        )
+        return [], [encode(d) for d in out]
+
+    written = bot.store.commit_change(op_id, key, change)
+    if written is None:
+        return 0
+    bot.store.audit("", "access.suspended", key, until=written.access.until)
+    bot.messenger.deliver(out, op_id)
+    return 1
 
 
 def renewed(bot: Services, key: str, evidence: dict[str, Any], previous: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context import Handler
+from bot.handlers.access import BlockedHandler, CloseoutHandler
 from bot.handlers.admin import AdminCommandHandler
 from bot.handlers.channel import ChannelFileHandler, ChannelIgnoreHandler
 from bot.handlers.conversation import ConversationHandler, FirstContactHandler, StepButtonHandler
@@ -40,6 +41,7 @@ def default_handlers() -> list[Handler[Any]]:
         ReactionVoteHandler(),  # reviewers' emoji on review posts
         ButtonVoteHandler(),  # Approve / Reject buttons
         ClaimHandler(),  # "I'll take this": the Claim button, 👀 on a review post
+        BlockedHandler(),  # a blocked person: refused, before anything that continues an application
         FormButtonHandler(),  # a form step's modal answers, its buttons where no modal can be shown
         ReturnPromptHandler(),  # Return for changes without a form, ↩️ on a review post: asks how
         StepButtonHandler(),  # "I've done this" / "Not yet" / "Help" on a step's instructions
@@ -50,6 +52,7 @@ def default_handlers() -> list[Handler[Any]]:
         RejectReasonHandler(),  # a reviewer who rejected answers with the reason (DM or thread)
         ChannelIgnoreHandler(),  # any other channel chatter is not for the bot
         AdminCommandHandler(),  # admins: pending, show, reset, approve, ...; reviewers: pending; usage
+        CloseoutHandler(),  # "did you delete the files?": yes / not yet; "closeout", "I'm leaving the lab"
         UploadHandler(),  # a file in DM (for staff: starts their own application)
         HomeCommandHandler(),  # /queue (reviewers), /stats (admins)
         SlashCommandHandler(),  # /status, /help

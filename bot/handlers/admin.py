@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from bot import admin
 from bot.context import Context
+from bot.entitlements import actions
 from bot.events import DirectMessage
+from bot.handlers.roles import may
 from bot.messenger import Mention, Tell
 from bot.models import Review, from_iso
 from bot.review.deliveries import withdrawals
@@ -22,8 +24,40 @@ from bot.rules import Step
 from bot.store import ForgetFailed
 from bot.workflow import missing_for_review
 
-COMMANDS = ("pending", "show", "reset", "approve", "reject", "reload", "export", "forget", "stats", "admin")
-_NEEDS_ARGS = {"show": 1, "reset": 2, "approve": 1, "reject": 3, "forget": 1}
+COMMANDS = (
+    "pending",
+    "show",
+    "reset",
+    "approve",
+    "reject",
+    "reload",
+    "export",
+    "forget",
+    "stats",
+    "admin",
+    "revoke",
+    "block",
+    "unblock",
+    "closeout",
+)
+_NEEDS_ARGS = {
+    "show": 1,
+    "reset": 2,
+    "approve": 1,
+    "reject": 3,
+    "forget": 1,
+    "revoke": 2,
+    "block": 2,
+    "unblock": 1,
+    "closeout": 1,
+}
+_USAGE_KEYS = {
+    "revoke": "access.usage_revoke",
+    "block": "access.usage_block",
+    "unblock": "access.usage_unblock",
+    "closeout": "lifecycle.usage_closeout",
+}
+_NEEDS_REASON = ("revoke", "block")
 _REVIEWER_COMMANDS = ("pending",)
 _REVIEWER_USAGE = ("approve", "reject")
 FORCE_WORDS = frozenset({"force", "forced", "anyway", "강제"})
@@ -65,7 +99,7 @@ class AdminCommandHandler:
         return command
 
     def handle(self, ctx: Context, found: AdminCommand) -> None:
-        if not ctx.rules.is_admin(ctx.user.key):
+        if not may(ctx.rules, ctx.user.key, found.name):
             if ctx.rules.is_reviewer(ctx.user.key) and found.name in _REVIEWER_COMMANDS:
                 _reviewer_pending(ctx)
                 return
@@ -76,7 +110,7 @@ class AdminCommandHandler:
             ctx.reply(ctx.t("admin.refused"))
             return
         if not found.complete:
-            ctx.reply(ctx.t(f"admin.usage_{found.name}"))
+            ctx.reply(_usage_of(ctx, found))
             return
         commands: dict[str, Callable[[Context, list[str]], None]] = {
             "admin": _usage,
@@ -89,6 +123,10 @@ class AdminCommandHandler:
             "export": _export,
             "forget": _forget,
             "stats": _stats,
+            "revoke": _revoke,
+            "block": _block,
+            "unblock": _unblock,
+            "closeout": _closeout,
         }
         commands[found.name](ctx, found.args)
 
@@ -98,7 +136,14 @@ def _user(ctx: Context, text: str) -> str:
 
 
 def _usage(ctx: Context, args: list[str]) -> None:
-    ctx.reply(ctx.t("admin.usage"))
+    ctx.reply(ctx.t("admin.usage") + "\n" + ctx.t("lifecycle.usage_more"))
+
+
+def _usage_of(ctx: Context, found: AdminCommand) -> str:
+    """A command without what it needs: which argument is missing, or its usage."""
+    if found.name in _NEEDS_REASON and len(found.args) == 1:
+        return ctx.t("lifecycle.reason_needed", command=found.name, user=found.args[0])
+    return ctx.t(_USAGE_KEYS.get(found.name, f"admin.usage_{found.name}"))
 
 
 def _pending(ctx: Context, args: list[str]) -> None:
@@ -184,6 +229,9 @@ def _approve(ctx: Context, args: list[str]) -> None:
     if applicant is None:
         ctx.reply(ctx.t("admin.no_such_user", user=key))
         return
+    if applicant.access.blocked:
+        ctx.reply(ctx.t("lifecycle.approve_blocked", user=args[0]))
+        return
     forced = any(a.lower() in FORCE_WORDS for a in args[1:])
     missing = missing_for_review(ctx.rules, applicant)
     if missing and not forced:
@@ -236,3 +284,48 @@ def _forget(ctx: Context, args: list[str]) -> None:
 
 def _stats(ctx: Context, args: list[str]) -> None:
     ctx.reply("\n".join(admin.stats(ctx.store, ctx.rules)))
+
+
+# -- access after approval: revoke, block, unblock, close-out (bot/entitlements/actions.py) ---------
+
+_ANSWERS = {
+    "unknown": "admin.no_such_user",
+    "not_active": "access.not_active",
+    "not_blocked": "access.not_blocked",
+    "already_blocked": "lifecycle.already_blocked",
+    "staff": "lifecycle.block_staff",
+    "yourself": "lifecycle.block_yourself",
+    "no_access": "lifecycle.closeout_no_access",
+    "already_asked": "lifecycle.closeout_already",
+}
+
+
+def _answer(ctx: Context, outcome: actions.Outcome, key: str, done: str) -> None:
+    """Send what the operation left to send, then tell the admin what came of it."""
+    ctx.deliver(outcome.deliveries, outcome.op_id)
+    text_key = done if outcome.done else _ANSWERS.get(outcome.status, "admin.done")
+    user: object = Mention(key) if outcome.done else key
+    ctx.reply(ctx.t(text_key, user=user, state=outcome.state, date=outcome.when))
+
+
+def _revoke(ctx: Context, args: list[str]) -> None:
+    key = _user(ctx, args[0])
+    outcome = actions.revoke(ctx.store, ctx.rules, key, ctx.user.key, " ".join(args[1:]))
+    _answer(ctx, outcome, key, "access.revoked")
+
+
+def _block(ctx: Context, args: list[str]) -> None:
+    key = _user(ctx, args[0])
+    outcome = actions.block(ctx.store, ctx.rules, key, ctx.user.key, " ".join(args[1:]))
+    _answer(ctx, outcome, key, "access.blocked")
+
+
+def _unblock(ctx: Context, args: list[str]) -> None:
+    key = _user(ctx, args[0])
+    _answer(ctx, actions.unblock(ctx.store, ctx.rules, key, ctx.user.key), key, "access.unblocked")
+
+
+def _closeout(ctx: Context, args: list[str]) -> None:
+    key = _user(ctx, args[0])
+    outcome = actions.ask_closeout(ctx.store, ctx.rules, key, ctx.user.key, " ".join(args[1:]))
+    _answer(ctx, outcome, key, "lifecycle.closeout_asked")

@@ -20,6 +20,20 @@ from bot.language.faq import FaqEntry
 from bot.language.text import normalise
 from bot.models import Applicant
 from bot.presenter import checklist_message
+from bot.rules import Rules
+
+REVIEWER_MAY = {"revoke": "reviewers_may_revoke"}
+"""Admin commands reviewers may use too, each when the named `access` setting of rules.yaml says so."""
+
+
+def may(rules: Rules, user_key: str, command: str) -> bool:
+    """Whether the person (by stable id, never by name) may use the admin command `command`: admins
+    may use them all; reviewers those of REVIEWER_MAY that rules.yaml allows."""
+    if rules.is_admin(user_key):
+        return True
+    setting = REVIEWER_MAY.get(command)
+    return setting is not None and rules.is_reviewer(user_key) and bool(getattr(rules.access, setting))
+
 
 # "apply", "I want to apply", "I'd like to apply for access", "let me apply", "start my application";
 # "신청하고 싶어요", "신청할래요", "저도 신청할게요", "신청 시작". "How do applicants apply?" is not one.
