@@ -36,7 +36,7 @@ from bot.events import (
 )
 from bot.i18n import Bound
 from bot.models import Applicant, Review, from_iso
-from bot.presenter import STEP_DONE, STEP_HELP, STEP_NOT_YET
+from bot.presenter import STEP_DONE, STEP_HELP, STEP_NOT_YET, finished_line
 from bot.review import stages
 from bot.review.render import APPROVE, CLAIM, REJECT
 from bot.review.returns import RETURN
@@ -90,7 +90,7 @@ def applicant_section(rules: Rules, applicant: Applicant, t: Bound, *, buttons: 
         lines.append(f"{_MARKS[item.state]} {item.number}. {item.step.title.get(t.lang)}{mark}")
     step = current_step(rules, applicant)
     if step is None:
-        lines += ["", t("status.all_done")]
+        lines += ["", finished_line(t, applicant)]
     else:
         lines += ["", t("status.now", number=rules.step_index(step.id) + 1, title=step.title)]
     shown = buttons and step is not None and not kind_of(step).decided_by_reviewers

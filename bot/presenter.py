@@ -7,9 +7,12 @@ the value), handled by bot/handlers/conversation.py's StepButtonHandler.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.context import Context
 from bot.estimates import estimate_text
 from bot.events import Button, ButtonStyle, Outgoing
+from bot.models import Applicant
 from bot.rules import Step
 from bot.step_kinds import kind_of
 from bot.workflow import checklist, current_step, done_count, missing_for_review
@@ -79,7 +82,7 @@ def checklist_text(ctx: Context, *, with_instructions: bool = True) -> str:
     step = current_step(rules, applicant)
     if step is None:
         lines.append("")
-        lines.append(ctx.t("status.all_done"))
+        lines.append(finished_line(ctx.t, applicant))
         return "\n".join(lines)
     if with_instructions:
         lines.append("")
@@ -98,6 +101,20 @@ def checklist_text(ctx: Context, *, with_instructions: bool = True) -> str:
     return "\n".join(lines)
 
 
+_ACCESS_ENDED = {
+    "suspended": "lifecycle.status_suspended",
+    "revoked": "lifecycle.status_revoked",
+    "closed": "lifecycle.status_closed",
+}
+"""The last line of a finished checklist when access ended since the approval (bot/entitlements/)."""
+
+
+def finished_line(t: Callable[..., str], applicant: Applicant) -> str:
+    """Every step done: "approved", unless the access it gave was suspended, revoked or closed
+    since (a checklist must never say "approved" to someone whose access was taken away)."""
+    return t(_ACCESS_ENDED.get(applicant.access.state, "status.all_done"))
+
+
 def checklist_message(ctx: Context, first_line: str = "") -> Outgoing:
     """The checklist (after `first_line`, when given), with the current step's buttons."""
     text = checklist_text(ctx)
@@ -107,9 +124,10 @@ def checklist_message(ctx: Context, first_line: str = "") -> Outgoing:
 def next_step_text(ctx: Context) -> str:
     """After a step is completed: what comes next (or that the package went to review)."""
     rules = ctx.rules
-    step = current_step(rules, ctx.applicant())
+    applicant = ctx.applicant()
+    step = current_step(rules, applicant)
     if step is None:
-        return ctx.t("status.all_done")
+        return finished_line(ctx.t, applicant)
     return step_instructions(ctx, step, rules.step_index(step.id) + 1)
 
 

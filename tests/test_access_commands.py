@@ -87,6 +87,10 @@ def test_revoke_removes_the_access_tells_the_member_why_and_records_who_and_when
     assert "access: revoked" in shown
     assert "revoked (by console:admin; left the lab)" in shown
     assert "removed data_folder (left the lab)" in shown
+    status = alice.as_("alice").say("status")[-1].text  # never "approved" once access is taken away
+    assert "the lab revoked your access" in status and "Your access is approved" not in status
+    home = alice.say("/home")[-1].text
+    assert "the lab revoked your access" in home and "Your access is approved" not in home
 
 
 def test_revoke_answers_plainly_when_it_cannot(alice: Driver) -> None:

@@ -248,6 +248,8 @@ def test_access_ends_with_the_training_and_a_renewed_report_restores_it(
         assert any("suspended" in t for t in driver.dm_texts("admin"))
         bot.tick()
         assert len([t for t in driver.dm_texts("alice") if "suspended" in t]) == 1  # once
+        status = driver.as_("alice").say("status")[-1].text
+        assert "your access is suspended" in status and "Your access is approved" not in status
         renewed, _ = write_documents(tmp_path / "new", clock().date(), record_id="40599999")
         driver.as_("alice").say(f"/upload {renewed}")
         assert "restored" in driver.dm_texts("alice")[-1]
