@@ -52,6 +52,7 @@ def test_return_by_text_reopens_one_step_and_the_reupload_edits_the_same_post(
     asked = driver.as_("reviewer").say("/press return_for_changes")
     text = "\n".join(s.text for s in asked)
     assert f"return {review.id} STEP REASON" in text
+    assert f"`return {review.id} 2 1 see page 2`" in text, "the example is the whole command"
     assert "1. The report is for another course" in text and "6. The reviewers ask" in text
     assert bot.store.review(review.id).state == "pending"  # type: ignore[union-attr]
 

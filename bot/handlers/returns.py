@@ -27,7 +27,7 @@ def ask_for_return(ctx: Context, review: Review) -> None:
             review=review.id,
             steps=ctx.desk.step_menu(ctx.tr),
         )
-        + reason_menu(ctx, "return")
+        + reason_menu(ctx, "return", review.id)
     )
 
 

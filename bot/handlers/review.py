@@ -82,10 +82,16 @@ def stage_reply(ctx: Context, decision: Decision, what: str) -> bool:
     return True
 
 
-def reason_menu(ctx: Context, use: ReasonUse) -> str:
-    """The numbered reasons rules.yaml offers, as a paragraph to add to a question ("" when none)."""
+def reason_menu(ctx: Context, use: ReasonUse, review_id: str = "") -> str:
+    """The numbered reasons rules.yaml offers, as a paragraph to add to a question ("" when none).
+    With `review_id`, the example is the whole `return ID STEP REASON` command (a return is never
+    taken from a bare reply, unlike a rejection's reason)."""
     listed = reasons.menu(ctx.rules, use, ctx.tr)
-    return "\n" + ctx.t("returns.reasons_menu", reasons=listed) if listed else ""
+    if not listed:
+        return ""
+    if review_id:
+        return "\n" + ctx.t("returns.reasons_menu_command", reasons=listed, review=review_id)
+    return "\n" + ctx.t("returns.reasons_menu", reasons=listed)
 
 
 def finish_rejection(ctx: Context, review: Review, text: str, chosen: Chosen | None = None) -> None:
