@@ -119,6 +119,39 @@ def _text_input(field: FormField) -> discord.ui.TextInput[FormModal]:
 Submitted = Callable[[discord.Interaction[Any], "FormModal"], Awaitable[None]]
 
 
+MAX_SELECT_OPTIONS = 25
+"""Options a Discord select menu holds."""
+
+
+def select_menu(field: FormField) -> discord.ui.Select[Any]:
+    """A choice field as a select menu inside a modal (under its Label), its current value chosen."""
+    return discord.ui.Select(
+        custom_id=field.id,
+        placeholder=clip(field.placeholder, 150) or None,
+        min_values=1 if field.required else 0,
+        max_values=1,
+        required=field.required,
+        options=[
+            discord.SelectOption(
+                label=clip(c.label, 100) or c.value, value=c.value[:100], default=c.value == field.value
+            )
+            for c in field.choices[:MAX_SELECT_OPTIONS]
+        ],
+    )
+
+
+def text_box(field: FormField) -> discord.ui.TextInput[Any]:
+    """A text field inside a modal (under its Label), pre-filled with its current value."""
+    return discord.ui.TextInput(
+        custom_id=field.id,
+        style=discord.TextStyle.paragraph if field.kind == "paragraph" else discord.TextStyle.short,
+        placeholder=clip(field.placeholder, 100) or None,
+        default=field.value[: field.max_length] or None,
+        required=field.required,
+        max_length=max(1, min(field.max_length, 4000)),
+    )
+
+
 class FormModal(discord.ui.Modal):
     """A neutral Form as a Discord modal. Discord has no submit/cancel labels: those are not shown.
 

@@ -20,7 +20,7 @@ from typing import Any
 import discord
 
 from bot.adapters.discord import review_forms
-from bot.adapters.discord.components import FORM_TIMEOUT_S, MAX_FORM_FIELDS
+from bot.adapters.discord.components import FORM_TIMEOUT_S, MAX_FORM_FIELDS, select_menu, text_box
 from bot.adapters.discord.render import clip
 from bot.adapters.discord.review_forms import SubmittedForm
 from bot.events import Form, FormField, MessageRef
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 _LABEL = 45  # a Label's text
 _DESCRIPTION = 100
-_OPTIONS = 25  # a Select's options
 
 
 Submitted = Callable[[discord.Interaction[Any], SubmittedForm], Awaitable[None]]
@@ -42,28 +41,8 @@ def pages(form: Form) -> list[tuple[FormField, ...]]:
 
 
 def _component(field: FormField) -> discord.ui.TextInput[Any] | discord.ui.Select[Any]:
-    if field.kind == "choice" and field.choices:
-        options = [
-            discord.SelectOption(
-                label=clip(c.label, 100) or c.value, value=c.value, default=c.value == field.value
-            )
-            for c in field.choices[:_OPTIONS]
-        ]
-        return discord.ui.Select(
-            custom_id=field.id,
-            options=options,
-            min_values=1 if field.required else 0,
-            max_values=1,
-            required=field.required,
-        )
-    return discord.ui.TextInput(
-        custom_id=field.id,
-        style=discord.TextStyle.paragraph if field.kind == "paragraph" else discord.TextStyle.short,
-        placeholder=clip(field.placeholder, 100) or None,
-        default=field.value[: field.max_length] or None,
-        required=field.required,
-        max_length=max(1, min(field.max_length, 4000)),
-    )
+    """A choice as a menu (its answer chosen), anything else as a pre-filled text box."""
+    return select_menu(field) if field.kind == "choice" and field.choices else text_box(field)
 
 
 class StepFormModal(discord.ui.Modal):

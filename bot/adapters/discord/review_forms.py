@@ -14,13 +14,19 @@ from typing import Any, Protocol
 
 import discord
 
-from bot.adapters.discord.components import FORM_TIMEOUT_S, MAX_FORM_FIELDS, FormModal, choice_answer
+from bot.adapters.discord.components import (
+    FORM_TIMEOUT_S,
+    MAX_FORM_FIELDS,
+    MAX_SELECT_OPTIONS,
+    FormModal,
+    choice_answer,
+    select_menu,
+    text_box,
+)
 from bot.adapters.discord.render import clip
 from bot.events import Form, FormField, MessageRef
 
 log = logging.getLogger(__name__)
-
-MAX_SELECT_OPTIONS = 25
 
 
 class SubmittedForm(Protocol):
@@ -37,30 +43,6 @@ Submitted = Callable[[discord.Interaction[Any], Any], Awaitable[None]]
 
 def _selectable(field: FormField) -> bool:
     return field.kind == "choice" and 0 < len(field.choices) <= MAX_SELECT_OPTIONS
-
-
-def _select(field: FormField) -> discord.ui.Select[Any]:
-    return discord.ui.Select(
-        custom_id=field.id,
-        placeholder=clip(field.placeholder, 150) or None,
-        min_values=1 if field.required else 0,
-        max_values=1,
-        required=field.required,
-        options=[
-            discord.SelectOption(label=clip(c.label, 100) or c.value, value=c.value[:100])
-            for c in field.choices
-        ],
-    )
-
-
-def _text(field: FormField) -> discord.ui.TextInput[Any]:
-    return discord.ui.TextInput(
-        custom_id=field.id,
-        style=discord.TextStyle.paragraph if field.kind == "paragraph" else discord.TextStyle.short,
-        placeholder=clip(field.placeholder, 100) or None,
-        required=field.required,
-        max_length=max(1, min(field.max_length, 4000)),
-    )
 
 
 class MenuFormModal(discord.ui.Modal):
@@ -84,11 +66,11 @@ class MenuFormModal(discord.ui.Modal):
         for field in form.fields[:MAX_FORM_FIELDS]:
             item: discord.ui.Item[Any]
             if _selectable(field):
-                select = _select(field)
+                select = select_menu(field)
                 self._selects.append((field, select))
                 item = select
             else:
-                text = _text(field)
+                text = text_box(field)
                 self._texts.append((field, text))
                 item = text
             self.add_item(discord.ui.Label(text=clip(field.label, 45) or field.id, component=item))
