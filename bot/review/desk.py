@@ -145,15 +145,9 @@ class ReviewDesk:
         with self._lock:
             rules = self.rules
             current = self.store.review(review.id) or review
-            refused = self._refusal(current, by)  # a reviewer, and of the round's stage
-            if refused:
-                self.store.audit(by, "review.vote_refused", current.applicant, reason=refused)
-                return Decision(f"ignored_{refused}", current)
-            if by == current.applicant:
-                self.store.audit(by, "review.vote_refused", current.applicant, reason="self")
-                return Decision("ignored_self", current)
-            if current.state != "pending":
-                return Decision("already_decided", current)
+            stopped = self._may_act(current, by, "review.vote_refused")
+            if stopped is not None:
+                return stopped
             applicant = self.store.get(current.applicant)
             done = returns.give_back(current, applicant, by, step, chosen, self.store.now(), rules.language)
             decision = self._commit("returned", done.review, done.applicant, done.deliveries)
@@ -240,15 +234,9 @@ class ReviewDesk:
         with self._lock:
             rules = self.rules
             review = self.store.review(review.id) or review  # the caller's copy may be stale
-            refused = self._refusal(review, voter)
-            if refused:
-                self.store.audit(voter, "review.vote_refused", review.applicant, reason=refused)
-                return Decision(f"ignored_{refused}", review)
-            if voter == review.applicant:
-                self.store.audit(voter, "review.vote_refused", review.applicant, reason="self")
-                return Decision("ignored_self", review)
-            if review.state != "pending":
-                return Decision("already_decided", review)
+            stopped = self._may_act(review, voter, "review.vote_refused")
+            if stopped is not None:
+                return stopped
             if withdraw:
                 if review.votes.get(voter) != vote:
                     return Decision("ignored", review)
@@ -373,6 +361,20 @@ class ReviewDesk:
             return decision
 
     # -- stages of approval (bot/review/stages.py) ---------------------------------------------
+
+    def _may_act(self, review: Review, who: str, refused_action: str) -> Decision | None:
+        """None when `who` may vote on (or return) the round now; else the Decision that says why
+        not: not a reviewer of its stage, their own package (both audited), or already decided."""
+        refused = self._refusal(review, who)
+        if refused:
+            self.store.audit(who, refused_action, review.applicant, reason=refused)
+            return Decision(f"ignored_{refused}", review)
+        if who == review.applicant:
+            self.store.audit(who, refused_action, review.applicant, reason="self")
+            return Decision("ignored_self", review)
+        if review.state != "pending":
+            return Decision("already_decided", review)
+        return None
 
     def _refusal(self, review: Review, voter: str) -> stages.Refusal:
         """Why `voter` may not vote or claim at the round's stage ("" when they may)."""
