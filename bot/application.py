@@ -152,7 +152,19 @@ class Application:
     def tick(self) -> int:
         """Send what earlier runs left unsent, then the reminders due now (the console's /tick)."""
         self.redeliver()
-        return reminders.tick(self.services)
+        return self.run_reminders()
+
+    def run_reminders(self) -> int:
+        """One reminders tick (bot/reminders.py), then the homes it changed are redrawn."""
+        changed: set[str] = set()
+        try:
+            return reminders.tick(self.services, changed)
+        finally:
+            if changed:
+                self._redraw(
+                    sorted(k for k in changed if k != reminders.QUEUE_CHANGED),
+                    queue=reminders.QUEUE_CHANGED in changed,
+                )
 
     def advance_clock(self, days: float) -> None:
         """The console's `/tick DAYS` (bot/platform.py MovesClock): move the runtime's clock forward.
@@ -258,15 +270,24 @@ class Application:
         """Tell the adapters that redraw homes whose home this event changed (never raises)."""
         try:
             changes = watch.changes()
-            if not changes:
-                return
-            for platform, adapter in list(self.adapters.items()):
-                if isinstance(adapter, RefreshesHome):
-                    mine = [k for k in changes.users if k.startswith(platform + ":")]
-                    if mine or changes.queue:
-                        adapter.refresh_home(mine, queue=changes.queue)
         except Exception:
-            log.exception("could not redraw the homes after an event")
+            log.exception("could not read the records after an event; its homes are not redrawn")
+            return
+        if changes:
+            self._redraw(list(changes.users), queue=changes.queue)
+
+    def _redraw(self, users: list[str], *, queue: bool) -> None:
+        """Ask each adapter that keeps homes on screen to redraw these people's (and, with `queue`,
+        the reviewers') homes. Never raises: a home not redrawn is logged, the next change redraws it."""
+        for platform, adapter in list(self.adapters.items()):
+            if not isinstance(adapter, RefreshesHome):
+                continue
+            mine = [k for k in users if k.startswith(platform + ":")]
+            if mine or queue:
+                try:
+                    adapter.refresh_home(mine, queue=queue)
+                except Exception:
+                    log.exception("could not redraw the homes on %s", platform)
 
     def _dispatch(self, event: Event, adapter: Adapter) -> None:
         store = self.services.store
@@ -422,7 +443,7 @@ class ReminderLoop:
                 log.exception("could not work out the wait estimates; the checklist keeps the last ones")
             if time.monotonic() >= next_tick:
                 try:
-                    sent = reminders.tick(self.app.services)
+                    sent = self.app.run_reminders()
                     if sent:
                         log.info("sent %d reminder(s)", sent)
                 except Exception:

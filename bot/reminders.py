@@ -59,19 +59,22 @@ def _install_due_rule(bot: Services) -> None:
         bot.store.set_due_rule(lambda a: next_due(bot.rules, a), version)
 
 
-def tick(bot: Services) -> int:
+def tick(bot: Services, changed: set[str] | None = None) -> int:
     """Send whatever is due now; returns how many reminders went out.
 
     Costs what is due: the store's due-time index names the people with a reminder due, and the
     pending review rounds are keyed. At most one reminder per person per tick, sends paced per
-    platform (SEND_RATE); a tick that sends nothing writes nothing."""
+    platform (SEND_RATE); a tick that sends nothing writes nothing. `changed` collects whose home
+    the tick may have changed (their access), and QUEUE_CHANGED when the reviewers' queue did."""
     now = bot.clock()
     _install_due_rule(bot)
     sent = 0
     pacer = _Pacer()
-    sent += _remind_people(bot, now, pacer)
+    touched: set[str] = set() if changed is None else changed
+    sent += _remind_people(bot, now, pacer, touched)
     for decision in bot.desk.release_stale_claims():  # open to any reviewer again, with a note
         bot.messenger.deliver(decision.deliveries, decision.op_id)
+        touched.add(QUEUE_CHANGED)
     hours = bot.rules.reminders.review_waiting_hours  # 0: no pings, only unposted rounds retried
     cutoff = now - timedelta(hours=hours) if hours > 0 else datetime(1970, 1, 1, tzinfo=UTC)
     for review in bot.store.reviews_to_ping(cutoff):
@@ -81,7 +84,11 @@ def tick(bot: Services) -> int:
     return sent
 
 
-def _remind_people(bot: Services, now: datetime, pacer: _Pacer) -> int:
+QUEUE_CHANGED = ""
+"""In tick's `changed`: the reviewers' queue changed (a stale claim was released)."""
+
+
+def _remind_people(bot: Services, now: datetime, pacer: _Pacer, touched: set[str]) -> int:
     """The stale-step and training-expiry reminders of everyone due, one shard at a time: each
     shard's reminders are one operation (bot/oplog.py: one fsynced intent holding the records with
     their "sent" tags and the messages, then one rewrite of the shard), so a crash neither loses nor
@@ -125,6 +132,8 @@ def _remind_people(bot: Services, now: datetime, pacer: _Pacer) -> int:
         for key in keys:  # access ending, suspended, a close-out asked again: rare, one op each
             out = lifecycle.due(bot, key)
             sent += out
+            if out:
+                touched.add(key)  # their access changed: what their home shows may too
             if not out and key in nothing:  # due by the rule, yet nothing to send: not due again
                 bot.store.set_due(key, "")  # until the person changes
     return sent

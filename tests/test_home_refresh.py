@@ -178,3 +178,21 @@ def test_publishes_are_paced_and_memory_is_bounded() -> None:
     homes.close()
     homes.refresh(["slack:U4"], queue=False)  # closed: nothing more is drawn
     assert len(client.published) == 3
+
+
+def test_a_stale_claim_released_by_the_tick_redraws_the_reviewers_tab(world: SlackWorld) -> None:  # noqa: F811
+    tabs(world)
+    world.dm(ALICE, "hi")
+    review = world.complete_package()
+    opened(world, REVIEWER)
+    world.press(REVIEWER, "claim", review.posts[0].message_id, review.id)
+    settle(world)
+    assert world.bot.store.review(review.id).claimed_by == f"slack:{REVIEWER}"  # type: ignore[union-attr]
+    before = len(published(world, REVIEWER))
+    hours = world.bot.rules.claims.stale_after_hours
+    assert hours > 0, "the shipped rules release stale claims"
+    world.clock.advance(hours=hours + 1)
+    world.bot.tick()
+    settle(world)
+    assert world.bot.store.review(review.id).claimed_by == ""  # type: ignore[union-attr]
+    assert len(published(world, REVIEWER)) > before, "the queue changed outside any event: redrawn"
