@@ -190,7 +190,11 @@ class Application:
             return admin.forget_text(self.forget(args[0], "cli"))
         # what revoke, block, unblock or closeout leave to send goes now, through the outbox
         deliver = self.services.messenger.deliver
-        return admin.change(self.services.store, self.rules, command, args, by="cli", deliver=deliver)
+        try:
+            return admin.change(self.services.store, self.rules, command, args, by="cli", deliver=deliver)
+        finally:
+            if args:  # the person's home, and the queue a reset or block may have changed
+                self._redraw([args[0]], queue=True)
 
     def repair(self) -> int:
         """Open the review round of any complete package that has none: a crash between saving the
