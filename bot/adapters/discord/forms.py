@@ -19,10 +19,10 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord import review_forms
 from bot.adapters.discord.components import FORM_TIMEOUT_S, MAX_FORM_FIELDS, select_menu, text_box
 from bot.adapters.discord.render import clip
 from bot.adapters.discord.review_forms import SubmittedForm
+from bot.adapters.discord.review_forms import modal_for as reviewer_modal
 from bot.events import Form, FormField, MessageRef
 from bot.forms import FORM_ID
 
@@ -145,4 +145,4 @@ def modal_for(
     choices, bot/adapters/discord/review_forms.py)."""
     if form.id == FORM_ID:
         return StepFormModal(form, post, submitted, custom_id=custom_id)
-    return review_forms.modal_for(form, post, submitted, custom_id=custom_id)
+    return reviewer_modal(form, post, submitted, custom_id=custom_id)
