@@ -72,7 +72,8 @@ def locales(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for path in LOCALES_DIR.glob("*.yaml"):
         shutil.copy(path, folder / path.name)
     (folder / "words.zb.yaml").write_text(ZORBIAN_WORDS, encoding="utf-8")
-    for area in ("core", "documents"):
+    areas = sorted(p.name.removesuffix(".en.yaml") for p in LOCALES_DIR.glob("*.en.yaml"))
+    for area in (a for a in areas if a != "words"):  # every sentence area: core, documents, and new ones
         english = yaml.safe_load((LOCALES_DIR / f"{area}.en.yaml").read_text(encoding="utf-8"))
         (folder / f"{area}.zb.yaml").write_text(
             yaml.safe_dump(_zorbian(english), allow_unicode=True), "utf-8"
