@@ -267,3 +267,31 @@ def test_console_tick_moves_the_runtime_clock(tmp_path: Path) -> None:
     before = clock()
     clock.advance(2)
     assert (clock() - before).days == 2
+
+
+def test_a_renewal_that_is_not_clean_goes_to_the_admins_and_approve_restores_it(
+    tmp_path: Path, validator: Validator, clock: Clock, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACCESSBOT_TEST_WEBHOOK_SECRET", SECRET)
+    extra = ENTITLEMENTS.format(url=receiver.url) + "access:\n  until_training_expires: true\n"
+    bot = make_bot(tmp_path / "data", validator, clock, rules_with(tmp_path, extra))
+    driver = Driver(bot)
+    try:
+        report, proof = write_documents(tmp_path / "docs", clock().date())
+        complete_package(driver, report, proof)
+        driver.as_("reviewer").say("/react ✅")
+        clock.advance(days=1001)
+        bot.tick()
+        assert "suspended" in driver.dm_texts("alice")[-1]
+        other, _ = write_documents(tmp_path / "new", clock().date(), name="Alice Park", record_id="40599999")
+        driver.as_("alice").say(f"/upload {other}")
+        told = driver.dm_texts("admin")[-1]
+        assert "not a clean renewal" in told and "`approve alice` restores" in told, told
+        alice = bot.store.get("console:alice")
+        assert alice is not None and alice.access.state == "suspended", "nothing restored by itself"
+        driver.as_("admin").say("approve alice")
+        alice = bot.store.get("console:alice")
+        assert alice is not None and alice.access.state == "active"
+        assert driver.console.grants[-1] == ("granted", "alice", "read access to /data/mimic-cxr")
+    finally:
+        bot.close()
