@@ -8,43 +8,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from slack_sdk import WebClient
 
-from bot.adapters.slack.serve import create_app
 from bot.documents import Validator
-from bot.platform import Environment
-from tests.conftest import Clock, make_bot
-from tests.fake_slack import FakeSlack, Signer, slack_user
-from tests.test_slack import ADMIN, ALICE, REVIEWER, REVIEWER2, SECRET, SlackWorld, slack_rules
+from tests.conftest import Clock
+from tests.test_slack import ADMIN, ALICE, REVIEWER, SlackWorld, slack_rules, slack_world
 
 DATA_CHANNEL = "C0DATA1234"
 
 
 @pytest.fixture
 def world(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[SlackWorld]:
-    with FakeSlack() as fake:
-        fake.users.update(
-            {
-                ALICE: slack_user(ALICE, "Alice Kim", "alice@example.edu"),
-                REVIEWER: slack_user(REVIEWER, "Rita Reviewer"),
-                REVIEWER2: slack_user(REVIEWER2, "Ravi Reviewer"),
-                ADMIN: slack_user(ADMIN, "Ada Admin"),
-            }
-        )
-        fake.channels[DATA_CHANNEL] = {"name": "mimic-data", "is_private": True, "members": []}
-        rules = slack_rules(tmp_path)
-        rules.write_text(
-            rules.read_text(encoding="utf-8")
-            + f"entitlements:\n  - id: data_channel\n    kind: slack_channel\n    target: {DATA_CHANNEL}\n"
-            + "access:\n  reviewers_may_revoke: true\n",
-            encoding="utf-8",
-        )
-        bot = make_bot(tmp_path / "data", validator, clock, rules)
-        env = Environment({"SLACK_BOT_TOKEN": fake.token, "SLACK_SIGNING_SECRET": SECRET})
-        client = WebClient(token=fake.token, base_url=fake.api_url)
-        app = create_app(bot, env, client=client, allow_loopback_files=True)
-        yield SlackWorld(fake, bot, Signer(app, SECRET), clock, tmp_path)
-        bot.close()
+    rules = slack_rules(tmp_path)
+    rules.write_text(
+        rules.read_text(encoding="utf-8")
+        + f"entitlements:\n  - id: data_channel\n    kind: slack_channel\n    target: {DATA_CHANNEL}\n"
+        + "access:\n  reviewers_may_revoke: true\n",
+        encoding="utf-8",
+    )
+    channels = {DATA_CHANNEL: {"name": "mimic-data", "is_private": True, "members": []}}
+    with slack_world(tmp_path, validator, clock, rules, channels=channels) as created:
+        yield created
 
 
 def _approved(world: SlackWorld) -> None:

@@ -6,6 +6,7 @@ import itertools
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -176,27 +177,49 @@ class SlackWorld:
         return review
 
 
-@pytest.fixture
-def world(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[SlackWorld]:
+STAFF = {
+    ALICE: ("Alice Kim", "alice@example.edu"),
+    REVIEWER: ("Rita Reviewer", ""),
+    REVIEWER2: ("Ravi Reviewer", ""),
+    ADMIN: ("Ada Admin", ""),
+}
+"""The fake workspace's people every Slack test meets (name, e-mail)."""
+
+
+@contextmanager
+def slack_world(
+    tmp_path: Path,
+    validator: Validator,
+    clock: Clock,
+    rules: Path,
+    *,
+    people: dict[str, tuple[str, str]] | None = None,
+    channels: dict[str, dict[str, Any]] | None = None,
+) -> Iterator[SlackWorld]:
+    """The real bolt App on a bot with `rules`, against a fresh fake Web API on 127.0.0.1 that knows
+    STAFF and `people` (and `channels`); closed, App Home redraws included, on the way out."""
     with FakeSlack() as fake:
-        fake.users.update(
-            {
-                ALICE: slack_user(ALICE, "Alice Kim", "alice@example.edu"),
-                REVIEWER: slack_user(REVIEWER, "Rita Reviewer"),
-                REVIEWER2: slack_user(REVIEWER2, "Ravi Reviewer"),
-                ADMIN: slack_user(ADMIN, "Ada Admin"),
-                MALLORY: slack_user(MALLORY, "Mallory Meddler"),
-            }
-        )
-        bot = make_bot(tmp_path / "data", validator, clock, slack_rules(tmp_path))
+        for user, (name, email) in {**STAFF, **(people or {})}.items():
+            fake.users[user] = slack_user(user, name, email) if email else slack_user(user, name)
+        fake.channels.update(channels or {})
+        bot = make_bot(tmp_path / "data", validator, clock, rules)
         env = Environment({"SLACK_BOT_TOKEN": fake.token, "SLACK_SIGNING_SECRET": SECRET})
         client = WebClient(token=fake.token, base_url=fake.api_url)
         app = create_app(bot, env, client=client, allow_loopback_files=True)
         created = SlackWorld(fake, bot, Signer(app, SECRET), clock, tmp_path)
+        try:
+            yield created
+        finally:
+            if created.adapter.homes is not None:
+                created.adapter.homes.close()  # App Home redraws still under way end before the fake
+            bot.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[SlackWorld]:
+    people = {MALLORY: ("Mallory Meddler", "")}
+    with slack_world(tmp_path, validator, clock, slack_rules(tmp_path), people=people) as created:
         yield created
-        if created.adapter.homes is not None:
-            created.adapter.homes.close()  # App Home redraws still under way end before the fake
-        bot.close()
 
 
 # -- DMs ----------------------------------------------------------------------------------------

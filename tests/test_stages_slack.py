@@ -11,14 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_sdk import WebClient
 
-from bot.adapters.slack.serve import create_app
 from bot.documents import Validator
-from bot.platform import Environment
-from tests.conftest import Clock, make_bot
-from tests.fake_slack import BOT_USER, FakeSlack, Signer, slack_user
-from tests.test_slack import ADMIN, ALICE, REVIEWER, REVIEWER2, REVIEWERS, SECRET, SlackWorld, dm_channel
+from tests.conftest import Clock
+from tests.fake_slack import BOT_USER
+from tests.test_slack import (
+    ALICE,
+    REVIEWER,
+    REVIEWERS,
+    SlackWorld,
+    dm_channel,
+    slack_world,
+)
 from tests.test_slack import slack_rules as plain_slack_rules
 
 PROF = "UPROF"
@@ -47,22 +51,9 @@ stages:
 
 @pytest.fixture
 def world(tmp_path: Path, validator: Validator, clock: Clock) -> Iterator[SlackWorld]:
-    with FakeSlack() as fake:
-        fake.users.update(
-            {
-                ALICE: slack_user(ALICE, "Alice Kim", "alice@example.edu"),
-                REVIEWER: slack_user(REVIEWER, "Rita Reviewer"),
-                REVIEWER2: slack_user(REVIEWER2, "Ravi Reviewer"),
-                ADMIN: slack_user(ADMIN, "Ada Admin"),
-                PROF: slack_user(PROF, "Paul Professor"),
-            }
-        )
-        bot = make_bot(tmp_path / "data", validator, clock, staged_rules(tmp_path))
-        env = Environment({"SLACK_BOT_TOKEN": fake.token, "SLACK_SIGNING_SECRET": SECRET})
-        client = WebClient(token=fake.token, base_url=fake.api_url)
-        app = create_app(bot, env, client=client, allow_loopback_files=True)
-        yield SlackWorld(fake, bot, Signer(app, SECRET), clock, tmp_path)
-        bot.close()
+    people = {PROF: ("Paul Professor", "")}
+    with slack_world(tmp_path, validator, clock, staged_rules(tmp_path), people=people) as created:
+        yield created
 
 
 def press_in(world: SlackWorld, user: str, action: str, channel: str, post_ts: str, value: str) -> Any:
