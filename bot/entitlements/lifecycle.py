@@ -18,13 +18,7 @@ from bot.entitlements.access import access_end, close_access, open_access
 from bot.messenger import Delivery, Mention, Tell, TellAdmins, encode
 from bot.models import Applicant, Review, to_iso
 from bot.rules import Rules
-
-
-def _commit(bot: Services, applicant: Applicant, deliveries: list[Delivery]) -> None:
-    """The applicant and what it leaves to send, as one operation (a crash loses no removal)."""
-    op_id = secrets.token_hex(8)
-    bot.store.commit(op_id, applicants=[applicant], deliveries=[encode(d) for d in deliveries])
-    bot.messenger.deliver(deliveries, op_id)
+from bot.store import UnknownApplicant
 
 
 def access_due(rules: Rules, applicant: Applicant) -> list[str]:
@@ -134,24 +128,50 @@ def suspend(bot: Services, key: str) -> int:
 def renewed(bot: Services, key: str, evidence: dict[str, Any], previous: dict[str, Any]) -> str:
     """A renewed report that passed (bot/handlers/upload.py): active access lasts longer; suspended
     access is restored when the renewal is clean and rules.yaml allows it, else the admins look.
-    Returns what the member is told (a key of bot/locales), or ""."""
-    applicant = bot.store.get(key)
+    Returns what the member is told (a key of bot/locales), or "". The record is read, changed and
+    written under the store's lock (Store.commit_change), so no other thread's update is lost."""
     rules = bot.rules
-    if applicant is None or applicant.access.blocked:
-        return ""
-    access = applicant.access
-    if access.state == "active":
-        end = access_end(rules, applicant, date.fromisoformat(access.since[:10]))
-        new = end.isoformat() if end else ""
-        if new != access.until:
+    why = _not_clean(evidence, previous)
+    out: list[Delivery] = []
+    answer = [""]
+
+    def change(a: Applicant) -> tuple[list[Review], list[dict[str, Any]]] | None:
+        out.clear()
+        answer[0] = ""
+        access = a.access
+        if access.blocked:
+            return None
+        if access.state == "active":
+            end = access_end(rules, a, date.fromisoformat(access.since[:10]))
+            new = end.isoformat() if end else ""
+            if new == access.until:
+                return None
             access.until = new
             access.reminded_for = ""
-            _commit(bot, applicant, [Tell(key, "access.extended_dm", {"date": new or "-"})])
+            out.append(Tell(key, "access.extended_dm", {"date": new or "-"}))
+            return [], [encode(d) for d in out]
+        if access.state != "suspended":
+            return None
+        if why or not rules.access.restore_clean_renewal:
+            answer[0] = "access.renewal_checking"
+            return None  # nothing written: the admins are told below
+        out.extend(open_access(rules, a, bot.store.now(), action="restored"))
+        until = a.access.until or "-"
+        out.append(Tell(key, "access.restored_dm", {"program": rules.program.name, "date": until}))
+        out.append(TellAdmins("access.restored_admins", {"user": Mention(key), "date": until}))
+        return [], [encode(d) for d in out]
+
+    op_id = secrets.token_hex(8)
+    try:
+        written = bot.store.commit_change(op_id, key, change)
+    except UnknownApplicant:
         return ""
-    if access.state != "suspended":
+    if written is not None:
+        bot.messenger.deliver(out, op_id)
+        if written.access.state == "active" and any(isinstance(d, TellAdmins) for d in out):
+            bot.store.audit("", "access.restored", key)
         return ""
-    why = _not_clean(evidence, previous)
-    if why or not rules.access.restore_clean_renewal:
+    if answer[0]:
         who = key.split(":", 1)[1]
         bot.messenger.deliver(
             [
@@ -160,20 +180,7 @@ def renewed(bot: Services, key: str, evidence: dict[str, Any], previous: dict[st
                 )
             ]
         )
-        return "access.renewal_checking"
-    grants = open_access(rules, applicant, bot.store.now(), action="restored")
-    until = applicant.access.until or "-"
-    _commit(
-        bot,
-        applicant,
-        [
-            *grants,
-            Tell(key, "access.restored_dm", {"program": rules.program.name, "date": until}),
-            TellAdmins("access.restored_admins", {"user": Mention(key), "date": until}),
-        ],
-    )
-    bot.store.audit("", "access.restored", key)
-    return ""
+    return answer[0]
 
 
 def _not_clean(evidence: dict[str, Any], previous: dict[str, Any]) -> str:
