@@ -22,6 +22,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -945,6 +946,14 @@ class Store:
         """The applicant shard a person's record is in (None: no record); for grouping a batch."""
         entry = self._index.applicants.get(key)
         return int(entry["s"]) if entry is not None else None
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the store's lock across a read-decide-write made of several calls (the review desk's
+        decisions): no other write, e.g. a block's `commit_change`, lands between its read and its
+        write. Re-entrant; keep it short, nothing is sent while it is held."""
+        with self._lock:
+            yield
 
     def commit_change(
         self,

@@ -367,3 +367,48 @@ def test_the_cli_beside_a_live_bot_blocks_through_the_control_socket_and_it_is_s
             assert code == 0 and "unblocked" in out, err
     finally:
         bot.close()
+
+
+def test_a_block_during_an_approval_waits_for_it_and_then_revokes(
+    tmp_path: Path, validator: Validator, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The desk's read-decide-write holds the store (Store.exclusive): a block arriving in the middle
+    of an approval cannot be overwritten by it; it lands after, and takes the new access away."""
+    import threading
+
+    from bot.entitlements import actions
+
+    bot = make_bot(tmp_path / "data", validator, clock, rules_file(tmp_path))
+    driver = Driver(bot)
+    try:
+        report, proof = write_documents(tmp_path / "docs", clock().date())
+        complete_package(driver, report, proof)
+        record = bot.store.get("console:alice")
+        assert record is not None and record.review_id
+        review = bot.store.review(record.review_id)
+        assert review is not None
+        blocker = threading.Thread(
+            target=actions.block, args=(bot.store, bot.rules, "console:alice", "console:admin", "race")
+        )
+        real_get = bot.store.get
+
+        def get_then_block(key: str) -> Any:
+            if key == "console:alice" and not blocker.is_alive() and blocker.ident is None:
+                blocker.start()  # the block arrives while the desk is deciding
+                blocker.join(timeout=0.3)
+            return real_get(key)
+
+        monkeypatch.setattr(bot.store, "get", get_then_block)
+        decision = bot.services.desk.approve(review, ["console:reviewer"])
+        monkeypatch.setattr(bot.store, "get", real_get)
+        blocker.join(timeout=10)
+        assert not blocker.is_alive()
+        assert decision.status == "decided"
+        record = bot.store.get("console:alice")
+        assert record is not None and record.access.blocked == "race"
+        assert record.approved_at, "the approval was decided first"
+        assert record.access.state == "revoked", "then the block took the new access away"
+        decided = bot.store.review(review.id)
+        assert decided is not None and decided.state == "approved"
+    finally:
+        bot.close()

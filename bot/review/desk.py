@@ -100,7 +100,7 @@ class ReviewDesk:
 
     def open_round(self, applicant_key: str) -> Review | None:
         """The pending round of an applicant, opened if there is none (admin overrides)."""
-        with self._lock:
+        with self._lock, self.store.exclusive():
             applicant = self.store.get(applicant_key)
             if applicant is None:
                 return None
@@ -113,7 +113,7 @@ class ReviewDesk:
 
     def submit_if_complete(self, applicant_key: str) -> Decision:
         """Open a review round once every step before the review is done; post it once."""
-        with self._lock:
+        with self._lock, self.store.exclusive():
             rules = self.rules
             applicant = self.store.get(applicant_key)
             final = review_step(rules)
@@ -142,7 +142,7 @@ class ReviewDesk:
     def return_for_changes(self, review: Review, by: str, step: Step, chosen: Chosen) -> Decision:
         """`by` asks for changes on `step`: the round is `returned` (not rejected), only that step
         reopens, the applicant is told why in their language and the post says so."""
-        with self._lock:
+        with self._lock, self.store.exclusive():
             rules = self.rules
             current = self.store.review(review.id) or review
             stopped = self._may_act(current, by, "review.vote_refused")
@@ -172,7 +172,7 @@ class ReviewDesk:
     def claim(self, review: Review, reviewer: str, *, release: bool = False) -> Decision:
         """`reviewer` takes the package (or lets it go, `release`): a note in the post's thread and
         the post redrawn with who took it. Another reviewer's live claim refuses (`claim_taken`)."""
-        with self._lock:
+        with self._lock, self.store.exclusive():
             rules = self.rules
             current = self.store.review(review.id) or review
             refused = self._refusal(current, reviewer)
@@ -205,7 +205,7 @@ class ReviewDesk:
 
     def release_stale_claims(self) -> list[Decision]:
         """Claims left undecided past `claims.stale_after_hours`, released, each with a note."""
-        with self._lock:
+        with self._lock, self.store.exclusive():
             now = from_iso(self.store.now())
             hours = self.rules.claims.stale_after_hours
             out = []
@@ -231,7 +231,7 @@ class ReviewDesk:
         return None
 
     def vote(self, review: Review, voter: str, vote: Vote, *, withdraw: bool = False) -> Decision:
-        with self._lock:
+        with self._lock, self.store.exclusive():
             rules = self.rules
             review = self.store.review(review.id) or review  # the caller's copy may be stale
             stopped = self._may_act(review, voter, "review.vote_refused")
@@ -275,7 +275,7 @@ class ReviewDesk:
             return Decision("counted", review, stages.redraw_deliveries(rules, review))
 
     def approve(self, review: Review, by: list[str], *, override: bool = False) -> Decision:
-        with self._lock:
+        with self._lock, self.store.exclusive():
             current = self.store.review(review.id)
             if current is None or current.state != "pending":
                 return Decision("already_decided", current)  # decided meanwhile: decide once only
@@ -318,7 +318,7 @@ class ReviewDesk:
         """`reason`: the reviewer's words, or a Chosen reason (bot/review/reasons.py), which the
         applicant reads in their own language."""
         chosen = reason if isinstance(reason, Chosen) else Chosen(None, reason)
-        with self._lock:
+        with self._lock, self.store.exclusive():
             current = self.store.review(review.id)
             if current is None or current.state != "pending":
                 return Decision("already_decided", current)
@@ -383,7 +383,7 @@ class ReviewDesk:
     def _pass_stage(self, review: Review, by: list[str]) -> Decision:
         """The round's stage has its approvals: on to the next stage, recorded as one operation
         with what it leaves to send (the applicant told, the stage's DMs closed, the next post)."""
-        with self._lock:
+        with self._lock, self.store.exclusive():
             rules = self.rules
             current = self.store.review(review.id)
             if current is None or current.state != "pending":
