@@ -10,6 +10,7 @@ import logging
 import re
 import threading
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,15 +180,26 @@ def _cross_check(rules: Rules, problems: list[Problem], lines: dict[str, int] | 
     _check_stages(rules, problems, lines)
 
 
+def _reporter(
+    problems: list[Problem], lines: dict[str, int], path: str, line: int
+) -> Callable[[str, str], None]:
+    """`bad(suffix, message)`: a problem at `path.suffix`, named at that value's own line when it is
+    written in the file, else at the line of the item it belongs to."""
+
+    def bad(suffix: str, message: str) -> None:
+        where = f"{path}.{suffix}"
+        problems.append(Problem(lines.get(where, 0) or line, where, message))
+
+    return bad
+
+
 def _check_reasons(rules: Rules, problems: list[Problem], lines: dict[str, int]) -> None:
     """Canned rejection and return reasons (issue 15): unique ids, every language, a known use."""
     seen: dict[str, int] = {}
     for i, reason in enumerate(rules.reasons):
         path = f"reasons[{i}]"
 
-        def bad(suffix: str, message: str, path: str = path, line: int = reason.line) -> None:
-            where = f"{path}.{suffix}"
-            problems.append(Problem(lines.get(where, 0) or line, where, message))
+        bad = _reporter(problems, lines, path, reason.line)
 
         for message in _id_problems(reason.id, i, seen, "reasons"):
             bad("id", message)
@@ -280,9 +292,7 @@ def _check_entitlements(rules: Rules, problems: list[Problem], lines: dict[str, 
     for i, ent in enumerate(rules.entitlements):
         path = f"entitlements[{i}]"
 
-        def bad(suffix: str, message: str, path: str = path, line: int = ent.line) -> None:
-            where = f"{path}.{suffix}"
-            problems.append(Problem(lines.get(where, 0) or line, where, message))
+        bad = _reporter(problems, lines, path, ent.line)
 
         for message in _id_problems(ent.id, i, seen, "entitlements"):
             bad("id", message)
@@ -329,9 +339,7 @@ def _check_stages(rules: Rules, problems: list[Problem], lines: dict[str, int]) 
     for i, stage in enumerate(rules.stages):
         path = f"stages[{i}]"
 
-        def bad(suffix: str, message: str, path: str = path, line: int = stage.line) -> None:
-            where = f"{path}.{suffix}"
-            problems.append(Problem(lines.get(where, 0) or line, where, message))
+        bad = _reporter(problems, lines, path, stage.line)
 
         for message in _id_problems(stage.id, i, seen, "stages"):
             bad("id", message)
