@@ -224,17 +224,26 @@ def test_rules_check_names_the_line_of_a_bad_entitlement() -> None:
 # -- access with an end, and the console's clock ---------------------------------------------------
 
 
+def _approved_until_training_ends(
+    tmp_path: Path, validator: Validator, clock: Clock, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> Driver:
+    """Alice approved on rules whose access lasts until her CITI training expires (the console line
+    and the webhook granted); the caller closes the bot."""
+    monkeypatch.setenv("ACCESSBOT_TEST_WEBHOOK_SECRET", SECRET)
+    extra = ENTITLEMENTS.format(url=receiver.url) + "access:\n  until_training_expires: true\n"
+    driver = Driver(make_bot(tmp_path / "data", validator, clock, rules_with(tmp_path, extra)))
+    report, proof = write_documents(tmp_path / "docs", clock().date())
+    complete_package(driver, report, proof)
+    driver.as_("reviewer").say("/react ✅")
+    return driver
+
+
 def test_access_ends_with_the_training_and_a_renewed_report_restores_it(
     tmp_path: Path, validator: Validator, clock: Clock, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ACCESSBOT_TEST_WEBHOOK_SECRET", SECRET)
-    extra = ENTITLEMENTS.format(url=receiver.url) + "access:\n  until_training_expires: true\n"
-    bot = make_bot(tmp_path / "data", validator, clock, rules_with(tmp_path, extra))
-    driver = Driver(bot)
+    driver = _approved_until_training_ends(tmp_path, validator, clock, receiver, monkeypatch)
+    bot = driver.bot
     try:
-        report, proof = write_documents(tmp_path / "docs", clock().date())
-        complete_package(driver, report, proof)
-        driver.as_("reviewer").say("/react ✅")
         alice = bot.store.get("console:alice")
         assert alice is not None and alice.access.until == (clock().date() + timedelta(days=1000)).isoformat()
         clock.advance(days=975)
@@ -272,14 +281,9 @@ def test_console_tick_moves_the_runtime_clock(tmp_path: Path) -> None:
 def test_a_renewal_that_is_not_clean_goes_to_the_admins_and_approve_restores_it(
     tmp_path: Path, validator: Validator, clock: Clock, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ACCESSBOT_TEST_WEBHOOK_SECRET", SECRET)
-    extra = ENTITLEMENTS.format(url=receiver.url) + "access:\n  until_training_expires: true\n"
-    bot = make_bot(tmp_path / "data", validator, clock, rules_with(tmp_path, extra))
-    driver = Driver(bot)
+    driver = _approved_until_training_ends(tmp_path, validator, clock, receiver, monkeypatch)
+    bot = driver.bot
     try:
-        report, proof = write_documents(tmp_path / "docs", clock().date())
-        complete_package(driver, report, proof)
-        driver.as_("reviewer").say("/react ✅")
         clock.advance(days=1001)
         bot.tick()
         assert "suspended" in driver.dm_texts("alice")[-1]
