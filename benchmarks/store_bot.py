@@ -146,7 +146,7 @@ def written(before: dict[str, tuple[int, int, int]], after: dict[str, tuple[int,
 
 
 def main(folder: Path, samples: int, spawned_at: float) -> dict[str, Any]:
-    from bot import integrity, storage
+    from bot import integrity, memory, storage
     from bot.adapters.console.serve import console_for
     from bot.app import assemble
     from bot.context import Context
@@ -177,6 +177,7 @@ def main(folder: Path, samples: int, spawned_at: float) -> dict[str, Any]:
     app = assemble(rules=RulesHolder(ROOT / "rules.yaml"), store=store, validator=validator, clock=clock)
     adapter, _session = console_for(app, None)
     app.start(reminders_every=False)
+    memory.settle()  # as bot/runtime.py does after app.start()
     n = store.count()
     app.dispatch(
         DirectMessage(

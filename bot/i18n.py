@@ -26,8 +26,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import yaml
-
+from bot import yaml_read
 from bot.language import particles
 
 log = logging.getLogger(__name__)
@@ -70,7 +69,8 @@ def load_catalog(directory: Path = LOCALES_DIR) -> dict[str, dict[str, str]]:
         area, lang = path.stem.rsplit(".", 1)
         if area == VOCABULARY_AREA:
             continue
-        _flatten("", yaml.safe_load(path.read_text(encoding="utf-8")) or {}, catalog.setdefault(lang, {}))
+        texts = yaml_read.safe_load(path.read_text(encoding="utf-8")) or {}
+        _flatten("", texts, catalog.setdefault(lang, {}))
     return catalog
 
 

@@ -166,6 +166,9 @@ class _Analyser:
     typo_targets: list[str] = field(default_factory=list)
     known: frozenset[str] = frozenset()
     fuzzy: dict[str, set[Intent]] = field(default_factory=dict)
+    leads: dict[str, list[int]] = field(default_factory=dict)
+    """A needle's first two characters (one, when it has one) -> its places in `needles`: a message
+    is compared only with the needles whose beginning it holds (700 needles, a few dozen each)."""
 
     @classmethod
     def build(cls, lexicon: Lexicon) -> _Analyser:
@@ -199,6 +202,9 @@ class _Analyser:
                 self.question_needles += [_needle(words, e) for e in words.question_words]
             endings += [e.strip() for e in words.question_endings]
         self.needles.sort(key=lambda n: len(n.text.strip()), reverse=True)
+        for place, needle in enumerate(self.needles):
+            if needle.text:
+                self.leads.setdefault(needle.text[:2], []).append(place)
         self.question_endings = tuple(endings)
         self.known = lexicon.all_words()
         return self
@@ -221,7 +227,7 @@ class _Analyser:
         text = padded(" ".join(self.correct(t) for t in tokens))
         short = len(tokens) <= _SHORT
         work = text
-        for needle in self.needles:
+        for needle in self._needles_in(text):
             if needle.intent in _SHORT_ONLY and needle.strength is _Strength.WORD and not short:
                 continue
             if needle.text in work:
@@ -252,6 +258,17 @@ class _Analyser:
         )
         completion = any(i in hits for i in (Intent.DONE, Intent.MAYBE_DONE, Intent.APPLIED))
         return _Clause(intent, strength, question, completion)
+
+    def _needles_in(self, text: str) -> list[_Needle]:
+        """The needles that may be in `text`, in `needles`' order (consuming one only removes text,
+        so a needle not in the text at first never appears later)."""
+        places: set[int] = set()
+        for start in range(len(text)):
+            for lead in (text[start : start + 2], text[start]):
+                found = self.leads.get(lead)
+                if found is not None:
+                    places.update(found)
+        return [self.needles[place] for place in sorted(places)]
 
     def alternatives(self, text: str) -> tuple[Intent, ...]:
         scores: dict[Intent, float] = {}

@@ -4,6 +4,7 @@ reviewers, reminders), in frozen dataclasses. Loading and checking it is bot/rul
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -495,6 +496,12 @@ class Rules:
     )
 
     def faq_entries(self) -> tuple[FaqEntry, ...]:
+        """The same tuple on every call (each message is matched against it: its phrases are
+        compiled once per tuple, bot/language/faq.py)."""
+        return self._faq_entries
+
+    @functools.cached_property
+    def _faq_entries(self) -> tuple[FaqEntry, ...]:
         return tuple(item.entry() for item in self.faq)
 
     digest: Digest = doc("The weekly digest to the reviewers channel.", default_factory=Digest)

@@ -19,6 +19,7 @@ import yaml
 from bot import safe_regex
 from bot.documents.registry import parser_names
 from bot.language.faq import match_faq
+from bot.language.lexicon import default_lexicon
 from bot.rules import Rules
 from bot.schema import LocalText, Problem, SchemaError, Walker, node_lines, parse_yaml
 from bot.step_kinds import KINDS
@@ -230,6 +231,7 @@ def _check_faq(rules: Rules, problems: list[Problem]) -> None:
     """Ids, languages, and phrases that can be matched: each must find its own entry."""
     seen: dict[str, int] = {}
     entries = rules.faq_entries()
+    lexicon = default_lexicon()  # read once for every phrase of the check
     for i, item in enumerate(rules.faq):
         path = f"faq[{i}]"
 
@@ -244,7 +246,7 @@ def _check_faq(rules: Rules, problems: list[Problem]) -> None:
             if lang not in rules.languages:
                 bad(f"questions.{lang}", f"is not one of languages ({', '.join(rules.languages)})")
             for j, phrase in enumerate(phrases):
-                alone = match_faq(phrase, [entries[i]])
+                alone = match_faq(phrase, [entries[i]], lexicon)
                 if alone is None:
                     bad(
                         f"questions.{lang}[{j}]",
@@ -252,7 +254,7 @@ def _check_faq(rules: Rules, problems: list[Problem]) -> None:
                         " not only everyday words",
                     )
                     continue
-                found = match_faq(phrase, entries)
+                found = match_faq(phrase, entries, lexicon)
                 if found is None:
                     bad(f"questions.{lang}[{j}]", f"{phrase!r} matches another entry just as well")
                 elif found.entry.id != item.id:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from bot import adapters
+from bot import adapters, memory
 from bot.app import build_application
 from bot.application import Application
 from bot.control import ControlServer
@@ -132,6 +132,7 @@ def run(
     try:
         with _stop_on_sigterm(stopper.request), _control_socket(settings, app):
             app.start()
+            memory.settle()  # the index is loaded: the collector's passes skip it from here on
             code = platform.serve(app, settings.env, options, stopper)
     except KeyboardInterrupt:
         code = EXIT_OK

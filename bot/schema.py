@@ -16,6 +16,8 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 
+from bot import yaml_read
+
 T = TypeVar("T")
 
 
@@ -260,37 +262,16 @@ MAX_NODES = 200_000
 """Most values accepted once aliases are expanded (a "billion laughs" file has billions)."""
 
 
-class _TooDeep(Exception):
-    def __init__(self, line: int) -> None:
-        self.line = line
-
-
-class _DepthLimitedLoader(yaml.SafeLoader):
-    """PyYAML composes recursively, so a deeply nested file would end in a RecursionError: count
-    the depth while composing and stop at MAX_DEPTH."""
-
-    _depth = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                event = self.peek_event()  # type: ignore[no-untyped-call]
-                raise _TooDeep(int(event.start_mark.line) + 1 if event.start_mark else 0)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
 def parse_yaml(text: str, filename: str) -> yaml.Node:
     """Compose (not construct) so every value keeps its line number.
 
     Nesting deeper than MAX_DEPTH, and aliases expanding past MAX_NODES values, are refused."""
     try:
-        node = yaml.compose(text, Loader=_DepthLimitedLoader)
-    except _TooDeep as exc:
-        message = f"nests lists and mappings more than {MAX_DEPTH} levels deep"
-        raise SchemaError(filename, [Problem(exc.line, "", message)]) from None
+        too_deep = yaml_read.nesting_depth_over(text, MAX_DEPTH)
+        if too_deep is not None:
+            message = f"nests lists and mappings more than {MAX_DEPTH} levels deep"
+            raise SchemaError(filename, [Problem(too_deep, "", message)])
+        node = yaml_read.compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = int(mark.line) + 1 if mark else 0

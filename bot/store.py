@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 from tinydb import TinyDB
 
-from bot import integrity, migrate, oplog
+from bot import integrity, memory, migrate, oplog
 from bot.index import Index, applicant_entry, post_key, review_entry
 from bot.integrity import FileRecord, ForgetTarget, Manifest
 from bot.models import Applicant, DocumentRecord, PostRef, Review, to_iso, utc_now
@@ -61,8 +61,10 @@ a record not in memory costs the parse of that much. (Folders written with the e
 their shards; new people go to shards of this size.)"""
 REVIEW_SHARD_CAPACITY = 32
 """Review rounds per reviews shard: a vote rewrites at most this many."""
-CACHED_FILES = 256
-"""Shards kept parsed in memory (least recently used first out): memory stays bounded."""
+CACHED_FILES = 64
+"""Shards kept parsed in memory (least recently used first out): memory stays bounded. 64 shards
+(1,024 people) hold a conversation's bursts; more only fed the garbage collector (every parsed record
+is hundreds of objects it walks), and a miss costs a read and parse of one 40-65 KB file (~0.3 ms)."""
 COMPACT_LOG_LINES = 20000
 """Writes between two snapshots of the manifest (each write appends one line in between)."""
 
@@ -176,7 +178,8 @@ class Store:
             if exclusive:
                 self.dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
                 self._lock_file = self._acquire_folder_lock()
-            self._open_files()
+            with memory.bulk_load():  # the index: millions of acyclic objects, walked for nothing
+                self._open_files()
         except BaseException as exc:
             self._release_lock()
             if isinstance(exc, OSError):  # the folder itself cannot be used: say so, not a traceback

@@ -19,6 +19,7 @@ or the audit (which records only that a form was saved).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -37,9 +38,19 @@ from bot.rules import FormQuestion, Rules, Step
 from bot.step_kinds import kind_of
 from bot.workflow import current_step
 
+_CONTROL_WORDS: weakref.WeakKeyDictionary[Translator, dict[str, Control]] = weakref.WeakKeyDictionary()
+
 
 def control_words(translator: Translator) -> dict[str, Control]:
-    """`forms.words.*` of every language: "skip" and "건너뛰기" are understood in any conversation."""
+    """`forms.words.*` of every language: "skip" and "건너뛰기" are understood in any conversation.
+    Asked for every message, so worked out once per translator (its texts do not change)."""
+    found = _CONTROL_WORDS.get(translator)
+    if found is None:
+        found = _CONTROL_WORDS[translator] = _control_words(translator)
+    return found
+
+
+def _control_words(translator: Translator) -> dict[str, Control]:
     lists: dict[str, list[str]] = {
         name: [
             w for lang in translator.languages for w in translator.t(lang, f"forms.words.{name}").split(",")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -60,14 +61,17 @@ def match_faq(
     message = _tokens(text, light)
     if not any(weight == 1.0 for _, weight in message):
         return None
+    compiled = _compiled(entries, light)
+    candidates: set[int] = set()
+    for token, _ in message:
+        candidates.update(compiled.by_stem.get(_stem_key(token), ()))
     best: dict[str, FaqMatch] = {}
-    for entry in entries:
-        for phrases in entry.questions.values():
-            for phrase in phrases:
-                score = _score(message, _phrase_tokens(phrase, light))
-                current = best.get(entry.id)
-                if current is None or score > current.score:
-                    best[entry.id] = FaqMatch(entry, score, phrase)
+    for number in sorted(candidates):  # only phrases sharing a topic word's stem can score
+        entry, phrase, tokens = compiled.phrases[number]
+        score = _score(message, tokens)
+        current = best.get(entry.id)
+        if current is None or score > current.score:
+            best[entry.id] = FaqMatch(entry, score, phrase)
     ranked = sorted(best.values(), key=lambda m: m.score, reverse=True)
     if not ranked or ranked[0].score < threshold:
         return None
@@ -76,14 +80,28 @@ def match_faq(
     return ranked[0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Light:
+    """Compared and hashed by identity: it keys the phrase cache, and comparing two sets of a few
+    hundred words for every phrase of every message cost more than the matching itself."""
+
     words: frozenset[str]
     prefixes: tuple[str, ...]
 
 
+_LIGHT_OF: weakref.WeakKeyDictionary[Lexicon, _Light] = weakref.WeakKeyDictionary()
+
+
 def _light_words(lexicon: Lexicon) -> _Light:
-    """Everyday and question words: they count, but much less than the words of the topic."""
+    """Everyday and question words: they count, but much less than the words of the topic (worked
+    out once per lexicon)."""
+    light = _LIGHT_OF.get(lexicon)
+    if light is None:
+        light = _LIGHT_OF[lexicon] = _light_words_of(lexicon)
+    return light
+
+
+def _light_words_of(lexicon: Lexicon) -> _Light:
     words: set[str] = set()
     prefixes: list[str] = []
     for vocabulary in lexicon.languages.values():
@@ -93,6 +111,50 @@ def _light_words(lexicon: Lexicon) -> _Light:
         else:
             prefixes += [q.strip() for q in vocabulary.question_words]
     return _Light(frozenset(words), tuple(prefixes))
+
+
+@dataclass(frozen=True, eq=False)
+class _Compiled:
+    """Every phrase of a set of entries, tokenised once, and which phrases each stem key leads to."""
+
+    entries: Sequence[FaqEntry]
+    light: _Light
+    phrases: tuple[tuple[FaqEntry, str, tuple[tuple[str, float], ...]], ...]
+    by_stem: Mapping[str, tuple[int, ...]]
+
+
+_COMPILED: dict[tuple[int, int], _Compiled] = {}
+_COMPILED_KEPT = 32
+
+
+def _stem_key(token: str) -> str:
+    """Two words `_same` calls the same share their first three letters (or are equal and shorter)."""
+    return token[:3]
+
+
+def _compiled(entries: Sequence[FaqEntry], light: _Light) -> _Compiled:
+    """The phrases of `entries` (rules.yaml's, the same tuple for every message), compiled once."""
+    key = (id(entries), id(light))
+    found = _COMPILED.get(key)
+    if found is not None and found.entries is entries and found.light is light:
+        return found
+    phrases: list[tuple[FaqEntry, str, tuple[tuple[str, float], ...]]] = []
+    by_stem: dict[str, list[int]] = {}
+    for entry in entries:
+        for group in entry.questions.values():
+            for phrase in group:
+                tokens = _phrase_tokens(phrase, light)
+                for token, weight in tokens:
+                    if weight == 1.0:
+                        numbers = by_stem.setdefault(_stem_key(token), [])
+                        if not numbers or numbers[-1] != len(phrases):
+                            numbers.append(len(phrases))
+                phrases.append((entry, phrase, tokens))
+    found = _Compiled(entries, light, tuple(phrases), {k: tuple(v) for k, v in by_stem.items()})
+    if len(_COMPILED) >= _COMPILED_KEPT:
+        _COMPILED.clear()
+    _COMPILED[key] = found
+    return found
 
 
 @functools.lru_cache(maxsize=4096)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import yaml
 
+from bot import yaml_read
 from bot.language.text import SCRIPTS, normalise, normalise_entry
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -119,7 +120,7 @@ def default_lexicon() -> Lexicon:
 def _read(path: Path) -> dict[str, Any]:
     try:
         # BaseLoader: every word stays a string ("yes", "no", "on" are words here, not booleans)
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}  # noqa: S506
+        data = yaml_read.base_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as e:
         raise LexiconError(f"{path.name}: not valid YAML: {e}") from e
     if not isinstance(data, dict):
