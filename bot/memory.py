@@ -5,7 +5,8 @@ bot. CPython's collector walks every tracked object at each full collection, and
 allocation counts: parsing the index at start-up triggered dozens of full passes (doubling the
 start-up time), and afterwards each full pass over the index paused a message for 50 to 250 ms.
 
-- `bulk_load()` pauses automatic collection while a known-acyclic bulk (parsed JSON) is built.
+- `bulk_load()` pauses automatic collection while a known-acyclic bulk (parsed JSON) is built,
+  and can freeze it (a large index is frozen as soon as it is loaded).
 - `settle()`, once the bot has started, collects once and moves what is alive into the permanent
   generation (`gc.freeze`), so later passes walk only what was made since; and it raises the
   young-generation threshold so the few thousand objects one message makes and drops die by
@@ -24,6 +25,9 @@ from contextlib import contextmanager
 
 YOUNG_THRESHOLD = 10_000
 """Allocations between two young collections (CPython's default is 700)."""
+FREEZE_FROM = 5_000
+"""Records in an index worth freezing once loaded: below it a full pass costs little, and a test
+process that opens thousands of small stores should not freeze its garbage each time."""
 
 
 class _Pauses:
@@ -39,19 +43,33 @@ class _Pauses:
 _PAUSES = _Pauses()
 
 
+class BulkLoad:
+    """What a bulk_load block decides: `keep` (set inside the block) freezes what it built."""
+
+    def __init__(self) -> None:
+        self.keep = False
+
+
 @contextmanager
-def bulk_load() -> Iterator[None]:
+def bulk_load() -> Iterator[BulkLoad]:
     """No automatic collection inside the block (nested and concurrent blocks are counted; the
-    collector comes back when the last one ends, if it was on before the first)."""
+    collector comes back when the last one ends, if it was on before the first).
+
+    With `keep` set, what is alive at the end is frozen before the collector comes back: without
+    it, the first young collection after the block walks every object the block made, and the
+    older generations walk them again later (0.3 s at 100,000 applicants, for nothing)."""
+    load = BulkLoad()
     with _PAUSES.lock:
         if _PAUSES.count == 0:
             _PAUSES.was_enabled = gc.isenabled()
             gc.disable()
         _PAUSES.count += 1
     try:
-        yield
+        yield load
     finally:
         with _PAUSES.lock:
+            if load.keep:
+                gc.freeze()
             _PAUSES.count -= 1
             if _PAUSES.count == 0 and _PAUSES.was_enabled:
                 gc.enable()

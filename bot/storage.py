@@ -163,10 +163,10 @@ def parse_database(path: Path, raw: bytes) -> tuple[dict[str, Any], int]:
 _HEADER = re.compile(rb'^\{"' + META.encode() + rb'":\{"generation":(\d+)\}')
 
 
-def read_generation(path: Path) -> int | None:
+def read_generation(path: Path | str) -> int | None:
     """The generation written at the head of a file this version wrote (None: absent or not at the
     head, e.g. a file of the previous layout, which kept it at the end). Reads 64 bytes."""
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         match = _HEADER.match(handle.read(64))
     return int(match.group(1)) if match else None
 

@@ -178,8 +178,9 @@ class Store:
             if exclusive:
                 self.dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
                 self._lock_file = self._acquire_folder_lock()
-            with memory.bulk_load():  # the index: millions of acyclic objects, walked for nothing
+            with memory.bulk_load() as load:  # the index: millions of acyclic objects
                 self._open_files()
+                load.keep = len(self._index.applicants) + len(self._index.reviews) >= memory.FREEZE_FROM
         except BaseException as exc:
             self._release_lock()
             if isinstance(exc, OSError):  # the folder itself cannot be used: say so, not a traceback
