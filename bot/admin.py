@@ -12,12 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot import forms
+from bot import forms, memory
 from bot.entitlements import actions
 from bot.i18n import Translator
 from bot.messenger import Delivery
-from bot.models import Applicant, StepState, from_iso
-from bot.rules import Rules
+from bot.models import Applicant, Progress, StepState, from_iso
+from bot.rules import Rules, Step
 from bot.step_kinds import kind_of
 from bot.store import ForgetReport, Store
 from bot.workflow import current_step, done_count, is_applicant
@@ -48,6 +48,12 @@ def iter_applicants(store: Store, rules: Rules) -> Iterator[Applicant]:
     """Everyone with a record, less staff (reviewers, admins) who only talked to the bot; streamed
     one shard at a time (store.iter_all), in the order they came."""
     return (a for a in store.iter_all() if is_applicant(rules, a))
+
+
+def iter_progress(store: Store, rules: Rules) -> Iterator[Progress]:
+    """iter_applicants for the reports: each record read as a Progress (its steps, not its
+    documents or history), streamed one shard at a time."""
+    return (p for p in map(Progress.from_dict, store.iter_raw()) if is_applicant(rules, p))
 
 
 def applicants(store: Store, rules: Rules) -> list[Applicant]:
@@ -251,17 +257,17 @@ FIXED_COLUMNS = ("user", "language", "created", "current_step", "stage", "done")
 language, then `review`."""
 
 
-def _stage(rules: Rules, applicant: Applicant, review: ReviewBrief | None, t: Callable[..., str]) -> str:
-    """Where the applicant is, in words, in the admin's language."""
-    step = current_step(rules, applicant)
+def _stage(
+    rules: Rules, applicant: Progress, step: Step | None, review: ReviewBrief | None, t: Callable[..., str]
+) -> str:
+    """Where the applicant is (on `step`, their current one), in words, in the admin's language."""
     if step is None:
         if applicant.approved_at:
             return t("stage.approved", date=applicant.approved_at[:10])
         return t("stage.finished")
     if kind_of(step).decided_by_reviewers and review is not None and review.state == "pending":
         return t("stage.waiting_review", date=review.created[:10])
-    state = applicant.steps.get(step.id)
-    key = "stage.reopened" if state is not None and state.status == "reopened" else "stage.todo"
+    key = "stage.reopened" if step.id in applicant.reopened else "stage.todo"
     return t(key, number=rules.step_index(step.id) + 1, total=len(rules.steps), title=step.title)
 
 
@@ -282,18 +288,28 @@ def export_rows(store: Store, rules: Rules, lang: str = "") -> Iterator[list[str
         return text
 
     yield [*FIXED_COLUMNS, *[s.title.get(lang) for s in rules.steps], "review"]
-    for a in iter_applicants(store, rules):
-        step = current_step(rules, a)
+    steps = rules.steps
+    stages: dict[tuple[str, bool, str, str], str] = {}
+    for a in iter_progress(store, rules):
+        done_at = [a.done_at.get(s.id) for s in steps]  # current_step and done_count, in one pass
+        step = next((s for s, at in zip(steps, done_at, strict=True) if at is None), None)
         found = store.review_brief(a.review_id) if a.review_id else None  # from the index
         review = ReviewBrief(*found) if found is not None else None
+        # The stage in words depends on these alone: worked out once per distinct combination.
+        waiting = review.created[:10] if review is not None and review.state == "pending" else ""
+        reopened = step is not None and step.id in a.reopened
+        memo = (step.id if step else "", reopened, waiting, "" if step else a.approved_at[:10])
+        stage = stages.get(memo)
+        if stage is None:
+            stage = stages[memo] = _stage(rules, a, step, review, t)
         yield [
             a.key,
             a.lang,
             a.created,
             step.id if step else "finished",
-            _stage(rules, a, review, t),
-            done_count(rules, a),
-            *[(a.steps[s.id].at if a.is_done(s.id) else "") for s in rules.steps],
+            stage,
+            sum(1 for at in done_at if at is not None),
+            *[at or "" for at in done_at],
             review.state if review else ("approved" if a.approved_at else ""),
         ]
 
@@ -302,9 +318,10 @@ def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "") -> int:
     """Stream the export as CSV to `out`, row by row; returns the number of applicants."""
     writer = csv.writer(out)
     count = -1
-    for row in export_rows(store, rules, lang):
-        writer.writerow(row)
-        count += 1
+    with memory.bulk_load():  # rows and records die by reference counting: nothing for the collector
+        for row in export_rows(store, rules, lang):
+            writer.writerow(row)
+            count += 1
     return count
 
 
@@ -331,9 +348,10 @@ def write_xlsx(path: Path, store: Store, rules: Rules, lang: str = "") -> int:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("applicants")
     count = -1
-    for row in export_rows(store, rules, lang):
-        sheet.append(row)
-        count += 1
+    with memory.bulk_load():
+        for row in export_rows(store, rules, lang):
+            sheet.append(row)
+            count += 1
     book.save(path)
     return count
 
@@ -347,24 +365,30 @@ def stats_plot(store: Store, rules: Rules, path: Path, lang: str = "") -> None:
 
 def stats(store: Store, rules: Rules) -> list[str]:
     """Counts per step and median times, streamed over the store (one shard in memory at a time)."""
+    with memory.bulk_load():  # records die by reference counting: nothing for the collector
+        return _stats(store, rules)
+
+
+def _stats(store: Store, rules: Rules) -> list[str]:
     people = 0
     at_step: dict[str, int] = {s.id: 0 for s in rules.steps}
     finished = 0
     durations: dict[str, list[float]] = {s.id: [] for s in rules.steps}
-    for a in iter_applicants(store, rules):
+    for a in iter_progress(store, rules):
         people += 1
         step = current_step(rules, a)
         if step is None:
             finished += 1
         else:
             at_step[step.id] += 1
-        previous = a.created
+        previous = from_iso(a.created)
         for s in rules.steps:
-            state = a.steps.get(s.id)
-            if state is None or state.status != "done":
+            at = a.done_at.get(s.id)
+            if at is None:
                 break
-            durations[s.id].append(_hours(previous, from_iso(state.at)))
-            previous = state.at
+            done = from_iso(at)  # each time read once: the next step's duration starts here
+            durations[s.id].append(max(0.0, (done - previous).total_seconds() / 3600))
+            previous = done
     lines = [f"{people} people; {finished} approved"]
     for number, s in enumerate(rules.steps, start=1):
         times = durations[s.id]

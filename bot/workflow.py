@@ -7,7 +7,7 @@ from datetime import date
 from typing import Literal
 
 from bot.documents.summary import expiry as document_expiry
-from bot.models import Applicant
+from bot.models import Applicant, StepProgress
 from bot.rules import Rules, Step
 from bot.step_kinds import kind_of
 
@@ -24,14 +24,14 @@ class ChecklistItem:
     """When the applicant said they applied (steps with `records_applied`), as a date."""
 
 
-def is_applicant(rules: Rules, applicant: Applicant) -> bool:
+def is_applicant(rules: Rules, applicant: StepProgress) -> bool:
     """Reviewers and admins who only talk to the bot are not applicants (no reminders, not counted),
     unless they started an application themselves: asked to apply, uploaded a document, or have steps."""
     staff = rules.is_reviewer(applicant.key) or rules.is_admin(applicant.key)
-    return not staff or applicant.applying or bool(applicant.steps) or bool(applicant.documents)
+    return not staff or applicant.applying or applicant.has_steps or applicant.has_documents
 
 
-def current_step(rules: Rules, applicant: Applicant) -> Step | None:
+def current_step(rules: Rules, applicant: StepProgress) -> Step | None:
     """The first step not done, in order; None once every step (the review included) is done."""
     return next((s for s in rules.steps if not applicant.is_done(s.id)), None)
 
@@ -73,7 +73,7 @@ def package_complete(rules: Rules, applicant: Applicant) -> bool:
     return not missing_for_review(rules, applicant)
 
 
-def done_count(rules: Rules, applicant: Applicant) -> int:
+def done_count(rules: Rules, applicant: StepProgress) -> int:
     return sum(1 for s in rules.steps if applicant.is_done(s.id))
 
 
