@@ -83,9 +83,21 @@ def resolve(value: Any, lang: str) -> str:
         if text is None and value:
             text = next(iter(value.values()))
         return "" if text is None else str(text)
-    if isinstance(value, Localised):
+    if _is_localised(type(value)):
         return str(value.get(lang))
     return str(value)
+
+
+_LOCALISED_TYPES: dict[type, bool] = {}
+
+
+def _is_localised(kind: type) -> bool:
+    """isinstance against a runtime-checkable Protocol inspects the class every time (30 µs, asked
+    for most parameters of every message): asked once per type instead."""
+    known = _LOCALISED_TYPES.get(kind)
+    if known is None:
+        known = _LOCALISED_TYPES[kind] = issubclass(kind, Localised)
+    return known
 
 
 def render(lang: str, template: str, params: Mapping[str, Any]) -> str:
