@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,21 @@ def test_admin_cli_on_a_data_folder(
     bot.store.close()
     assert cli_main(["admin", "forget", "console:alice"]) == 0
     assert cli_main(["admin", "show", "console:alice"]) == 1
+
+
+def test_a_long_export_in_chat_is_a_csv_file_not_a_message(
+    bot: Application, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above EXPORT_INLINE_ROWS people the chat export is attached (100,000 rows are a 10 MB message);
+    on a platform without files the admin is told the CLI command instead."""
+    monkeypatch.setattr("bot.handlers.admin.EXPORT_INLINE_ROWS", 0)
+    driver = _submitted(bot, clock, tmp_path)
+    reply = driver.as_("admin").say("export")[0]
+    assert reply.where == "DM → admin" and "The export of 1 people is attached" in reply.text
+    (attached,) = reply.message.files
+    assert attached.filename.startswith("accessbot-export-") and attached.filename.endswith(".csv")
+    rows = list(csv.reader(io.StringIO(attached.data.decode("utf-8"))))
+    assert rows[0][:2] == ["user", "language"] and [r[0] for r in rows[1:]] == ["console:alice"]
+    monkeypatch.setattr(driver.adapter, "capabilities", replace(driver.adapter.capabilities, files=False))
+    refused = driver.say("export")[0]
+    assert "accessbot admin export > export.csv" in refused.text and not refused.message.files

@@ -9,13 +9,14 @@ users see them) or id. `approve USER` refuses a package that is not complete unl
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import admin
 from bot.context import Context
 from bot.entitlements import actions
-from bot.events import DirectMessage
+from bot.events import DirectMessage, Outgoing, OutgoingFile
 from bot.handlers.roles import may
 from bot.messenger import Mention, Tell
 from bot.models import Review, from_iso
@@ -263,9 +264,25 @@ def _reload(ctx: Context, args: list[str]) -> None:
     )
 
 
+EXPORT_INLINE_ROWS = 100
+"""Above this many people the export is a CSV file, not the text of a message (100,000 rows are a
+10 MB message no platform shows, and the console prints line by line)."""
+
+
 def _export(ctx: Context, args: list[str]) -> None:
     ctx.store.audit(ctx.user.key, "admin.export")
-    ctx.reply(admin.export_csv(ctx.store, ctx.rules))
+    out = io.StringIO()
+    count = admin.write_csv(out, ctx.store, ctx.rules)
+    text = out.getvalue()
+    if count <= EXPORT_INLINE_ROWS:
+        ctx.reply(text)
+        return
+    if not ctx.adapter.capabilities.files:
+        ctx.reply(ctx.t("admin.export_too_long", count=count))
+        return
+    name = f"accessbot-export-{ctx.store.now()[:10]}.csv"
+    data = OutgoingFile(name, text.encode("utf-8"))
+    ctx.reply(Outgoing(ctx.t("admin.export_attached", count=count, name=name), files=(data,)))
 
 
 def _forget(ctx: Context, args: list[str]) -> None:
