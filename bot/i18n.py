@@ -28,6 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from bot import yaml_read
 from bot.language import particles
+from bot.memo import per_object
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +89,11 @@ def resolve(value: Any, lang: str) -> str:
     return str(value)
 
 
-_LOCALISED_TYPES: dict[type, bool] = {}
-
-
+@per_object
 def _is_localised(kind: type) -> bool:
     """isinstance against a runtime-checkable Protocol inspects the class every time (30 µs, asked
     for most parameters of every message): asked once per type instead."""
-    known = _LOCALISED_TYPES.get(kind)
-    if known is None:
-        known = _LOCALISED_TYPES[kind] = issubclass(kind, Localised)
-    return known
+    return issubclass(kind, Localised)
 
 
 def render(lang: str, template: str, params: Mapping[str, Any]) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
@@ -28,6 +27,7 @@ from bot.language.detect import language_request, message_language
 from bot.language.faq import FaqEntry, FaqMatch, match_faq
 from bot.language.lexicon import Lexicon, LexiconError, Words, default_lexicon
 from bot.language.text import cap, has_hangul, normalise, padded, typo_of
+from bot.memo import per_object
 
 __all__ = ["Intent", "Understood", "has_hangul", "normalise", "understand"]
 
@@ -379,14 +379,8 @@ def _combine(clauses: list[_Clause]) -> _Clause:
     return clauses[0]
 
 
-_ANALYSERS: weakref.WeakKeyDictionary[Lexicon, _Analyser] = weakref.WeakKeyDictionary()
-
-
-def _analyser(lexicon: Lexicon) -> _Analyser:
-    analyser = _ANALYSERS.get(lexicon)
-    if analyser is None:
-        analyser = _ANALYSERS[lexicon] = _Analyser.build(lexicon)
-    return analyser
+_analyser = per_object(_Analyser.build)
+"""The analyser of a lexicon, built once."""
 
 
 def understand(text: str, lexicon: Lexicon | None = None, faq: Sequence[FaqEntry] = ()) -> Understood:

@@ -19,7 +19,6 @@ or the audit (which records only that a form was saved).
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -32,25 +31,18 @@ from bot.handlers.steps import after_step, answer_step_to_change, complete_step,
 from bot.i18n import Translator
 from bot.intents import Intent
 from bot.language.text import normalise
+from bot.memo import per_object
 from bot.models import Applicant, FormDraft
 from bot.presenter import STEP_DONE, checklist_message
 from bot.rules import FormQuestion, Rules, Step
 from bot.step_kinds import kind_of
 from bot.workflow import current_step
 
-_CONTROL_WORDS: weakref.WeakKeyDictionary[Translator, dict[str, Control]] = weakref.WeakKeyDictionary()
 
-
+@per_object
 def control_words(translator: Translator) -> dict[str, Control]:
     """`forms.words.*` of every language: "skip" and "건너뛰기" are understood in any conversation.
     Asked for every message, so worked out once per translator (its texts do not change)."""
-    found = _CONTROL_WORDS.get(translator)
-    if found is None:
-        found = _CONTROL_WORDS[translator] = _control_words(translator)
-    return found
-
-
-def _control_words(translator: Translator) -> dict[str, Control]:
     lists: dict[str, list[str]] = {
         name: [
             w for lang in translator.languages for w in translator.t(lang, f"forms.words.{name}").split(",")

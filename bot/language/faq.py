@@ -14,12 +14,12 @@ from __future__ import annotations
 import functools
 import math
 import re
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.language.lexicon import Lexicon, default_lexicon
 from bot.language.text import cap, jamo, normalise
+from bot.memo import per_object
 
 THRESHOLD = 0.6
 _HANGUL_LETTER = re.compile(r"[\u1100-\u11ff]")
@@ -89,19 +89,10 @@ class _Light:
     prefixes: tuple[str, ...]
 
 
-_LIGHT_OF: weakref.WeakKeyDictionary[Lexicon, _Light] = weakref.WeakKeyDictionary()
-
-
+@per_object
 def _light_words(lexicon: Lexicon) -> _Light:
     """Everyday and question words: they count, but much less than the words of the topic (worked
     out once per lexicon)."""
-    light = _LIGHT_OF.get(lexicon)
-    if light is None:
-        light = _LIGHT_OF[lexicon] = _light_words_of(lexicon)
-    return light
-
-
-def _light_words_of(lexicon: Lexicon) -> _Light:
     words: set[str] = set()
     prefixes: list[str] = []
     for vocabulary in lexicon.languages.values():
