@@ -7,10 +7,10 @@ start-up time), and afterwards each full pass over the index paused a message fo
 
 - `bulk_load()` pauses automatic collection while a known-acyclic bulk (parsed JSON) is built,
   and can freeze it (a large index is frozen as soon as it is loaded).
-- `settle()`, once the bot has started, collects once and moves what is alive into the permanent
-  generation (`gc.freeze`), so later passes walk only what was made since; and it raises the
-  young-generation threshold so the few thousand objects one message makes and drops die by
-  reference counting instead of being walked.
+- `settle()`, once the bot has started, moves what is alive into the permanent generation
+  (`gc.freeze`, without a collection first), so later passes walk only what was made since; and it
+  raises the young-generation threshold so the few thousand objects one message makes and drops
+  die by reference counting instead of being walked.
 
 Reference counting still frees everything as before: only cycles among frozen objects are never
 collected, and the index holds none.
