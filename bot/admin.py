@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import re
 import statistics
 from collections.abc import Callable, Iterator, Sequence
@@ -323,13 +322,6 @@ def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "") -> int:
             writer.writerow(row)
             count += 1
     return count
-
-
-def export_csv(store: Store, rules: Rules) -> str:
-    """The export as one CSV text (for a chat message), in the program's default language."""
-    out = io.StringIO()
-    write_csv(out, store, rules)
-    return out.getvalue()
 
 
 class XlsxUnavailable(NotDone):
