@@ -14,6 +14,7 @@ and the person gets a plain apology, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -23,6 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 from bot import admin, heartbeat, home, reminders, rules_diff
 from bot.clock import OffsetClock
 from bot.context import Context, Handler, Services
+from bot.event_ids import Claim
 from bot.events import (
     ButtonPress,
     ChannelMessage,
@@ -296,10 +298,12 @@ class Application:
     def _dispatch(self, event: Event, adapter: Adapter) -> None:
         store = self.services.store
         ctx: Context | None = None
+        claim: Claim | None = None
         try:
             if not self._concerns_us(event):
                 return  # reactions on other messages: not even remembered
-            if not store.first_time(event.event_id):
+            claim = store.claim_event(event.event_id)
+            if claim is None:
                 log.info("skipping repeated event %s", event.event_id)
                 return
             self.maybe_reload_rules()
@@ -307,11 +311,14 @@ class Application:
             # One person's events run in order; different people run in parallel (adapters may call
             # dispatch from several threads, so a slow PDF never holds up anyone else).
             with self._user_lock(event.user.key):
-                if self._finish_retry(ctx):
+                if self._finish_retry(ctx, claim):
                     return
+                # Matching only reads (docs/architecture.md); the event id is on disk before the
+                # handler writes or replies anything.
                 for handler in self.handlers:
                     found = handler.match(ctx)
                     if found is not None:
+                        claim.durable()
                         handler.handle(ctx, found)
                         return
         except Exception:
@@ -325,7 +332,16 @@ class Application:
             if saved and ctx is not None:
                 self._retries[event.user.key] = (ctx.text, saved, time.monotonic())
             if not isinstance(event, ChannelMessage):
+                self._settle(claim)
                 self._apologise(adapter, event, saved)
+
+    @staticmethod
+    def _settle(claim: Claim | None) -> None:
+        """Before an apology: the id on disk if it can be (a failed fsync was already logged, and
+        released the id so the platform's retry is handled)."""
+        if claim is not None:
+            with contextlib.suppress(OSError):
+                claim.durable()
 
     def _concerns_us(self, event: Event) -> bool:
         """Reactions matter only as votes or claims on review posts: anything else is dropped before
@@ -358,7 +374,7 @@ class Application:
     def _listed(self, saved: list[object], lang: str) -> str:
         return ", ".join(self.services.translator.t(lang, "error.saved_item", item=item) for item in saved)
 
-    def _finish_retry(self, ctx: Context) -> bool:
+    def _finish_retry(self, ctx: Context, claim: Claim) -> bool:
         """The same message again after a failure that had already saved something: finish only
         what is missing (the review round, the messages), never complete one more step."""
         pending = self._retries.pop(ctx.user.key, None)
@@ -367,6 +383,7 @@ class Application:
         text, saved, at = pending
         if ctx.text != text or time.monotonic() - at > RETRY_WINDOW_S:
             return False
+        claim.durable()
         ctx.carry_out(ctx.desk.submit_if_complete(ctx.user.key))
         self.redeliver()
         ctx.reply(ctx.t("error.finished_retry", saved=self._listed(saved, ctx.lang)))

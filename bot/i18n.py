@@ -20,9 +20,12 @@ Rendering, `Translator.t(lang, key, **params)`:
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -101,55 +104,87 @@ def render(lang: str, template: str, params: Mapping[str, Any]) -> str:
     inflector = _INFLECTORS.get(lang)
     out: list[str] = []
     position = 0
-    for match in _FIELD.finditer(template):
-        if match.start() < position:
+    for slot in _slots(lang, template):
+        if slot.start < position:
             continue  # inside a particle already consumed
-        out.append(template[position : match.start()])
-        position = match.end()
-        token = match.group(0)
-        if token in ("{{", "}}"):
-            out.append(token[0])
+        out.append(template[position : slot.start])
+        position = slot.end
+        if slot.name is None:  # {{ or }}
+            out.append(slot.token[0])
             continue
-        name, spec = match.group(1), match.group(2)
-        if name not in params:
-            out.append(token)
+        if slot.name not in params:
+            out.append(slot.token)
             continue
-        value = resolve(params[name], lang)
-        if spec:
-            if inflector is not None and inflector[0](spec):
-                out.append(value + inflector[1](value, spec))
-            elif particles.is_particle(spec):
+        value = resolve(params[slot.name], lang)
+        if slot.spec:
+            if inflector is not None and inflector[0](slot.spec):
+                out.append(value + inflector[1](value, slot.spec))
+            elif particles.is_particle(slot.spec):
                 out.append(value)  # a particle marker in a language without particles
             else:
                 try:
-                    out.append(format(params[name], spec))
+                    out.append(format(params[slot.name], slot.spec))
                 except (ValueError, TypeError):
                     out.append(value)
             continue
         out.append(value)
-        if inflector is not None:
-            position = _inflect(template, position, value, inflector, out)
+        if inflector is not None and slot.particle is not None:
+            between, spelling = slot.particle
+            out.append(between + inflector[1](value, spelling))
+            position = slot.particle_end
     out.append(template[position:])
     return "".join(out)
 
 
-def _inflect(
-    template: str,
-    position: int,
-    value: str,
-    inflector: tuple[Callable[[str], bool], Callable[[str, str], str]],
-    out: list[str],
-) -> int:
-    """Rewrites a particle written right after a placeholder; returns where the template goes on."""
+@dataclass(frozen=True)
+class _Slot:
+    """A `{name}`, `{name:spec}`, `{{` or `}}` of a template, and the particle written after it."""
+
+    start: int
+    end: int
+    token: str
+    name: str | None
+    spec: str | None
+    particle: tuple[str, str] | None = None
+    """(the quotes between, the particle's spelling): rewritten for the value in `lang`."""
+    particle_end: int = 0
+
+
+@functools.lru_cache(maxsize=4096)
+def _slots(lang: str, template: str) -> tuple[_Slot, ...]:
+    """A template read once per language: a reply renders seven or eight of them, and finding the
+    fields and particles again each time was most of the work. (Templates come from bot/locales
+    and rules.yaml: a bounded set.)"""
+    inflector = _INFLECTORS.get(lang)
+    slots: list[_Slot] = []
+    for match in _FIELD.finditer(template):
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            slots.append(_Slot(match.start(), match.end(), token, None, None))
+            continue
+        slot = _Slot(match.start(), match.end(), token, match.group(1), match.group(2))
+        if inflector is not None and not slot.spec:
+            found = _particle_after(template, match.end(), inflector[0])
+            if found is not None:
+                between, spelling = found
+                end = match.end() + len(between) + len(spelling)
+                slot = dataclasses.replace(slot, particle=found, particle_end=end)
+        slots.append(slot)
+    return tuple(slots)
+
+
+def _particle_after(
+    template: str, position: int, is_particle: Callable[[str], bool]
+) -> tuple[str, str] | None:
+    """The particle written right after a placeholder, with the quotes between: ("", "를")."""
     closers = _CLOSERS.match(template, position)
     after = closers.end() if closers else position
     for spelling in particles.SPELLINGS:
         end = after + len(spelling)
         fits = template.startswith(spelling, after) and not _HANGUL.match(template, end)
-        if fits and inflector[0](spelling):
-            out.append(template[position:after] + inflector[1](value, spelling))
-            return end
-    return position
+        if fits and is_particle(spelling):
+            return template[position:after], spelling
+    return None
 
 
 class Translator:

@@ -13,6 +13,7 @@ checksum of the last write, so a file that went back in time or was changed by h
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
@@ -101,46 +102,72 @@ def remove_stale_temp_files(directory: Path) -> int:
     return removed
 
 
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+"""No link is followed and a FIFO in a file's place cannot block the read."""
+
+
 def read_limited(path: Path, limit: int) -> bytes:
     """The file's bytes, refusing a file that is not a plain file or is larger than `limit`.
 
-    Raises CorruptDatabase naming the problem (a folder, a link, too large, unreadable)."""
+    One open and one fstat of what was opened (no lstat-then-open: nothing can be swapped in
+    between). Raises CorruptDatabase naming the problem (a folder, a link, too large, unreadable)."""
     try:
-        info = path.lstat()
+        fd = os.open(path, _READ_FLAGS)
     except FileNotFoundError:
         raise
-    except OSError as exc:
-        raise CorruptDatabase(path, f"cannot be examined: {exc.strerror or exc}") from None
-    if stat.S_ISLNK(info.st_mode):
-        raise CorruptDatabase(
-            path,
-            "it is a symbolic link",
-            "accessbot keeps its data as plain files: replace the link with the file it points to"
-            " (or restore the file from a backup).",
-        )
-    if not stat.S_ISREG(info.st_mode):
-        raise CorruptDatabase(
-            path,
-            "it is not a plain file (a folder or a device is where the file should be)",
-            "move it aside and restore the file from a backup (docs/deploy.md).",
-        )
-    if info.st_size > limit:
-        raise CorruptDatabase(
-            path,
-            f"it is {info.st_size:,} bytes, more than the {limit:,} accessbot reads",
-            "this is not a file accessbot wrote: restore it from a backup, or move it aside.",
-        )
-    try:
-        with path.open("rb") as handle:
-            return handle.read(limit + 1)
     except PermissionError:
-        raise CorruptDatabase(
-            path,
-            f"permission denied for uid {os.geteuid()}",
-            f"give it back to the user running accessbot: chown {os.geteuid()} {path} && chmod 600 {path}",
-        ) from None
+        raise _denied(path) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CorruptDatabase(
+                path,
+                "it is a symbolic link",
+                "accessbot keeps its data as plain files: replace the link with the file it points to"
+                " (or restore the file from a backup).",
+            ) from None
+        raise CorruptDatabase(path, f"cannot be examined: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise CorruptDatabase(
+                path,
+                "it is not a plain file (a folder or a device is where the file should be)",
+                "move it aside and restore the file from a backup (docs/deploy.md).",
+            )
+        if info.st_size > limit:
+            raise CorruptDatabase(
+                path,
+                f"it is {info.st_size:,} bytes, more than the {limit:,} accessbot reads",
+                "this is not a file accessbot wrote: restore it from a backup, or move it aside.",
+            )
+        return _read_up_to(fd, info.st_size, limit + 1)
     except OSError as exc:
         raise CorruptDatabase(path, f"cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def _read_up_to(fd: int, expected: int, limit: int) -> bytes:
+    """At most `limit` bytes: one read when the file is the size fstat saw (a short read of a plain
+    file is its end), more while it keeps growing."""
+    chunks: list[bytes] = []
+    total = 0
+    while total < limit:
+        want = min(limit - total, max(expected + 1 - total, 1 << 16))
+        chunk = os.read(fd, want)
+        chunks.append(chunk)
+        total += len(chunk)
+        if len(chunk) < want:
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _denied(path: Path) -> CorruptDatabase:
+    return CorruptDatabase(
+        path,
+        f"permission denied for uid {os.geteuid()}",
+        f"give it back to the user running accessbot: chown {os.geteuid()} {path} && chmod 600 {path}",
+    )
 
 
 def parse_database(path: Path, raw: bytes) -> tuple[dict[str, Any], int]:

@@ -4,9 +4,9 @@ Files (all 0600 in a 0700 folder):
   applicants-NN.json  TinyDB shards of at most SHARD_CAPACITY people each, found through an in-memory
                    index by user key; an update rewrites one small shard, not everyone
   reviews.json     TinyDB: review rounds, found by their id or by the channel post that shows them
-  events.log       append-only: recently processed platform event ids (de-duplication across restarts);
-                   appended and fsynced per event, compacted to the newest EVENT_MEMORY ids now and then
-                   (a rewritten TinyDB table cost ~18 ms per event once it held 5,000 ids)
+  events.log       append-only: recently processed platform event ids (de-duplication across restarts):
+                   bot/event_ids.py, appended and fsynced per event (group commit),
+                   compacted now and then (a rewritten TinyDB table cost ~18 ms per event at 5,000 ids)
   audit.jsonl      append-only: who did what and when, with pseudonymous ids and no personal data
 Splitting them means a DM does not rewrite the whole applicant file to remember an event id.
 """
@@ -32,6 +32,7 @@ import orjson
 from tinydb import TinyDB
 
 from bot import integrity, memory, migrate, oplog
+from bot.event_ids import Claim, EventIds
 from bot.index import Index, applicant_entry, post_key, review_entry
 from bot.integrity import FileRecord, ForgetTarget, Manifest
 from bot.models import Applicant, DocumentRecord, PostRef, Review, to_iso, utc_now
@@ -47,14 +48,12 @@ from bot.storage import (
     parse_database,
     read_limited,
     remove_stale_temp_files,
-    write_atomically,
 )
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 OPLOG = oplog.NAME
-EVENT_MEMORY = 5000
 SHARD_CAPACITY = 16
 """People per applicant shard: an update rewrites at most this many records (~40 KB at 2.5 KB), and
 a record not in memory costs the parse of that much. (Folders written with the earlier 128 keep
@@ -215,9 +214,7 @@ class Store:
         self._load_index(found)
         if legacy is not None:
             self._bulk_load(legacy)
-        self._events_path = self.dir / integrity.EVENTS
-        self._seen: dict[str, None] = {}
-        self._event_lines = self._load_events()
+        self.events = EventIds(self.dir / integrity.EVENTS, read_only=self.read_only)
         self.oplog = OpLog(self.dir / OPLOG, read_only=self.read_only)
         if not self.read_only:
             self._finish_interrupted_operations()
@@ -757,14 +754,7 @@ class Store:
         user_id = target.key.partition(":")[2].casefold()
         if len(user_id) < 3:
             return 0
-        token = re.compile(rf"(?<![0-9a-z]){re.escape(user_id)}(?![0-9a-z])")
-        gone = [e for e in self._seen if token.search(e.casefold())]
-        if not gone:
-            return 0
-        for event_id in gone:
-            del self._seen[event_id]
-        self._compact_events()
-        return len(gone)
+        return self.events.forget(re.compile(rf"(?<![0-9a-z]){re.escape(user_id)}(?![0-9a-z])"))
 
     # -- documents: kept files, and who owns a CITI record id or a file ---------------------
 
@@ -1085,41 +1075,19 @@ class Store:
 
     # -- de-duplication --------------------------------------------------------------------
 
-    def _load_events(self) -> int:
-        try:
-            raw = self._events_path.read_bytes()
-        except FileNotFoundError:
-            return 0
-        if raw and not raw.endswith(b"\n"):  # a write cut short by a crash was never acknowledged
-            raw = raw[: raw.rfind(b"\n") + 1]
-            if not self.read_only:  # beside a live bot, the short line may be its append in progress
-                write_atomically(self._events_path, raw)
-        lines = raw.splitlines()
-        for line in lines[-EVENT_MEMORY:]:  # integrity.inspect checked that each is an id
-            self._seen[str(orjson.loads(line))] = None
-        return len(lines)
-
-    def _compact_events(self) -> None:
-        ids = list(self._seen)[-EVENT_MEMORY:]
-        write_atomically(self._events_path, b"".join(orjson.dumps(i) + b"\n" for i in ids))
-        self._event_lines = len(ids)
+    def claim_event(self, event_id: str) -> Claim | None:
+        """Remember an event id; None when it was already processed (a platform retry). The claim's
+        `durable()` must return before anything the event causes (bot/event_ids.py)."""
+        self._writable()
+        return self.events.claim(event_id)
 
     def first_time(self, event_id: str) -> bool:
-        """Remember an event id; False when it was already processed (a platform retry)."""
-        if not event_id:
-            return True
-        with self._lock:
-            self._writable()
-            if event_id in self._seen:
-                return False
-            append_fsynced(self._events_path, orjson.dumps(event_id) + b"\n")
-            self._seen[event_id] = None
-            self._event_lines += 1
-            if len(self._seen) > EVENT_MEMORY:
-                del self._seen[next(iter(self._seen))]
-            if self._event_lines > 2 * EVENT_MEMORY:
-                self._compact_events()
-            return True
+        """Remember an event id and wait until it is on disk; False when it was already processed."""
+        claim = self.claim_event(event_id)
+        if claim is None:
+            return False
+        claim.durable()
+        return True
 
     # -- audit -----------------------------------------------------------------------------
 

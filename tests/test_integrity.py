@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -279,14 +280,14 @@ def test_an_unreadable_file_is_named_with_the_fix(tmp_path: Path, monkeypatch: p
     data = tmp_path / "data"
     healthy(data)
     victim = _alice(data)
-    real_open = Path.open
+    real_open = os.open
 
-    def refusing(self: Path, *args: object, **kwargs: object) -> object:
-        if self == victim:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+    def refusing(path: object, *args: Any, **kwargs: Any) -> int:
+        if Path(str(path)) == victim:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Path, "open", refusing)
+    monkeypatch.setattr(os, "open", refusing)
     with pytest.raises(CorruptDatabase) as caught:
         Store(data)
     assert victim.name in str(caught.value) and "permission denied" in str(caught.value)

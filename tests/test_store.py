@@ -141,7 +141,7 @@ def test_events_are_remembered_within_a_bound(tmp_path: Path) -> None:
 def test_event_log_is_bounded_compacted_and_survives_a_torn_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.store as store_module
+    import bot.event_ids as store_module
 
     monkeypatch.setattr(store_module, "EVENT_MEMORY", 50)
     data = tmp_path / "data"

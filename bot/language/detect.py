@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.language.lexicon import Lexicon, Words, default_lexicon
 from bot.language.text import SCRIPTS, cap, normalise, padded, typo_of
+from bot.memo import per_object
 
 _USERNAME_LIKE = re.compile(r"\S*[@/:]\S*|[a-z0-9_.\-]*[0-9_][a-z0-9_.\-]*")
 _RUNS = re.compile(r"[^\W\d_]+")
@@ -75,25 +76,19 @@ def language_request(text: str, lexicon: Lexicon | None = None) -> LanguageReque
     tokens = norm.split()
     if not tokens or len(tokens) > 8:
         return None
-    typo_targets = [t for w in lexicon.languages.values() if w.match == "words" for t in w.typos]
-    known = lexicon.all_words()
-    tokens = [_corrected(t, typo_targets, known) for t in tokens]
+    words = _request_words(lexicon)
+    tokens = [_corrected(t, words.typo_targets, words.known) for t in tokens]
     work = padded(" ".join(tokens))
     named: list[str] = []
-    for words in lexicon.languages.values():
-        for code, names in words.language_names.items():
-            for name in sorted(names, key=len, reverse=True):
-                needle = _needle(words, name)
-                if needle in work:
-                    work = work.replace(needle, " ")
-                    if code not in named:
-                        named.append(code)
-    languages = list(lexicon.languages.values())
-    generic = _remove(work, languages, lambda w: w.language_words)
-    refusal = _remove(generic[0], languages, lambda w: w.refuse)
-    rest, _ = _remove(refusal[0], languages, lambda w: w.switch)
-    everyday = {c for w in lexicon.languages.values() if w.match == "words" for c in w.common}
-    leftover = "".join(t for t in rest.split() if t not in everyday)
+    for needle, code in words.names:
+        if needle in work:
+            work = work.replace(needle, " ")
+            if code not in named:
+                named.append(code)
+    generic = _remove(work, words.generic)
+    refusal = _remove(generic[0], words.refuse)
+    rest, _ = _remove(refusal[0], words.switch)
+    leftover = "".join(t for t in rest.split() if t not in words.everyday)
     if len(leftover) > 2:
         return None
     if not named:
@@ -111,21 +106,57 @@ def _needle(words: Words, entry: str) -> str:
     return padded(entry.strip()) if words.match == "words" else entry
 
 
-def _remove(
-    work: str, languages: Iterable[Words], field: Callable[[Words], tuple[str, ...]]
-) -> tuple[str, bool]:
+@dataclass(frozen=True)
+class _RequestWords:
+    """What language_request looks for, in the order it looks (per language, longest first)."""
+
+    typo_targets: tuple[str, ...]
+    known: frozenset[str]
+    names: tuple[tuple[str, str], ...]
+    """(needle, language code) of each language name."""
+    generic: tuple[str, ...]
+    refuse: tuple[str, ...]
+    switch: tuple[str, ...]
+    everyday: frozenset[str]
+
+    @classmethod
+    def build(cls, lexicon: Lexicon) -> _RequestWords:
+        languages = list(lexicon.languages.values())
+
+        def needles(field: Callable[[Words], tuple[str, ...]]) -> tuple[str, ...]:
+            found = (_needle(w, e) for w in languages for e in sorted(field(w), key=len, reverse=True))
+            return tuple(n for n in found if n.strip())
+
+        return cls(
+            typo_targets=tuple(t for w in languages if w.match == "words" for t in w.typos),
+            known=lexicon.all_words(),
+            names=tuple(
+                (_needle(w, name), code)
+                for w in languages
+                for code, names in w.language_names.items()
+                for name in sorted(names, key=len, reverse=True)
+            ),
+            generic=needles(lambda w: w.language_words),
+            refuse=needles(lambda w: w.refuse),
+            switch=needles(lambda w: w.switch),
+            everyday=frozenset(c for w in languages if w.match == "words" for c in w.common),
+        )
+
+
+_request_words = per_object(_RequestWords.build)
+"""Worked out once per lexicon: sorting and padding every entry took most of a message's 0.15 ms."""
+
+
+def _remove(work: str, needles: Iterable[str]) -> tuple[str, bool]:
     found = False
-    for words in languages:
-        entries = field(words)
-        for entry in sorted(entries, key=len, reverse=True):
-            needle = _needle(words, entry)
-            if needle.strip() and needle in work:
-                work = work.replace(needle, " ")
-                found = True
+    for needle in needles:
+        if needle in work:
+            work = work.replace(needle, " ")
+            found = True
     return work, found
 
 
-def _corrected(token: str, targets: list[str], known: frozenset[str]) -> str:
+def _corrected(token: str, targets: tuple[str, ...], known: frozenset[str]) -> str:
     if token in known or not _LATIN.match(token):
         return token
     return next((t for t in targets if typo_of(token, t)), token)
