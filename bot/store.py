@@ -46,6 +46,7 @@ from bot.storage import (
     append_fsynced,
     fsync_dir,
     parse_database,
+    peek_record,
     read_limited,
     remove_stale_temp_files,
 )
@@ -491,8 +492,25 @@ class Store:
 
     def get(self, key: str) -> Applicant | None:
         with self._lock:
+            peeked = self._peek_applicant(key)
+            if peeked is not None:
+                return Applicant.from_dict(peeked)
             found = self._raw_applicant(key)
             return Applicant.from_dict(_copy(found[2])) if found is not None else None
+
+    def _peek_applicant(self, key: str) -> dict[str, Any] | None:
+        """A read of one person from a shard not in memory, without loading the shard (the status of
+        a person nobody asked about lately); None: load it as usual (storage.peek_record)."""
+        entry = self._index.applicants.get(key)
+        if entry is None:
+            return None
+        name = integrity.shard_name(entry["s"])
+        listed = self._files.get(name)
+        if listed is None or name in self._cache or name in self._preloaded:
+            return None
+        first_field = b'{"key":' + orjson.dumps(key) + b","
+        found = peek_record(self.dir / name, first_field, (listed.generation, listed.sha256))
+        return found if found is not None and found.get("key") == key else None
 
     def contains(self, key: str) -> bool:
         return key in self._index.applicants
