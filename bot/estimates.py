@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.i18n import Bound
-from bot.models import Applicant, Review, from_iso
+from bot.models import Applicant, Progress, Review, StepProgress, from_iso
 from bot.rules import Rules
 from bot.step_kinds import kind_of
 from bot.workflow import current_step, is_applicant
@@ -59,22 +59,22 @@ def _hours(start: str, end: str) -> float:
     return max(0.0, (from_iso(end) - from_iso(start)).total_seconds() / 3600)
 
 
-def time_on_steps(rules: Rules, applicant: Applicant) -> dict[str, Finished]:
+def time_on_steps(rules: Rules, applicant: StepProgress) -> dict[str, Finished]:
     """Each done step's time: from the latest earlier step done before it (or the applicant's first
     message) to its own completion."""
     out: dict[str, Finished] = {}
     done_before: list[str] = []
     for step in rules.steps:
-        state = applicant.steps.get(step.id)
-        if state is not None and state.status == "done":
-            starts = [at for at in done_before if at <= state.at]
+        at = applicant.done_time(step.id)
+        if at:
+            starts = [earlier for earlier in done_before if earlier <= at]
             start = max(starts) if starts else applicant.created
-            out[step.id] = Finished(state.at, _hours(start, state.at))
-            done_before.append(state.at)
+            out[step.id] = Finished(at, _hours(start, at))
+            done_before.append(at)
     return out
 
 
-def durations(rules: Rules, applicants: Iterable[Applicant]) -> dict[str, list[Finished]]:
+def durations(rules: Rules, applicants: Iterable[StepProgress]) -> dict[str, list[Finished]]:
     """Every step's finished passages, oldest first, over the applicants (staff excluded)."""
     out: dict[str, list[Finished]] = {s.id: [] for s in rules.steps}
     for applicant in applicants:
@@ -151,6 +151,16 @@ estimates out inline; above it the first checklists go without an estimate for t
 the background pass takes, so a start-up never reads every record before its first reply."""
 
 
+def _timelines(records: Records) -> Iterable[StepProgress]:
+    """Every record as its steps' times: from the raw records when the store streams them (a
+    Progress of each, not a whole Applicant: a third of the pass's time at 100,000), else as given."""
+    iter_raw = getattr(records, "iter_raw", None)
+    if callable(iter_raw):
+        return map(Progress.from_dict, iter_raw())
+    iter_all = getattr(records, "iter_all", None)
+    return iter_all() if callable(iter_all) else records.all()
+
+
 class EstimateCache:
     """Estimates read the whole store, so they are worked out at most every `ttl_s` seconds, not on
     every checklist: a status DM stays a keyed lookup however many applicants there are. Only the
@@ -163,20 +173,32 @@ class EstimateCache:
         self._durations: dict[str, list[Finished]] = {}
         self._lock = threading.Lock()
         self._working = False
+        """A background first pass has been started (estimate() starts at most one)."""
+        self._passing = False
+        """A pass is reading the records right now."""
 
-    def refresh(self, rules: Rules, records: Records) -> None:
+    def refresh(self, rules: Rules, records: Records) -> bool:
         """Work the figures out again when they are stale (the reminder loop calls this, in the
-        background, so a status message never pays for reading every record)."""
+        background, so a status message never pays for reading every record). A pass already
+        under way is not started again beside it: two passes over every record only slow each
+        other and whatever else the bot is doing (an admin's export). False: that other pass is
+        still working the figures out."""
         with self._lock:
-            fresh = self._rules is rules and time.monotonic() - self._at <= self.ttl_s
-        if fresh:
-            return
-        iter_all = getattr(records, "iter_all", None)
-        found = durations(rules, iter_all() if callable(iter_all) else records.all())
-        sample = max(0, rules.estimates.sample)
-        kept = {step: passages[-sample:] if sample else [] for step, passages in found.items()}
-        with self._lock:
-            self._durations, self._rules, self._at = kept, rules, time.monotonic()
+            if self._rules is rules and time.monotonic() - self._at <= self.ttl_s:
+                return True
+            if self._passing:
+                return False
+            self._passing = True
+        try:
+            found = durations(rules, _timelines(records))
+            sample = max(0, rules.estimates.sample)
+            kept = {step: passages[-sample:] if sample else [] for step, passages in found.items()}
+            with self._lock:
+                self._durations, self._rules, self._at = kept, rules, time.monotonic()
+            return True
+        finally:
+            with self._lock:
+                self._passing = False
 
     @property
     def ready(self) -> bool:
@@ -210,7 +232,8 @@ class EstimateCache:
             if callable(count) and count() > INLINE_LIMIT:
                 self._refresh_in_background(rules, records)
                 return None
-            self.refresh(rules, records)  # a small lab, or a test: work it out now
+            if not self.refresh(rules, records):  # a small lab, or a test: work it out now
+                return None  # the loop's first pass is under way: no figure rather than a wrong one
         with self._lock:
             passages = self._durations.get(step_id, [])
         return estimate_from(step_id, passages, rules.estimates.sample, rules.estimates.min_sample)

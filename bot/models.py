@@ -216,6 +216,10 @@ class Applicant:
         state = self.steps.get(step_id)
         return state is not None and state.status == "done"
 
+    def done_time(self, step_id: str) -> str:
+        state = self.steps.get(step_id)
+        return state.at if state is not None and state.status == "done" else ""
+
     @property
     def has_steps(self) -> bool:
         return bool(self.steps)
@@ -237,7 +241,12 @@ class StepProgress(Protocol):
     def has_steps(self) -> bool: ...
     @property
     def has_documents(self) -> bool: ...
+    @property
+    def created(self) -> str: ...
     def is_done(self, step_id: str) -> bool: ...
+    def done_time(self, step_id: str) -> str:
+        """When the step was done ("" when it is not)."""
+        ...
 
 
 class Progress(NamedTuple):
@@ -284,6 +293,9 @@ class Progress(NamedTuple):
 
     def is_done(self, step_id: str) -> bool:
         return step_id in self.done_at
+
+    def done_time(self, step_id: str) -> str:
+        return self.done_at.get(step_id, "")
 
 
 @dataclass

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from bot.estimates import (
+    EstimateCache,
     Finished,
     duration_text,
+    durations,
     estimate,
     estimate_from,
     estimate_text,
@@ -17,7 +23,7 @@ from bot.estimates import (
     time_on_steps,
 )
 from bot.i18n import Translator
-from bot.models import Applicant, Review, StepState, to_iso
+from bot.models import Applicant, Progress, Review, StepState, to_iso
 from bot.rules_loader import load_rules
 from tests.conftest import RULES
 
@@ -104,3 +110,41 @@ def test_the_place_in_the_review_queue() -> None:
     assert text.endswith("Your package is number 2 of 2 waiting for the reviewers.")
     me.steps["lab_review"] = StepState("done", _at(5))
     assert estimate_text(RULES_, _Records([me], reviews), me, Translator().bound("en")) == ""
+
+
+def test_a_pass_over_the_raw_records_gives_what_a_pass_over_applicants_gives() -> None:
+    people = [_applicant(n, 1 + n, 24 * (n + 1) if n % 3 else 0) for n in range(9)]
+    people[4].steps["citi_training"] = StepState("reopened", _at(50))
+    raw = [p.to_dict() for p in people]
+    assert durations(RULES_, map(Progress.from_dict, raw)) == durations(RULES_, people)
+
+
+class _SlowRecords(_Records):
+    """A store whose records stream slowly: the first pass holds them until `release`."""
+
+    def __init__(self, applicants: list[Applicant]) -> None:
+        super().__init__(applicants)
+        self.release = threading.Event()
+        self.passes = 0
+
+    def iter_raw(self) -> Iterator[dict[str, Any]]:
+        self.passes += 1
+        assert self.release.wait(10)
+        for applicant in self._applicants:
+            yield applicant.to_dict()
+
+
+def test_a_second_pass_is_not_started_beside_one_under_way() -> None:
+    records = _SlowRecords([_applicant(n, 1 + n, 24 * (n + 1)) for n in range(6)])
+    cache = EstimateCache()
+    first = threading.Thread(target=cache.refresh, args=(RULES_, records))
+    first.start()
+    while records.passes == 0:
+        time.sleep(0.001)
+    assert cache.refresh(RULES_, records) is False, "the other pass is still working"
+    assert cache.estimate(RULES_, records, "citi_training") is None, "no figure rather than a wrong one"
+    records.release.set()
+    first.join(10)
+    assert records.passes == 1
+    found = cache.estimate(RULES_, records, "citi_training")
+    assert found is not None and found.count == 6

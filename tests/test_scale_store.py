@@ -238,22 +238,22 @@ def test_a_large_store_answers_before_the_estimates_are_worked_out(
         _fill(store, 6)
         cache = estimates.EstimateCache()
         read: list[int] = []
-        real = store.iter_all
+        real = store.iter_raw
 
         def counting() -> Iterator[Any]:
             read.append(1)
             return real()
 
-        monkeypatch.setattr(store, "iter_all", counting)
+        monkeypatch.setattr(store, "iter_raw", counting)
         monkeypatch.setattr(estimates, "INLINE_LIMIT", 3)
         started = threading.Event()
         release = threading.Event()
         real_refresh = cache.refresh
 
-        def slow_refresh(r: Any, records: Any) -> None:
+        def slow_refresh(r: Any, records: Any) -> bool:
             started.set()
             release.wait(5)
-            real_refresh(r, records)
+            return real_refresh(r, records)
 
         monkeypatch.setattr(cache, "refresh", slow_refresh)
         step = rules.steps[0].id
