@@ -13,6 +13,8 @@ from bot.clock import OffsetClock
 from bot.context import Handler, Services
 from bot.documents import Validator
 from bot.entitlements.service import EntitlementService
+from bot.estimates import EstimateCache
+from bot.give_way import Foreground
 from bot.handlers import default_handlers
 from bot.i18n import LOCALES_DIR, Translator, load_catalog
 from bot.language.lexicon import Lexicon
@@ -40,6 +42,7 @@ def assemble(
     translator = translator or Translator(load_catalog(locales))
     messenger = Messenger(store, translator, lambda: rules.current)
     EntitlementService(store, messenger, lambda: rules.current, clock).register()
+    foreground = Foreground()
     services = Services(
         rules_holder=rules,
         store=store,
@@ -50,6 +53,8 @@ def assemble(
         desk=ReviewDesk(store, lambda: rules.current),
         posts=ReviewPosts(store, messenger, clock),
         lexicon=Lexicon.load(locales),
+        foreground=foreground,
+        estimates=EstimateCache(give_way=foreground.give_way),
     )
     return Application(services, default_handlers() if handlers is None else handlers)
 

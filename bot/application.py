@@ -38,10 +38,12 @@ from bot.events import (
     ReactionRemoved,
     UserRef,
 )
+from bot.models import Progress
 from bot.platform import Adapter, RefreshesHome
 from bot.review.deliveries import withdrawals
 from bot.rules import Rules
 from bot.store import ForgetReport, Store
+from bot.workflow import package_complete, review_step
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,6 @@ class Application:
         self.handlers: list[Handler[Any]] = list(handlers)
         self._lock = threading.Lock()
         self._user_locks: dict[str, threading.Lock] = {}
-        self._in_flight = 0
-        self._idle = threading.Condition()
         self._reminders: ReminderLoop | None = None
         self._retries: dict[str, tuple[str, list[object], float]] = {}
         """Per person: the message whose handling failed after saving something."""
@@ -202,11 +202,20 @@ class Application:
         """Open the review round of any complete package that has none: a crash between saving the
         last step and opening the round leaves exactly that. Returns how many were opened."""
         opened = 0
-        desk, messenger = self.services.desk, self.services.messenger
-        for applicant in self.services.store.iter_all():  # one shard at a time, never a full copy
-            if applicant.approved_at or applicant.review_id:
+        desk, messenger, rules = self.services.desk, self.services.messenger, self.rules
+        final = review_step(rules)
+        if final is None:
+            return 0
+        # Each record read as its steps only, one shard at a time; the desk, under its lock, is asked
+        # only about the few that look complete and unopened (asking about all 100,000 held the
+        # store's lock 100,000 times while the people who wrote in waited).
+        records = map(Progress.from_dict, self.services.store.iter_raw())
+        for record in self.services.foreground.give_way(records):
+            if record.approved_at or record.review_id or record.is_done(final.id):
                 continue
-            decision = desk.submit_if_complete(applicant.key)
+            if not package_complete(rules, record):
+                continue
+            decision = desk.submit_if_complete(record.key)
             if decision.status == "opened":
                 messenger.deliver(decision.deliveries, decision.op_id)
                 opened += 1
@@ -227,8 +236,7 @@ class Application:
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every event in hand is handled; False if some were still running at the timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+        return self.services.foreground.wait_idle(timeout)
 
     def stop(self) -> None:
         if self._reminders is not None:
@@ -250,17 +258,13 @@ class Application:
         if adapter is None:
             log.error("event from platform %r with no adapter attached", event.user.platform)
             return
-        with self._idle:
-            self._in_flight += 1
-        watch = self._watch_homes(event)
-        try:
-            self._dispatch(event, adapter)
-        finally:
-            if watch is not None:
-                self._refresh_homes(watch)
-            with self._idle:
-                self._in_flight -= 1
-                self._idle.notify_all()
+        with self.services.foreground.serving():  # drain() waits for it; background passes give way
+            watch = self._watch_homes(event)
+            try:
+                self._dispatch(event, adapter)
+            finally:
+                if watch is not None:
+                    self._refresh_homes(watch)
 
     def _watch_homes(self, event: Event) -> home.HomeWatch | None:
         """Only when an adapter keeps homes on screen (bot/platform.py RefreshesHome)."""

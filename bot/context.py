@@ -26,6 +26,7 @@ from bot.events import (
     Outgoing,
     UserRef,
 )
+from bot.give_way import Foreground
 from bot.i18n import Bound, Translator
 from bot.intents import Intent, Understood, understand
 from bot.language.detect import LanguageState, next_language
@@ -57,6 +58,8 @@ class Services:
     posts: ReviewPosts
     lexicon: Lexicon
     """The words the bot understands, in every language of bot/locales (words.<lang>.yaml)."""
+    foreground: Foreground = field(default_factory=Foreground)
+    """The events in hand, which background passes give way to (bot/give_way.py)."""
     estimates: EstimateCache = field(default_factory=EstimateCache)
     """The checklist's wait estimates, worked out now and then from the store's timestamps."""
 

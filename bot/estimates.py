@@ -14,7 +14,7 @@ import math
 import statistics
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -166,8 +166,14 @@ class EstimateCache:
     every checklist: a status DM stays a keyed lookup however many applicants there are. Only the
     last `estimates.sample` passages of each step are kept (memory stays bounded)."""
 
-    def __init__(self, ttl_s: float = 600.0) -> None:
+    def __init__(
+        self,
+        ttl_s: float = 600.0,
+        give_way: Callable[[Iterable[StepProgress]], Iterable[StepProgress]] | None = None,
+    ) -> None:
         self.ttl_s = ttl_s
+        self._give_way = give_way
+        """Paces a pass while people are being answered (bot/give_way.py); None: full speed."""
         self._at = -ttl_s
         self._rules: Rules | None = None
         self._durations: dict[str, list[Finished]] = {}
@@ -190,7 +196,8 @@ class EstimateCache:
                 return False
             self._passing = True
         try:
-            found = durations(rules, _timelines(records))
+            timelines = _timelines(records)
+            found = durations(rules, self._give_way(timelines) if self._give_way else timelines)
             sample = max(0, rules.estimates.sample)
             kept = {step: passages[-sample:] if sample else [] for step, passages in found.items()}
             with self._lock:

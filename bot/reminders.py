@@ -100,7 +100,7 @@ def _remind_people(bot: Services, now: datetime, pacer: _Pacer, touched: set[str
             groups.setdefault(shard, []).append(key)
     sent = 0
     batch_id = hashlib.sha256(f"{to_iso(now)}:{_time.time_ns()}".encode()).hexdigest()[:12]
-    for shard, keys in groups.items():
+    for shard, keys in bot.foreground.give_way(groups.items(), every=1):  # a message comes first
         audits: list[tuple[str, str, str, dict[str, str | int | bool]]] = []
         nothing: list[str] = []
 

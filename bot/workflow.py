@@ -64,12 +64,12 @@ def review_step(rules: Rules) -> Step | None:
     return last if last is not None and kind_of(last).decided_by_reviewers else None
 
 
-def missing_for_review(rules: Rules, applicant: Applicant) -> list[Step]:
+def missing_for_review(rules: Rules, applicant: StepProgress) -> list[Step]:
     """Steps that must be done before the package can go to the reviewers."""
     return [s for s in rules.steps if not kind_of(s).decided_by_reviewers and not applicant.is_done(s.id)]
 
 
-def package_complete(rules: Rules, applicant: Applicant) -> bool:
+def package_complete(rules: Rules, applicant: StepProgress) -> bool:
     return not missing_for_review(rules, applicant)
 
 
