@@ -25,7 +25,7 @@ from enum import Enum, IntEnum
 
 from bot.language.detect import language_request, message_language
 from bot.language.faq import FaqEntry, FaqMatch, match_faq
-from bot.language.lexicon import Lexicon, LexiconError, Words, default_lexicon
+from bot.language.lexicon import Lexicon, LexiconError, default_lexicon
 from bot.language.text import cap, has_hangul, normalise, padded, typo_of
 from bot.memo import per_object
 
@@ -185,21 +185,21 @@ class _Analyser:
                 consume = words.match == "words"
                 for entry in vocabulary.phrases + vocabulary.words:
                     strength = _Strength.PHRASE if len(entry.split()) > 1 else _Strength.WORD
-                    self.needles.append(_Needle(_needle(words, entry), intent, strength, consume))
+                    self.needles.append(_Needle(words.needle(entry), intent, strength, consume))
                     if len(entry.strip()) >= 3:
                         self.fuzzy.setdefault(entry.strip(), set()).add(intent)
                 for entry in vocabulary.weak:
-                    self.needles.append(_Needle(_needle(words, entry), intent, _Strength.WEAK, consume))
-            self.negation += [_needle(words, e) for e in words.negation]
-            self.future += [_needle(words, e) for e in words.future]
-            self.hedge += [_needle(words, e) for e in words.hedge]
-            self.contrast += [_needle(words, e) for e in words.contrast]
-            self.topics += [_needle(words, e) for e in words.topics]
+                    self.needles.append(_Needle(words.needle(entry), intent, _Strength.WEAK, consume))
+            self.negation += [words.needle(e) for e in words.negation]
+            self.future += [words.needle(e) for e in words.future]
+            self.hedge += [words.needle(e) for e in words.hedge]
+            self.contrast += [words.needle(e) for e in words.contrast]
+            self.topics += [words.needle(e) for e in words.topics]
             if words.match == "words":
                 self.question_starts.update(e.strip() for e in words.question_words)
                 self.typo_targets += [e.strip() for e in words.typos]
             else:
-                self.question_needles += [_needle(words, e) for e in words.question_words]
+                self.question_needles += [words.needle(e) for e in words.question_words]
             endings += [e.strip() for e in words.question_endings]
         self.needles.sort(key=lambda n: len(n.text.strip()), reverse=True)
         for place, needle in enumerate(self.needles):
@@ -291,11 +291,6 @@ class _Analyser:
             if default not in ranked:
                 ranked.append(default)
         return tuple(ranked[:3])
-
-
-def _needle(words: Words, entry: str) -> str:
-    """What to look for in the padded text: a whole-word entry gets word boundaries."""
-    return padded(entry.strip()) if words.match == "words" else entry
 
 
 def _any_in(needles: Sequence[str], text: str) -> bool:

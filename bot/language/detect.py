@@ -102,10 +102,6 @@ def language_request(text: str, lexicon: Lexicon | None = None) -> LanguageReque
     return LanguageRequest(named[0] if len(named) == 1 else None)
 
 
-def _needle(words: Words, entry: str) -> str:
-    return padded(entry.strip()) if words.match == "words" else entry
-
-
 @dataclass(frozen=True)
 class _RequestWords:
     """What language_request looks for, in the order it looks (per language, longest first)."""
@@ -124,14 +120,14 @@ class _RequestWords:
         languages = list(lexicon.languages.values())
 
         def needles(field: Callable[[Words], tuple[str, ...]]) -> tuple[str, ...]:
-            found = (_needle(w, e) for w in languages for e in sorted(field(w), key=len, reverse=True))
+            found = (w.needle(e) for w in languages for e in sorted(field(w), key=len, reverse=True))
             return tuple(n for n in found if n.strip())
 
         return cls(
             typo_targets=tuple(t for w in languages if w.match == "words" for t in w.typos),
             known=lexicon.all_words(),
             names=tuple(
-                (_needle(w, name), code)
+                (w.needle(name), code)
                 for w in languages
                 for code, names in w.language_names.items()
                 for name in sorted(names, key=len, reverse=True)

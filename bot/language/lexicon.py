@@ -19,7 +19,7 @@ from typing import Any, Literal
 import yaml
 
 from bot import yaml_read
-from bot.language.text import SCRIPTS, normalise, normalise_entry
+from bot.language.text import SCRIPTS, normalise, normalise_entry, padded
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 VOCABULARY_AREA = "words"
@@ -69,6 +69,10 @@ class Words:
     username_introducers: tuple[str, ...] = ()
     known: frozenset[str] = field(default=frozenset(), compare=False)
     """Every single word of this vocabulary: the words that tell a message is in this language."""
+
+    def needle(self, entry: str) -> str:
+        """What to look for in a padded text: a whole-word entry gets word boundaries."""
+        return padded(entry.strip()) if self.match == "words" else entry
 
 
 @dataclass(frozen=True)
