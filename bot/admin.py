@@ -371,23 +371,26 @@ def stats(store: Store, rules: Rules) -> list[str]:
 
 def _stats(store: Store, rules: Rules) -> list[str]:
     people = 0
-    at_step: dict[str, int] = {s.id: 0 for s in rules.steps}
+    step_ids = [s.id for s in rules.steps]
+    at_step: dict[str, int] = dict.fromkeys(step_ids, 0)
     finished = 0
-    durations: dict[str, list[float]] = {s.id: [] for s in rules.steps}
+    durations: dict[str, list[float]] = {step_id: [] for step_id in step_ids}
+    lists = [durations[step_id] for step_id in step_ids]
+    parse = datetime.fromisoformat
     for a in iter_progress(store, rules):
         people += 1
-        step = current_step(rules, a)
-        if step is None:
+        done_at = list(map(a.done_at.get, step_ids))
+        try:
+            reached = done_at.index(None)  # the current step: the first not done
+        except ValueError:
+            reached = len(step_ids)
             finished += 1
         else:
-            at_step[step.id] += 1
-        previous = from_iso(a.created)
-        for s in rules.steps:
-            at = a.done_at.get(s.id)
-            if at is None:
-                break
-            done = from_iso(at)  # each time read once: the next step's duration starts here
-            durations[s.id].append(max(0.0, (done - previous).total_seconds() / 3600))
+            at_step[step_ids[reached]] += 1
+        previous = parse(a.created)  # each time read once: a step's time runs from the one before
+        for passage, at in zip(lists, done_at[:reached], strict=False):
+            done = parse(at or "")
+            passage.append(max(0.0, (done - previous).total_seconds() / 3600))
             previous = done
     lines = [f"{people} people; {finished} approved"]
     for number, s in enumerate(rules.steps, start=1):
