@@ -24,7 +24,7 @@ from pathlib import Path
 
 import orjson
 
-from bot.storage import FILE_MODE, fsync_dir, write_atomically
+from bot.storage import append, fsync_dir, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class EventIds:
         with self._lock:
             if event_id in self._seen:
                 return None
-            _append(self.path, orjson.dumps(event_id) + b"\n")
+            append(self.path, orjson.dumps(event_id) + b"\n", fsync=False)  # fsynced by _Syncer
             self._seen[event_id] = None
             self._lines += 1
             if len(self._seen) > EVENT_MEMORY:
@@ -116,14 +116,6 @@ class EventIds:
         ids = list(self._seen)[-EVENT_MEMORY:]
         write_atomically(self.path, b"".join(orjson.dumps(i) + b"\n" for i in ids))
         self._lines = len(ids)
-
-
-def _append(path: Path, payload: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, FILE_MODE)
-    try:
-        os.write(fd, payload)
-    finally:
-        os.close(fd)
 
 
 class _Syncer:

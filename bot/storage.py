@@ -70,10 +70,17 @@ def write_atomically(path: Path, payload: bytes) -> None:
 
 def append_fsynced(path: Path, payload: bytes) -> None:
     """Append to a log file and fsync it: once this returns, the line survives a crash."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    append(path, payload, fsync=True)
+
+
+def append(path: Path, payload: bytes, *, fsync: bool) -> None:
+    """Append to a log file; without `fsync` the caller makes it durable later (bot/event_ids.py
+    fsyncs several appends at once)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, FILE_MODE)
     try:
         os.write(fd, payload)
-        os.fsync(fd)
+        if fsync:
+            os.fsync(fd)
     finally:
         os.close(fd)
 
