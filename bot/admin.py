@@ -270,6 +270,17 @@ def _stage(
     return t(key, number=rules.step_index(step.id) + 1, total=len(rules.steps), title=step.title)
 
 
+def _done_times(a: Progress, step_ids: Sequence[str]) -> tuple[list[str | None], int]:
+    """Each step's done time (None: not done), and where the person is: the index of the first
+    step not done (len(step_ids) once all are). current_step and done_count for a report's row,
+    with list methods instead of loops over the steps (100,000 rows)."""
+    done_at = list(map(a.done_at.get, step_ids))
+    try:
+        return done_at, done_at.index(None)
+    except ValueError:
+        return done_at, len(step_ids)
+
+
 def export_rows(store: Store, rules: Rules, lang: str = "") -> Iterator[list[str | int]]:
     """The header, then one row per applicant in the order they came (oldest first: shards fill in
     arrival order); no document contents, names or e-mails. Streamed: one shard of applicants in
@@ -292,13 +303,9 @@ def export_rows(store: Store, rules: Rules, lang: str = "") -> Iterator[list[str
     total = len(steps)
     stages: dict[tuple[str, bool, str, str], str] = {}
     brief = store.review_brief
-    # Per row, list methods (index, count) stand for loops over the steps: 100,000 rows.
     for a in iter_progress(store, rules):
-        done_at = list(map(a.done_at.get, step_ids))
-        try:
-            step: Step | None = steps[done_at.index(None)]  # the first step not done
-        except ValueError:
-            step = None
+        done_at, reached = _done_times(a, step_ids)
+        step = steps[reached] if reached < total else None
         found = brief(a.review_id) if a.review_id else None  # from the index
         state, created = found if found is not None else ("", "")
         # The stage in words depends on these alone: worked out once per distinct combination.
@@ -379,11 +386,8 @@ def _stats(store: Store, rules: Rules) -> list[str]:
     parse = datetime.fromisoformat
     for a in iter_progress(store, rules):
         people += 1
-        done_at = list(map(a.done_at.get, step_ids))
-        try:
-            reached = done_at.index(None)  # the current step: the first not done
-        except ValueError:
-            reached = len(step_ids)
+        done_at, reached = _done_times(a, step_ids)
+        if reached == len(step_ids):
             finished += 1
         else:
             at_step[step_ids[reached]] += 1
