@@ -220,6 +220,8 @@ def check_expected(path: Path, generation: int, sha256: str, expected: tuple[int
 
 _RECORD_BEFORE = re.compile(rb'[{,]"\d{1,12}":$')
 """What stands before a record in a TinyDB table: its doc id (searched for in the 16 bytes before)."""
+_NEXT_RECORD = re.compile(rb',"\d{1,12}":\{"key":')
+"""Where the next record of an applicants table starts (its first field is always `key`)."""
 
 
 def peek_record(path: Path, first_field: bytes, expected: tuple[int, str]) -> dict[str, Any] | None:
@@ -251,9 +253,6 @@ def peek_record(path: Path, first_field: bytes, expected: tuple[int, str]) -> di
     except orjson.JSONDecodeError:
         return None
     return record if isinstance(record, dict) else None
-
-
-_NEXT_RECORD = re.compile(rb',"\d{1,12}":\{"key":')
 
 
 class AtomicJSONStorage(Storage):
