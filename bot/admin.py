@@ -52,7 +52,7 @@ def iter_applicants(store: Store, rules: Rules) -> Iterator[Applicant]:
 def iter_progress(store: Store, rules: Rules) -> Iterator[Progress]:
     """iter_applicants for the reports: each record read as a Progress (its steps, not its
     documents or history), streamed one shard at a time."""
-    return (p for p in map(Progress.from_dict, store.iter_raw()) if is_applicant(rules, p))
+    return (p for p in store.iter_progress() if is_applicant(rules, p))
 
 
 def applicants(store: Store, rules: Rules) -> list[Applicant]:

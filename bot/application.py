@@ -38,7 +38,6 @@ from bot.events import (
     ReactionRemoved,
     UserRef,
 )
-from bot.models import Progress
 from bot.platform import Adapter, RefreshesHome
 from bot.review.deliveries import withdrawals
 from bot.rules import Rules
@@ -209,8 +208,7 @@ class Application:
         # Each record read as its steps only, one shard at a time; the desk, under its lock, is asked
         # only about the few that look complete and unopened (asking about all 100,000 held the
         # store's lock 100,000 times while the people who wrote in waited).
-        records = map(Progress.from_dict, self.services.store.iter_raw())
-        for record in self.services.foreground.give_way(records):
+        for record in self.services.foreground.give_way(self.services.store.iter_progress()):
             if record.approved_at or record.review_id or record.is_done(final.id):
                 continue
             if not package_complete(rules, record):

@@ -35,7 +35,7 @@ from bot import integrity, memory, migrate, oplog
 from bot.event_ids import Claim, EventIds
 from bot.index import Index, applicant_entry, post_key, review_entry
 from bot.integrity import FileRecord, ForgetTarget, Manifest
-from bot.models import Applicant, DocumentRecord, PostRef, Review, to_iso, utc_now
+from bot.models import Applicant, DocumentRecord, PostRef, Progress, Review, to_iso, utc_now
 from bot.oplog import OpLog
 from bot.storage import (
     DIR_MODE,
@@ -552,6 +552,11 @@ class Store:
         shards = sorted({e["s"] for e in self._index.applicants.values()})
         for shard in shards:
             yield from self._snapshot(integrity.shard_name(shard))
+
+    def iter_progress(self) -> Iterator[Progress]:
+        """Every applicant as their steps' times and little else (models.Progress), from the raw
+        records: what the reports, the wait estimates and the start-up repair read."""
+        return map(Progress.from_dict, self.iter_raw())
 
     def _snapshot(self, name: str) -> list[dict[str, Any]]:
         """A copy of one file's records, taken under the lock and parsed after it. A file not in the

@@ -6,7 +6,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -127,11 +126,11 @@ class _SlowRecords(_Records):
         self.release = threading.Event()
         self.passes = 0
 
-    def iter_raw(self) -> Iterator[dict[str, Any]]:
+    def iter_progress(self) -> Iterator[Progress]:
         self.passes += 1
         assert self.release.wait(10)
         for applicant in self._applicants:
-            yield applicant.to_dict()
+            yield Progress.from_dict(applicant.to_dict())
 
 
 def test_a_second_pass_is_not_started_beside_one_under_way() -> None:
