@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import re
-import statistics
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot import forms, memory
+from bot import forms, memory, report_workers
 from bot.entitlements import actions
 from bot.i18n import Translator
 from bot.messenger import Delivery
 from bot.models import Applicant, Progress, StepState, from_iso
-from bot.rules import Rules, Step
-from bot.step_kinds import kind_of
+from bot.reports import ExportRows, age
+from bot.rules import Rules
 from bot.store import ForgetReport, Store
 from bot.workflow import current_step, done_count, is_applicant
 
@@ -37,10 +34,6 @@ def resolve_user(text: str, platform: str) -> str:
 
 def _hours(since: str, now: datetime) -> float:
     return max(0.0, (now - from_iso(since)).total_seconds() / 3600)
-
-
-def _age(hours: float) -> str:
-    return f"{hours / 24:.1f} d" if hours >= 48 else f"{hours:.0f} h"
 
 
 def iter_applicants(store: Store, rules: Rules) -> Iterator[Applicant]:
@@ -68,7 +61,7 @@ def pending(store: Store, rules: Rules, now: datetime) -> list[str]:
         approvals = sum(1 for v in review.votes.values() if v == "approve")
         posted = "posted" if review.posts else "NOT POSTED (check the reviewers channel in rules.yaml)"
         lines.append(
-            f"{review.applicant}: waiting {_age(_hours(review.created, now))},"
+            f"{review.applicant}: waiting {age(_hours(review.created, now))},"
             f" {approvals}/{rules.reviewers.approvals_required} approvals, {posted}"
         )
     return lines
@@ -243,100 +236,19 @@ def change(
     return reset(store, rules, args[0], args[1], by)
 
 
-@dataclass(frozen=True)
-class ReviewBrief:
-    """What the export shows of a review round (kept in the store's index: no record read)."""
-
-    state: str
-    created: str
-
-
-FIXED_COLUMNS = ("user", "language", "created", "current_step", "stage", "done")
-"""The export's first columns (stable names for scripts); the steps follow, titled in the admin's
-language, then `review`."""
-
-
-def _stage(
-    rules: Rules, applicant: Progress, step: Step | None, review: ReviewBrief | None, t: Callable[..., str]
-) -> str:
-    """Where the applicant is (on `step`, their current one), in words, in the admin's language."""
-    if step is None:
-        if applicant.approved_at:
-            return t("stage.approved", date=applicant.approved_at[:10])
-        return t("stage.finished")
-    if kind_of(step).decided_by_reviewers and review is not None and review.state == "pending":
-        return t("stage.waiting_review", date=review.created[:10])
-    key = "stage.reopened" if step.id in applicant.reopened else "stage.todo"
-    return t(key, number=rules.step_index(step.id) + 1, total=len(rules.steps), title=step.title)
-
-
-def _done_times(a: Progress, step_ids: Sequence[str]) -> tuple[list[str | None], int]:
-    """Each step's done time (None: not done), and where the person is: the index of the first
-    step not done (len(step_ids) once all are). current_step and done_count for a report's row,
-    with list methods instead of loops over the steps (100,000 rows)."""
-    done_at = list(map(a.done_at.get, step_ids))
-    try:
-        return done_at, done_at.index(None)
-    except ValueError:
-        return done_at, len(step_ids)
-
-
 def export_rows(store: Store, rules: Rules, lang: str = "") -> Iterator[list[str | int]]:
     """The header, then one row per applicant in the order they came (oldest first: shards fill in
-    arrival order); no document contents, names or e-mails. Streamed: one shard of applicants in
-    memory at a time, rows made one at a time (a writer streams them)."""
-    lang = lang or rules.language
-    bound = Translator().bound(lang)
-    texts: dict[tuple[object, ...], str] = {}
-
-    def t(key: str, **params: object) -> str:
-        # The same few sentences over and over (a step's title, a date): rendered once each.
-        memo = (key, *((n, v if isinstance(v, str | int) else id(v)) for n, v in sorted(params.items())))
-        text = texts.get(memo)
-        if text is None:
-            text = texts[memo] = bound(key, **params)
-        return text
-
-    yield [*FIXED_COLUMNS, *[s.title.get(lang) for s in rules.steps], "review"]
-    steps = rules.steps
-    step_ids = [s.id for s in steps]
-    total = len(steps)
-    stages: dict[tuple[str, bool, str, str], str] = {}
-    brief = store.review_brief
-    for a in iter_progress(store, rules):
-        done_at, reached = _done_times(a, step_ids)
-        step = steps[reached] if reached < total else None
-        found = brief(a.review_id) if a.review_id else None  # from the index
-        state, created = found if found is not None else ("", "")
-        # The stage in words depends on these alone: worked out once per distinct combination.
-        waiting = created[:10] if state == "pending" else ""
-        reopened = step is not None and step.id in a.reopened
-        memo = (step.id if step else "", reopened, waiting, "" if step else a.approved_at[:10])
-        stage = stages.get(memo)
-        if stage is None:
-            review = ReviewBrief(state, created) if found is not None else None
-            stage = stages[memo] = _stage(rules, a, step, review, t)
-        yield [
-            a.key,
-            a.lang,
-            a.created,
-            step.id if step else "finished",
-            stage,
-            total - done_at.count(None),
-            *["" if at is None else at for at in done_at],
-            state if found is not None else ("approved" if a.approved_at else ""),
-        ]
+    arrival order); no document contents, names or e-mails (bot/reports.py). Streamed: one shard of
+    applicants in memory at a time, rows made one at a time."""
+    rows = ExportRows(rules, lang, store.review_brief)
+    yield rows.header()
+    yield from rows.rows(store.iter_progress())
 
 
 def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "") -> int:
-    """Stream the export as CSV to `out`, row by row; returns the number of applicants."""
-    writer = csv.writer(out)
-    count = -1
-    with memory.bulk_load():  # rows and records die by reference counting: nothing for the collector
-        for row in export_rows(store, rules, lang):
-            writer.writerow(row)
-            count += 1
-    return count
+    """Stream the export as CSV to `out`; returns the number of applicants. Above
+    report_workers.PARALLEL_FROM people the pieces are made in worker processes."""
+    return report_workers.write_csv(out, store, rules, lang)
 
 
 class XlsxUnavailable(NotDone):
@@ -371,34 +283,6 @@ def stats_plot(store: Store, rules: Rules, path: Path, lang: str = "") -> None:
 
 
 def stats(store: Store, rules: Rules) -> list[str]:
-    """Counts per step and median times, streamed over the store (one shard in memory at a time)."""
-    with memory.bulk_load():  # records die by reference counting: nothing for the collector
-        return _stats(store, rules)
-
-
-def _stats(store: Store, rules: Rules) -> list[str]:
-    people = 0
-    step_ids = [s.id for s in rules.steps]
-    at_step: dict[str, int] = dict.fromkeys(step_ids, 0)
-    finished = 0
-    durations: dict[str, list[float]] = {step_id: [] for step_id in step_ids}
-    lists = [durations[step_id] for step_id in step_ids]
-    parse = datetime.fromisoformat
-    for a in iter_progress(store, rules):
-        people += 1
-        done_at, reached = _done_times(a, step_ids)
-        if reached == len(step_ids):
-            finished += 1
-        else:
-            at_step[step_ids[reached]] += 1
-        previous = parse(a.created)  # each time read once: a step's time runs from the one before
-        for passage, at in zip(lists, done_at[:reached], strict=False):
-            done = parse(at or "")
-            passage.append(max(0.0, (done - previous).total_seconds() / 3600))
-            previous = done
-    lines = [f"{people} people; {finished} approved"]
-    for number, s in enumerate(rules.steps, start=1):
-        times = durations[s.id]
-        median = f", median {_age(statistics.median(times))}" if times else ""
-        lines.append(f"{number}. {s.id}: {at_step[s.id]} here now{median}")
-    return lines
+    """Counts per step and median times, streamed over the store (one shard in memory at a time;
+    in worker processes above report_workers.PARALLEL_FROM people)."""
+    return report_workers.tally(store, rules).lines(rules)

@@ -549,9 +549,43 @@ class Store:
 
     def iter_raw(self) -> Iterator[dict[str, Any]]:
         """Every applicant's record as stored (a fresh dict each, no model object): for exports."""
-        shards = sorted({e["s"] for e in self._index.applicants.values()})
-        for shard in shards:
-            yield from self._snapshot(integrity.shard_name(shard))
+        for name in self._applicant_shards():
+            yield from self._snapshot(name)
+
+    def _applicant_shards(self) -> list[str]:
+        """The applicants' shard files in arrival order (shards fill in arrival order)."""
+        with self._lock:
+            shards = sorted({e["s"] for e in self._index.applicants.values()})
+        return [integrity.shard_name(shard) for shard in shards]
+
+    def applicant_files(self) -> list[tuple[str, tuple[int, str] | None]]:
+        """The applicants' shard files in arrival order, each with the (generation, SHA-256) its
+        bytes on disk must have to be what the store holds, for a reader in another process
+        (bot/report_workers.py). None instead: read it here (progress_in), because what the store
+        holds is in memory (a shard in the cache or loaded at start-up) or the file is not listed."""
+        names = self._applicant_shards()
+        with self._lock:
+            return [
+                (
+                    name,
+                    None
+                    if (listed := self._files.get(name)) is None
+                    or not listed.sha256
+                    or name in self._cache
+                    or name in self._preloaded
+                    else (listed.generation, listed.sha256),
+                )
+                for name in names
+            ]
+
+    def progress_in(self, name: str) -> list[Progress]:
+        """The records of one applicants' shard (a name from applicant_files) as Progress."""
+        return list(map(Progress.from_dict, self._snapshot(name)))
+
+    def review_briefs(self) -> dict[str, tuple[str, str]]:
+        """Every review round's (state, created), from the index: review_brief for all at once."""
+        with self._lock:
+            return {rid: (str(e["st"]), str(e["c"])) for rid, e in self._index.reviews.items()}
 
     def iter_progress(self) -> Iterator[Progress]:
         """Every applicant as their steps' times and little else (models.Progress), from the raw

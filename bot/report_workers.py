@@ -1,0 +1,268 @@
+"""`admin export` and `stats` over many people, read and tallied in worker processes.
+
+Why: at 100,000 people a report reads, checks and parses some 400 MB of JSON. In one process that
+is one core's work, under the bot's interpreter lock, beside the messages it should be answering.
+Here up to REPORT_WORKERS processes each read a share of the applicants' shard files and turn
+them into CSV text or a Tally (bot/reports.py: the same code as in one process), and the bot only
+writes the pieces out in order.
+
+What a worker reads is checked: each file's generation and SHA-256 must be those the store holds
+(Store.applicant_files). A file in the store's memory, changed since, damaged or unreadable is
+left to the bot, which reads it itself as before (Store.progress_in). A pool that cannot start or
+breaks is logged and the rest of the report is made here: the report is the same, only slower.
+
+Workers are forked by multiprocessing's fork server: a clean, single-threaded process started at
+the first big report, which has this module and its imports loaded (about 0.5 s, once). A worker
+forked from it starts in milliseconds. Forking the bot itself would copy its threads' locks
+mid-use, and a fresh interpreter per report ("spawn") costs about 0.9 s of imports each time.
+The workers of one report are stopped after it; the fork server stays until the bot exits.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO, TypeVar
+
+from bot import memory
+from bot.models import Progress
+from bot.reports import ExportRows, Tally
+from bot.rules import Rules
+from bot.storage import MAX_DATABASE_BYTES, CorruptDatabase, parse_database, read_limited
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+REPORT_WORKERS = 2
+"""At most this many processes (never more than the CPUs this process may use)."""
+PARALLEL_FROM = 10_000
+"""Fewer people than this are reported in the bot's own process: starting a worker (a fresh
+interpreter importing the report code, about 0.4 s) costs more than it saves."""
+BATCH_FILES = 64
+"""Shard files per task (about 1,000 people): small enough to keep both workers busy to the end."""
+AHEAD = 3
+"""Tasks queued per worker beyond the one it runs: the pieces waiting to be written stay few."""
+
+WATCH_S = 0.5
+"""How often a worker checks that the bot is still there."""
+
+Expected = tuple[int, str] | None
+Files = list[tuple[str, Expected]]
+T = TypeVar("T")
+
+
+# -- in the worker process -----------------------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    folder: Path
+    rules: Rules
+    rows: ExportRows | None
+
+
+_job: _Job | None = None
+"""This worker process's report (set once by _begin, the pool's initializer): what every task of
+the pool shares, sent once instead of with each task."""
+
+
+def _begin(bot: int, folder: str, rules: Rules, lang: str | None, briefs: dict[str, tuple[str, str]]) -> None:
+    global _job
+    rows = ExportRows(rules, lang, briefs.get) if lang is not None else None
+    _job = _Job(Path(folder), rules, rows)
+    threading.Thread(target=_end_with, args=(bot,), name="end-with-the-bot", daemon=True).start()
+
+
+def _end_with(bot: int) -> None:
+    """Exit when the bot's process is gone. A worker's parent is the fork server, so no signal
+    tells it the bot was killed, and one blocked writing a result nobody reads would stay."""
+    while True:
+        time.sleep(WATCH_S)
+        try:
+            os.kill(bot, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass  # alive, under another user (the pid was reused: a rare, harmless wait)
+
+
+def _the_job() -> _Job:
+    if _job is None:
+        raise RuntimeError("a report task ran outside a report worker")
+    return _job
+
+
+def _records(folder: Path, name: str, expected: Expected) -> list[Progress] | None:
+    """The shard's records if its bytes are what the store holds; None: the bot reads it."""
+    if expected is None:
+        return None
+    path = folder / name
+    try:
+        raw = read_limited(path, MAX_DATABASE_BYTES)
+        if hashlib.sha256(raw).hexdigest() != expected[1]:
+            return None
+        data, generation = parse_database(path, raw)
+        if generation != expected[0]:
+            return None
+        return list(map(Progress.from_dict, data.get("applicants", {}).values()))
+    except (OSError, CorruptDatabase, KeyError, TypeError, AttributeError):
+        return None  # changed, damaged or gone since the store listed it: the bot judges it
+
+
+def _csv_task(files: Files) -> list[tuple[str, int] | None]:
+    """Per file: its rows as CSV text and how many, or None for a file left to the bot."""
+    job = _the_job()
+    rows = job.rows
+    if rows is None:
+        raise RuntimeError("a CSV task in a worker started for stats")
+    out: list[tuple[str, int] | None] = []
+    with memory.bulk_load():
+        for name, expected in files:
+            records = _records(job.folder, name, expected)
+            if records is None:
+                out.append(None)
+                continue
+            text = io.StringIO()
+            writer = csv.writer(text)
+            count = 0
+            for row in rows.rows(records):
+                writer.writerow(row)
+                count += 1
+            out.append((text.getvalue(), count))
+    return out
+
+
+def _tally_task(files: Files) -> tuple[Tally, list[str]]:
+    """The tally of the files read, and the names of those left to the bot."""
+    job = _the_job()
+    tally = Tally([s.id for s in job.rules.steps])
+    missed: list[str] = []
+    with memory.bulk_load():
+        for name, expected in files:
+            records = _records(job.folder, name, expected)
+            if records is None:
+                missed.append(name)
+            else:
+                tally.add(job.rules, records)
+    return tally, missed
+
+
+# -- in the bot ----------------------------------------------------------------------------------
+
+
+def cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _workers(store: Store) -> int:
+    """How many worker processes this report gets (0: made here)."""
+    if store.count() < PARALLEL_FROM:
+        return 0
+    workers = min(REPORT_WORKERS, cpus())
+    return workers if workers >= 2 else 0
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """The fork server where there is one (Linux, macOS), else spawn. The server loads this module
+    and the main module once, so that what each worker would import is already there."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__])
+    return context
+
+
+def _in_workers(
+    store: Store, rules: Rules, lang: str | None, task: Callable[[Files], T], files: Files
+) -> Iterator[tuple[Files, T | None]]:
+    """Each batch of `files` with what a worker made of it, in order; None for a batch made here
+    (no pool, or a pool that failed: logged, and the batches from the failed one on are made
+    here)."""
+    batches = [files[i : i + BATCH_FILES] for i in range(0, len(files), BATCH_FILES)]
+    workers = _workers(store)
+    if workers == 0:
+        yield from ((batch, None) for batch in batches)
+        return
+    done = 0
+    pool: ProcessPoolExecutor | None = None
+    try:
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_context(),
+            initializer=_begin,
+            initargs=(
+                os.getpid(),
+                str(store.dir),
+                rules,
+                lang,
+                store.review_briefs() if lang is not None else {},
+            ),
+        )
+        waiting: deque[Future[T]] = deque()
+        while done < len(batches):
+            while done + len(waiting) < len(batches) and len(waiting) < workers * (1 + AHEAD):
+                waiting.append(pool.submit(task, batches[done + len(waiting)]))
+            result = waiting.popleft().result()
+            yield batches[done], result
+            done += 1
+    except Exception as exc:  # a pool that could not start, a worker killed: made here instead
+        log.warning(
+            "report workers failed (%s: %s); making the rest of the report in the bot's process",
+            type(exc).__name__,
+            exc,
+        )
+        yield from ((batch, None) for batch in batches[done:])
+    finally:
+        if pool is not None:  # also when the caller stops early: queued tasks are dropped
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "") -> int:
+    """Stream the export as CSV to `out` (a piece per file, in arrival order); returns the number
+    of applicants. The same text whether the pieces were made here or in workers."""
+    rows = ExportRows(rules, lang, store.review_brief)
+    writer = csv.writer(out)
+    writer.writerow(rows.header())
+    count = 0
+    with memory.bulk_load():  # rows and records die by reference counting: nothing for the collector
+        for batch, parts in _in_workers(store, rules, rows.lang, _csv_task, store.applicant_files()):
+            for index, (name, _expected) in enumerate(batch):
+                part = parts[index] if parts is not None else None
+                if part is None:
+                    for row in rows.rows(store.progress_in(name)):
+                        writer.writerow(row)
+                        count += 1
+                else:
+                    out.write(part[0])
+                    count += part[1]
+    return count
+
+
+def tally(store: Store, rules: Rules) -> Tally:
+    """The stats' tally of every applicant (in workers above PARALLEL_FROM people)."""
+    total = Tally([s.id for s in rules.steps])
+    with memory.bulk_load():
+        for batch, made in _in_workers(store, rules, None, _tally_task, store.applicant_files()):
+            if made is not None:
+                part, missed = made
+                total.merge(part)
+            else:
+                missed = [name for name, _expected in batch]
+            for name in missed:
+                total.add(rules, store.progress_in(name))
+    return total
