@@ -145,6 +145,19 @@ def figures(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
         },
         "export_s": {"value": min(exports["op"]) / 1000, "floor": min(exports["floor"]) / 1000},
         "stats_s": {"value": min(exports["stats"]) / 1000, "floor": min(exports["floor"]) / 1000},
+        "export_alone_s": {
+            "value": min(exports.get("alone") or [float("nan")]) / 1000,
+            "floor": min(exports["floor"]) / 1000,
+        },
+        "stats_alone_s": {
+            "value": min(exports.get("alone_stats") or [float("nan")]) / 1000,
+            "floor": min(exports["floor"]) / 1000,
+        },
+        "report_worker_rss_mb": {
+            "value": max(exports.get("worker_rss") or [float("nan")]) or float("nan"),
+            "floor": float("nan"),
+            "workers": raw.get("report_workers", 0),
+        },
         "vote_p99_ms": {"value": _p(raw["vote"]["op"], 0.99), "floor": _p(raw["vote"]["floor"], 0.99)},
         "health_cpu_s": {
             "value": statistics.median(raw["health"]["op"]),
@@ -183,6 +196,15 @@ ROWS: list[tuple[str, str, str, str, float | None]] = [
     ("status_during_tick_max_ms", "a status DM during that tick, worst", "ms", "status p99 at rest", None),
     ("export_s", "`admin export` (CSV, streamed)", "s", "JSON parse of all data files", 3),
     ("stats_s", "`stats`", "s", "JSON parse of all data files", 3),
+    (
+        "export_alone_s",
+        "`admin export` in the bot's process alone",
+        "s",
+        "JSON parse of all data files",
+        None,
+    ),
+    ("stats_alone_s", "`stats` in the bot's process alone", "s", "JSON parse of all data files", None),
+    ("report_worker_rss_mb", "report worker RSS peak (each)", "MB", "", None),
     ("vote_p99_ms", "vote write p99", "ms", "write + fsync + rename, review shard size", None),
     ("health_cpu_s", "health check CPU", "s", "`python -c pass`", None),
 ]

@@ -46,17 +46,40 @@ def rss_mb(pid: int | str = "self") -> float:
     return float("nan")
 
 
-class PeakRSS:
-    """Samples this process's RSS every 10 ms while in the `with` block."""
+def descendants(pid: int) -> list[int]:
+    """The processes started by `pid`, and by them (the report workers are the fork server's)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended while we looked
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
 
-    def __init__(self) -> None:
+
+class PeakRSS:
+    """Samples this process's RSS every 10 ms while in the `with` block, and with `children` the
+    largest RSS among the processes it started (`children_peak`: the report workers)."""
+
+    def __init__(self, *, children: bool = False) -> None:
         self.peak = 0.0
+        self.children_peak = 0.0
+        self._children = children
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self.peak = max(self.peak, rss_mb())
+            if self._children:
+                sizes = [rss_mb(pid) for pid in descendants(os.getpid())]
+                self.children_peak = max([self.children_peak, *[s for s in sizes if s == s]])
             self._stop.wait(0.01)
 
     def __enter__(self) -> PeakRSS:
@@ -314,21 +337,40 @@ def main(folder: Path, samples: int, spawned_at: float) -> dict[str, Any]:
     out["review_shard_bytes"] = sorted(review_sizes)[len(review_sizes) // 2]
 
     # -- admin export and stats ----------------------------------------------------------------
-    from bot import admin
+    from bot import admin, report_workers
 
     data_files = sorted(folder.glob("applicants-*.json")) + sorted(folder.glob("reviews-*.json"))
     rules = app.rules
     export_path = folder / "floor" / "export.csv"
     runs = 3 if n <= 10_000 else 2
-    exports: dict[str, list[float]] = {"op": [], "floor": [], "stats": [], "rss": []}
+    exports: dict[str, list[float]] = {
+        "op": [],
+        "floor": [],
+        "stats": [],
+        "rss": [],
+        "worker_rss": [],
+        "alone": [],
+        "alone_stats": [],
+    }
+    parallel_from = report_workers.PARALLEL_FROM
     for _ in range(runs):
-        with PeakRSS() as peak, export_path.open("w", encoding="utf-8", newline="") as handle:
+        with PeakRSS(children=True) as peak, export_path.open("w", encoding="utf-8", newline="") as handle:
             exports["op"].append(ms(lambda handle=handle: admin.write_csv(handle, store, rules)))  # type: ignore[misc]
         exports["rss"].append(peak.peak)
+        exports["worker_rss"].append(peak.children_peak)
         exports["floor"].append(ms(lambda: Floors.parse_files(data_files)))
-        with PeakRSS() as peak:
+        with PeakRSS(children=True) as peak:
             exports["stats"].append(ms(lambda: admin.stats(store, rules)))
         exports["rss"].append(peak.peak)
+        exports["worker_rss"].append(peak.children_peak)
+        report_workers.PARALLEL_FROM = 10**12  # the same reports in the bot's process alone
+        try:
+            with export_path.open("w", encoding="utf-8", newline="") as handle:
+                exports["alone"].append(ms(lambda handle=handle: admin.write_csv(handle, store, rules)))  # type: ignore[misc]
+            exports["alone_stats"].append(ms(lambda: admin.stats(store, rules)))
+        finally:
+            report_workers.PARALLEL_FROM = parallel_from
+    out["report_workers"] = report_workers._workers(store)
     out["export"] = exports
     out["export_bytes"] = export_path.stat().st_size
     out["data_bytes"] = sum(p.stat().st_size for p in data_files)

@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from bot import admin, heartbeat, home, reminders, rules_diff
+from bot import admin, heartbeat, home, reminders, report_workers, rules_diff
 from bot.clock import OffsetClock
 from bot.context import Context, Handler, Services
 from bot.event_ids import Claim
@@ -93,6 +93,9 @@ class Application:
     def reviewers_channel(self, platform: str) -> str | None:
         return self.services.messenger.reviewers_channel(platform)
 
+    def review_post_ids(self, platform: str) -> list[str]:
+        return self.services.store.review_post_ids(platform)
+
     def review_posts(self, platform: str, *, pending_only: bool = False) -> list[MessageRef]:
         """The review rounds' posts on `platform`, oldest first, from the store's index."""
         return [
@@ -138,7 +141,8 @@ class Application:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self, *, reminders_every: bool = True) -> None:
-        """Warm the document worker without blocking the first reply; start the reminder loop."""
+        """Warm the document worker (and, for a big store, the report workers' fork server) without
+        blocking the first reply; start the reminder loop."""
         threading.Thread(target=self._warm_up, name="pdf-warm-up", daemon=True).start()
         if reminders_every and self._reminders is None:
             self._reminders = ReminderLoop(self)
@@ -149,6 +153,10 @@ class Application:
             self.services.validator.warm_up()
         except Exception:
             log.exception("the document worker did not start; uploads will retry it")
+        try:
+            report_workers.warm_up(self.services.store)
+        except Exception:
+            log.exception("the report workers' fork server did not start; a big export will start it")
 
     def tick(self) -> int:
         """Send what earlier runs left unsent, then the reminders due now (the console's /tick)."""

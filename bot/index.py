@@ -178,6 +178,17 @@ class Index:
         queue = self.queue()
         return queue.index(review_id) + 1, len(queue)
 
+    def post_ids(self, platform: str) -> list[str]:
+        """The message ids of every round's posts on `platform`, in no order (no sort, no split:
+        the console numbers its messages after the highest)."""
+        prefix = platform + "|"
+        return [
+            post.rpartition("|")[2]
+            for entry in self.reviews.values()
+            for post in entry["p"]
+            if post.startswith(prefix)
+        ]
+
     def post_keys(self, platform: str, *, pending_only: bool = False) -> list[tuple[str, str, str]]:
         """(platform, channel, message id) of the rounds' posts on `platform`, oldest round first."""
         ids = self.queue() if pending_only else sorted(self.reviews, key=lambda r: self.reviews[r]["c"])

@@ -919,6 +919,11 @@ class Store:
         with self._lock:
             return self._index.queue_place(review_id)
 
+    def review_post_ids(self, platform: str) -> list[str]:
+        """The message ids of the review rounds' posts on `platform`, in no order, from the index."""
+        with self._lock:
+            return self._index.post_ids(platform)
+
     def review_post_refs(self, platform: str, *, pending_only: bool = False) -> list[tuple[str, str, str]]:
         """(platform, channel, message id) of the review rounds' posts, from the index (no record read)."""
         with self._lock:

@@ -53,6 +53,9 @@ class FakeHost:
     def review_posts(self, platform: str, *, pending_only: bool = False) -> list[MessageRef]:
         return []
 
+    def review_post_ids(self, platform: str) -> list[str]:
+        return []
+
     def reviewers_channel(self, platform: str) -> str | None:
         return None
 

@@ -203,6 +203,8 @@ def test_queue_place_and_review_posts_come_from_the_index(
         assert refs == [("console", "reviewers", f"m{rid[1:]}") for rid in pending]
         assert len(store.review_post_refs("console")) == 12
         assert store.review_post_refs("slack") == []
+        assert sorted(store.review_post_ids("console")) == sorted(f"m{i}" for i in range(12))
+        assert store.review_post_ids("slack") == []
         assert loaded == []  # no record was read for any of it
         store.update_review("r5", lambda r: setattr(r, "state", "approved"))
         assert store.queue_place("r7") == (pending.index("r7"), len(pending) - 1)  # r5 left the queue

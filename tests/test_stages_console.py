@@ -197,6 +197,8 @@ def test_a_restart_between_the_stages(tmp_path: Path, validator: Validator, cloc
     second = _app(tmp_path / "data", validator, clock, rules)
     try:
         again = Driver(second)
+        posted = [int(p.message_id) for r in second.store.reviews() for p in r.posts]
+        assert posted and again.adapter.first_id == max(posted) + 1, "new posts numbered after the old"
         assert second.redeliver() == 0, "nothing was left to send"
         again.as_("reviewer").say("/react ✅")  # the stage-2 post of the earlier run
         review = _round(second)

@@ -23,7 +23,7 @@ def console_for(
     host: Host, out: TextIO | None, *, user: str = "alice", transcript: Path | None = None
 ) -> tuple[ConsoleAdapter, ConsoleSession]:
     """A console adapter attached to `host` and a session that feeds it: also the test harness."""
-    known = [int(p.message_id) for p in host.review_posts(PLATFORM) if p.message_id.isdigit()]
+    known = [int(i) for i in host.review_post_ids(PLATFORM) if i.isdigit()]
     if transcript is not None and transcript.exists():  # posts shown but never recorded (a crash)
         known += [int(n) for n in re.findall(r'"id": "(\d+)"', transcript.read_text(encoding="utf-8"))]
     adapter = ConsoleAdapter(out=out, first_id=max(known, default=0) + 1, transcript=transcript)
