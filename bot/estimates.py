@@ -183,12 +183,15 @@ class EstimateCache:
         self._passing = False
         """A pass is reading the records right now."""
 
-    def refresh(self, rules: Rules, records: Records) -> bool:
+    def refresh(self, rules: Rules, records: Records, *, paced: bool = True) -> bool:
         """Work the figures out again when they are stale (the reminder loop calls this, in the
         background, so a status message never pays for reading every record). A pass already
         under way is not started again beside it: two passes over every record only slow each
         other and whatever else the bot is doing (an admin's export). False: that other pass is
-        still working the figures out."""
+        still working the figures out.
+
+        `paced`: give way to the people being answered; not when the pass is itself what a person
+        waits for (a small store's first ask), which would only make that person wait longer."""
         with self._lock:
             if self._rules is rules and time.monotonic() - self._at <= self.ttl_s:
                 return True
@@ -197,7 +200,7 @@ class EstimateCache:
             self._passing = True
         try:
             timelines = _timelines(records)
-            found = durations(rules, self._give_way(timelines) if self._give_way else timelines)
+            found = durations(rules, self._give_way(timelines) if self._give_way and paced else timelines)
             sample = max(0, rules.estimates.sample)
             kept = {step: passages[-sample:] if sample else [] for step, passages in found.items()}
             with self._lock:
@@ -239,7 +242,7 @@ class EstimateCache:
             if callable(count) and count() > INLINE_LIMIT:
                 self._refresh_in_background(rules, records)
                 return None
-            if not self.refresh(rules, records):  # a small lab, or a test: work it out now
+            if not self.refresh(rules, records, paced=False):  # a small lab, or a test: now
                 return None  # the loop's first pass is under way: no figure rather than a wrong one
         with self._lock:
             passages = self._durations.get(step_id, [])

@@ -21,6 +21,7 @@ from bot.estimates import (
     queue_place,
     time_on_steps,
 )
+from bot.give_way import Foreground
 from bot.i18n import Translator
 from bot.models import Applicant, Progress, Review, StepState, to_iso
 from bot.rules_loader import load_rules
@@ -147,3 +148,18 @@ def test_a_second_pass_is_not_started_beside_one_under_way() -> None:
     assert records.passes == 1
     found = cache.estimate(RULES_, records, "citi_training")
     assert found is not None and found.count == 6
+
+
+def test_a_first_ask_worked_out_inline_is_not_paced_but_the_background_pass_is() -> None:
+    """A small store's first ask reads everyone while that person waits: pausing it would only make
+    them wait longer (it took 2 s at 1,000 people). The loop's pass in the background gives way."""
+    foreground = Foreground()
+    records = _Records([_applicant(n, 1 + n, 24 * (n + 1)) for n in range(64)])
+    cache = EstimateCache(give_way=lambda items: foreground.give_way(items, every=4))
+    with foreground.serving():
+        found = cache.estimate(RULES_, records, "citi_training")
+        assert found is not None and found.count == min(64, RULES_.estimates.sample)
+        assert foreground.pauses == 0, "the person asking is the one waiting"
+        cache.ttl_s = -1.0  # stale: the loop works it out again, in the background
+        assert cache.refresh(RULES_, records) is True
+    assert foreground.pauses == 16
