@@ -370,7 +370,7 @@ def main(folder: Path, samples: int, spawned_at: float) -> dict[str, Any]:
             exports["alone_stats"].append(ms(lambda: admin.stats(store, rules)))
         finally:
             report_workers.PARALLEL_FROM = parallel_from
-    out["report_workers"] = report_workers._workers(store)
+    out["report_workers"] = report_workers._workers(store, 2)
     out["export"] = exports
     out["export_bytes"] = export_path.stat().st_size
     out["data_bytes"] = sum(p.stat().st_size for p in data_files)

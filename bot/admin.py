@@ -245,10 +245,10 @@ def export_rows(store: Store, rules: Rules, lang: str = "") -> Iterator[list[str
     yield from rows.rows(store.iter_progress())
 
 
-def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "") -> int:
+def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "", *, workers: int = 2) -> int:
     """Stream the export as CSV to `out`; returns the number of applicants. Above
-    report_workers.PARALLEL_FROM people the pieces are made in worker processes."""
-    return report_workers.write_csv(out, store, rules, lang)
+    report_workers.PARALLEL_FROM people the pieces are made in up to `workers` processes."""
+    return report_workers.write_csv(out, store, rules, lang, workers=workers)
 
 
 class XlsxUnavailable(NotDone):
@@ -282,7 +282,7 @@ def stats_plot(store: Store, rules: Rules, path: Path, lang: str = "") -> None:
     path.write_bytes(stats_png(rules, store, Translator(), lang or rules.language, store.clock()))
 
 
-def stats(store: Store, rules: Rules) -> list[str]:
+def stats(store: Store, rules: Rules, *, workers: int = 2) -> list[str]:
     """Counts per step and median times, streamed over the store (one shard in memory at a time;
-    in worker processes above report_workers.PARALLEL_FROM people)."""
-    return report_workers.tally(store, rules).lines(rules)
+    in up to `workers` processes above report_workers.PARALLEL_FROM people)."""
+    return report_workers.tally(store, rules, workers=workers).lines(rules)

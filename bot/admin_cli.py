@@ -96,9 +96,9 @@ def _read(
                 return 1
             out.write("\n".join(lines))
         elif action == "export":
-            return _export(store, rules, out, err, options)
+            return _export(store, rules, out, err, options, settings.report_workers)
         elif action == "stats":
-            out.write("\n".join(admin.stats(store, rules)))
+            out.write("\n".join(admin.stats(store, rules, workers=settings.report_workers)))
             if options.plot is not None:
                 admin.stats_plot(store, rules, options.plot, options.lang)
                 out.write(f"\nwrote the chart to {options.plot}")
@@ -109,9 +109,9 @@ def _read(
     return 0
 
 
-def _export(store: Store, rules: Rules, out: TextIO, err: TextIO, options: ReadOptions) -> int:
+def _export(store: Store, rules: Rules, out: TextIO, err: TextIO, options: ReadOptions, workers: int) -> int:
     if options.xlsx is None:
-        admin.write_csv(out, store, rules, options.lang)  # streamed, row by row
+        admin.write_csv(out, store, rules, options.lang, workers=workers)  # streamed
         return 0
     try:
         count = admin.write_xlsx(options.xlsx, store, rules, options.lang)

@@ -36,6 +36,7 @@ def assemble(
     translator: Translator | None = None,
     handlers: Sequence[Handler[Any]] | None = None,
     locales: Path = LOCALES_DIR,
+    report_workers: int = 2,
 ) -> Application:
     """Everything wired once. `locales` holds the sentences and the words of every language: adding
     a language is adding its files there (docs/architecture.md)."""
@@ -55,6 +56,7 @@ def assemble(
         lexicon=Lexicon.load(locales),
         foreground=foreground,
         estimates=EstimateCache(give_way=foreground.give_way),
+        report_workers=report_workers,
     )
     return Application(services, default_handlers() if handlers is None else handlers)
 
@@ -67,8 +69,12 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
     rules = RulesHolder(settings.rules_path)
     store = Store(settings.data_dir, clock=clock)
     try:
-        validator = Validator(timeout_s=settings.pdf_timeout_s, memory_mb=settings.pdf_memory_mb)
+        validator = Validator(
+            timeout_s=settings.pdf_timeout_s, memory_mb=settings.pdf_memory_mb, workers=settings.pdf_workers
+        )
     except Exception:
         store.close()
         raise
-    return assemble(rules=rules, store=store, validator=validator, clock=clock)
+    return assemble(
+        rules=rules, store=store, validator=validator, clock=clock, report_workers=settings.report_workers
+    )

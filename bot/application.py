@@ -154,7 +154,7 @@ class Application:
         except Exception:
             log.exception("the document worker did not start; uploads will retry it")
         try:
-            report_workers.warm_up(self.services.store)
+            report_workers.warm_up(self.services.store, self.services.report_workers)
         except Exception:
             log.exception("the report workers' fork server did not start; a big export will start it")
 

@@ -62,6 +62,8 @@ class Services:
     """The events in hand, which background passes give way to (bot/give_way.py)."""
     estimates: EstimateCache = field(default_factory=EstimateCache)
     """The checklist's wait estimates, worked out now and then from the store's timestamps."""
+    report_workers: int = 2
+    """Processes `export` and `stats` may use for a big store (bot/report_workers.py; 0: none)."""
 
     @property
     def rules(self) -> Rules:

@@ -2,9 +2,9 @@
 
 Why: at 100,000 people a report reads, checks and parses some 400 MB of JSON. In one process that
 is one core's work, under the bot's interpreter lock, beside the messages it should be answering.
-Here up to REPORT_WORKERS processes each read a share of the applicants' shard files and turn
-them into CSV text or a Tally (bot/reports.py: the same code as in one process), and the bot only
-writes the pieces out in order.
+Here up to ACCESSBOT_REPORT_WORKERS processes (default 2) each read a share of the applicants'
+shard files and turn them into CSV text or a Tally (bot/reports.py: the same code as in one
+process), and the bot only writes the pieces out in order.
 
 What a worker reads is checked: each file's generation and SHA-256 must be those the store holds
 (Store.applicant_files). A file in the store's memory, changed since, damaged or unreadable is
@@ -45,8 +45,6 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-REPORT_WORKERS = 2
-"""At most this many processes (never more than the CPUs this process may use)."""
 PARALLEL_FROM = 10_000
 """Fewer people than this are reported in the bot's own process: starting a worker (a fresh
 interpreter importing the report code, about 0.4 s) costs more than it saves."""
@@ -170,12 +168,12 @@ def cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _workers(store: Store) -> int:
-    """How many worker processes this report gets (0: made here)."""
-    if store.count() < PARALLEL_FROM:
+def _workers(store: Store, wanted: int) -> int:
+    """How many worker processes a report gets (0: made here): up to `wanted` (the setting), never
+    more than the CPUs, none on one CPU (they would only take turns with the bot) or for a few people."""
+    if wanted <= 0 or store.count() < PARALLEL_FROM or cpus() < 2:
         return 0
-    workers = min(REPORT_WORKERS, cpus())
-    return workers if workers >= 2 else 0
+    return min(wanted, cpus())
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -188,22 +186,22 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def warm_up(store: Store) -> None:
+def warm_up(store: Store, workers: int) -> None:
     """Start the fork server now if this store's reports will use it, so that the first export
     does not wait for its imports (about 0.5 s of another core, once; the server then idles in its
     own process until the bot exits). Called in the background at start-up."""
-    if _workers(store) and isinstance(_context(), multiprocessing.context.ForkServerContext):
+    if _workers(store, workers) and isinstance(_context(), multiprocessing.context.ForkServerContext):
         multiprocessing.forkserver.ensure_running()
 
 
 def _in_workers(
-    store: Store, rules: Rules, lang: str | None, task: Callable[[Files], T], files: Files
+    store: Store, rules: Rules, lang: str | None, task: Callable[[Files], T], files: Files, wanted: int
 ) -> Iterator[tuple[Files, T | None]]:
     """Each batch of `files` with what a worker made of it, in order; None for a batch made here
     (no pool, or a pool that failed: logged, and the batches from the failed one on are made
     here)."""
     batches = [files[i : i + BATCH_FILES] for i in range(0, len(files), BATCH_FILES)]
-    workers = _workers(store)
+    workers = _workers(store, wanted)
     if workers == 0:
         yield from ((batch, None) for batch in batches)
         return
@@ -241,7 +239,7 @@ def _in_workers(
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "") -> int:
+def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "", *, workers: int = 2) -> int:
     """Stream the export as CSV to `out` (a piece per file, in arrival order); returns the number
     of applicants. The same text whether the pieces were made here or in workers."""
     rows = ExportRows(rules, lang, store.review_brief)
@@ -249,7 +247,7 @@ def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "") -> int:
     writer.writerow(rows.header())
     count = 0
     with memory.bulk_load():  # rows and records die by reference counting: nothing for the collector
-        for batch, parts in _in_workers(store, rules, rows.lang, _csv_task, store.applicant_files()):
+        for batch, parts in _in_workers(store, rules, rows.lang, _csv_task, store.applicant_files(), workers):
             for index, (name, _expected) in enumerate(batch):
                 part = parts[index] if parts is not None else None
                 if part is None:
@@ -262,11 +260,11 @@ def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "") -> int:
     return count
 
 
-def tally(store: Store, rules: Rules) -> Tally:
+def tally(store: Store, rules: Rules, *, workers: int = 2) -> Tally:
     """The stats' tally of every applicant (in workers above PARALLEL_FROM people)."""
     total = Tally([s.id for s in rules.steps])
     with memory.bulk_load():
-        for batch, made in _in_workers(store, rules, None, _tally_task, store.applicant_files()):
+        for batch, made in _in_workers(store, rules, None, _tally_task, store.applicant_files(), workers):
             if made is not None:
                 part, missed = made
                 total.merge(part)

@@ -28,6 +28,8 @@ ENV_VARS: dict[str, str] = {
     "log_level": "ACCESSBOT_LOG_LEVEL",
     "pdf_timeout_s": "ACCESSBOT_PDF_TIMEOUT_S",
     "pdf_memory_mb": "ACCESSBOT_PDF_MEMORY_MB",
+    "pdf_workers": "ACCESSBOT_PDF_WORKERS",
+    "report_workers": "ACCESSBOT_REPORT_WORKERS",
     "env_file": "ACCESSBOT_ENV_FILE",
 }
 DEFAULT_ENV_FILE = Path(".env")
@@ -47,6 +49,10 @@ class Settings:
     log_level: str = "INFO"
     pdf_timeout_s: float = 5.0
     pdf_memory_mb: int = 512
+    pdf_workers: int = 2
+    """PDF worker processes: uploads checked at once (a slow file holds one of them only)."""
+    report_workers: int = 2
+    """Processes `export` and `stats` may use above 10,000 people (0: the bot's own process)."""
     env_file: Path | None = None
     """The env file that was looked for (None: only the given environment was read)."""
     env: Environment = field(default_factory=Environment, repr=False, compare=False)
@@ -91,6 +97,10 @@ class Settings:
             log_level=get("log_level", "INFO").upper(),
             pdf_timeout_s=_positive_float(ENV_VARS["pdf_timeout_s"], get("pdf_timeout_s", "5"), "seconds"),
             pdf_memory_mb=_positive_int(ENV_VARS["pdf_memory_mb"], get("pdf_memory_mb", "512"), "megabytes"),
+            pdf_workers=_positive_int(ENV_VARS["pdf_workers"], get("pdf_workers", "2"), "processes", most=32),
+            report_workers=_whole_int(
+                ENV_VARS["report_workers"], get("report_workers", "2"), "processes", most=32
+            ),
             env_file=env_file,
             env=Environment(merged),
             sources=sources,
@@ -170,11 +180,23 @@ def _positive_float(name: str, raw: str, unit: str) -> float:
     return value
 
 
-def _positive_int(name: str, raw: str, unit: str) -> int:
+def _positive_int(name: str, raw: str, unit: str, *, most: int | None = None) -> int:
     try:
         value = int(raw)
     except ValueError:
         value = 0
-    if value <= 0:
-        raise SettingsError(f"{name} must be a positive whole number of {unit} (got {raw!r})")
+    if value <= 0 or (most is not None and value > most):
+        limit = f" up to {most}" if most is not None else ""
+        raise SettingsError(f"{name} must be a positive whole number of {unit}{limit} (got {raw!r})")
+    return value
+
+
+def _whole_int(name: str, raw: str, unit: str, *, most: int) -> int:
+    """0 or more (0 turns the thing off), at most `most`."""
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= most:
+        raise SettingsError(f"{name} must be a whole number of {unit} from 0 to {most} (got {raw!r})")
     return value

@@ -310,6 +310,9 @@ def test_env_example_holds_no_real_secret() -> None:
         ("ACCESSBOT_PDF_MEMORY_MB", "512MB"),
         ("ACCESSBOT_PDF_MEMORY_MB", "0"),
         ("ACCESSBOT_PDF_MEMORY_MB", "1.5"),
+        ("ACCESSBOT_PDF_WORKERS", "0"),
+        ("ACCESSBOT_PDF_WORKERS", "two"),
+        ("ACCESSBOT_PDF_WORKERS", "33"),
     ],
 )
 def test_malformed_numbers_raise_a_clear_settings_error(name: str, value: str) -> None:
@@ -317,7 +320,20 @@ def test_malformed_numbers_raise_a_clear_settings_error(name: str, value: str) -
         Settings.from_env({name: value})
 
 
+@pytest.mark.parametrize("value", ["-1", "many", "33", "1.5"])
+def test_a_malformed_report_workers_count_raises_a_clear_settings_error(value: str) -> None:
+    with pytest.raises(
+        SettingsError,
+        match=rf"^ACCESSBOT_REPORT_WORKERS must be a whole number of processes from 0 to 32"
+        rf" \(got '{re.escape(value)}'\)$",
+    ):
+        Settings.from_env({"ACCESSBOT_REPORT_WORKERS": value})
+
+
 def test_numbers_parse_and_defaults_apply() -> None:
     settings = Settings.from_env({"ACCESSBOT_PDF_TIMEOUT_S": " 2.5 ", "ACCESSBOT_PDF_MEMORY_MB": ""})
     assert (settings.pdf_timeout_s, settings.pdf_memory_mb) == (2.5, 512)
+    assert (settings.pdf_workers, settings.report_workers) == (2, 2)
     assert Settings.from_env({}) == Settings()
+    chosen = Settings.from_env({"ACCESSBOT_PDF_WORKERS": "3", "ACCESSBOT_REPORT_WORKERS": "0"})
+    assert (chosen.pdf_workers, chosen.report_workers) == (3, 0)

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from bot import admin, integrity, report_workers
+from bot.app import build_application
 from bot.models import Applicant, Review, StepState
 from bot.rules_loader import load_rules
+from bot.settings import Settings
 from bot.store import Store
 from tests.conftest import RULES, Clock
 
@@ -154,7 +156,7 @@ def test_a_worker_killed_mid_report_hands_the_rest_to_the_bot(
     files = store.applicant_files()
     (store.dir.parent / "kill-on").write_text(files[2][0])
     with caplog.at_level(logging.WARNING, "bot.report_workers"):
-        made = list(report_workers._in_workers(store, RULES_, "en", killer, files))
+        made = list(report_workers._in_workers(store, RULES_, "en", killer, files, 2))
     assert [batch for batch, _ in made] == [[f] for f in files]  # every batch, in order, once
     assert made[0][1] == [files[0][0]]  # made by a worker
     assert all(result is None for _, result in made[2:])  # from the killed one on: the bot's
@@ -186,3 +188,34 @@ def test_few_people_are_reported_in_the_bot(store: Store, monkeypatch: pytest.Mo
 
     monkeypatch.setattr(report_workers, "ProcessPoolExecutor", no_pool)
     assert _export(store)[1] == PEOPLE
+
+
+def test_report_workers_0_keeps_every_report_in_the_bot(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _in_workers(monkeypatch)
+
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("ACCESSBOT_REPORT_WORKERS=0: no worker may start")
+
+    monkeypatch.setattr(report_workers, "ProcessPoolExecutor", no_pool)
+    out = io.StringIO()
+    assert admin.write_csv(out, store, RULES_, workers=0) == PEOPLE
+    assert admin.stats(store, RULES_, workers=0)[0].startswith(f"{PEOPLE} people")
+
+
+def test_the_settings_reach_the_pools(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "ACCESSBOT_DATA_DIR": str(tmp_path / "data"),
+            "ACCESSBOT_RULES": str(RULES),
+            "ACCESSBOT_PDF_WORKERS": "1",
+            "ACCESSBOT_REPORT_WORKERS": "3",
+        }
+    )
+    app = build_application(settings)
+    try:
+        assert len(app.services.validator.worker_pids) == 1
+        assert app.services.report_workers == 3
+    finally:
+        app.close()

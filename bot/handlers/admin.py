@@ -272,7 +272,7 @@ EXPORT_INLINE_ROWS = 100
 def _export(ctx: Context, args: list[str]) -> None:
     ctx.store.audit(ctx.user.key, "admin.export")
     out = io.StringIO()
-    count = admin.write_csv(out, ctx.store, ctx.rules)
+    count = admin.write_csv(out, ctx.store, ctx.rules, workers=ctx.services.report_workers)
     text = out.getvalue()
     if count <= EXPORT_INLINE_ROWS:
         ctx.reply(text)
@@ -300,7 +300,7 @@ def _forget(ctx: Context, args: list[str]) -> None:
 
 
 def _stats(ctx: Context, args: list[str]) -> None:
-    ctx.reply("\n".join(admin.stats(ctx.store, ctx.rules)))
+    ctx.reply("\n".join(admin.stats(ctx.store, ctx.rules, workers=ctx.services.report_workers)))
 
 
 # -- access after approval: revoke, block, unblock, close-out (bot/entitlements/actions.py) ---------
