@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from bot import admin, control, integrity
+from bot import admin, control, integrity, report_workers
 from bot.models import utc_now
 from bot.rules import Rules
 from bot.rules_loader import RulesError, load_rules
@@ -79,6 +79,8 @@ def _read(
     if options.lang and options.lang not in rules.languages:
         err.write(f"--lang must be one of {', '.join(rules.languages)}\n")
         return 2
+    if action in ("export", "stats"):
+        report_workers.warm_up_for_folder(settings.data_dir, settings.report_workers)
     try:
         store = Store(settings.data_dir, exclusive=False)
     except CorruptDatabase as exc:

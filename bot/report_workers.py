@@ -41,7 +41,7 @@ from bot.models import Progress
 from bot.reports import ExportRows, Tally
 from bot.rules import Rules
 from bot.storage import MAX_DATABASE_BYTES, CorruptDatabase, parse_database, read_limited
-from bot.store import Store
+from bot.store import SHARD_CAPACITY, Store
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,26 @@ def warm_up(store: Store, workers: int) -> None:
     """Start the fork server now if this store's reports will use it, so that the first export
     does not wait for its imports (about 0.5 s of another core, once; the server then idles in its
     own process until the bot exits). Called in the background at start-up."""
-    if _workers(store, workers) and isinstance(_context(), multiprocessing.context.ForkServerContext):
+    if _workers(store, workers):
+        _start_fork_server()
+
+
+def warm_up_for_folder(folder: Path, workers: int) -> None:
+    """warm_up before the store is open (the admin CLI's export and stats), judged by the number of
+    applicants' shard files: the fork server's imports then overlap the store's opening."""
+    if workers <= 0 or cpus() < 2:
+        return
+    try:
+        with os.scandir(folder) as entries:
+            shards = sum(1 for entry in entries if entry.name.startswith("applicants-"))
+    except OSError:
+        return  # the store's opening says what is wrong with the folder
+    if shards * SHARD_CAPACITY >= PARALLEL_FROM:
+        _start_fork_server()
+
+
+def _start_fork_server() -> None:
+    if isinstance(_context(), multiprocessing.context.ForkServerContext):
         multiprocessing.forkserver.ensure_running()
 
 

@@ -219,3 +219,19 @@ def test_the_settings_reach_the_pools(tmp_path: Path) -> None:
         assert app.services.report_workers == 3
     finally:
         app.close()
+
+
+def test_the_cli_starts_the_fork_server_only_for_a_big_folder(
+    store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    started: list[str] = []
+    monkeypatch.setattr(report_workers, "_start_fork_server", lambda: started.append("yes"))
+    monkeypatch.setattr(report_workers, "cpus", lambda: 2)
+    report_workers.warm_up_for_folder(store.dir, 2)  # 70 people: reported in the bot's process
+    assert started == []
+    monkeypatch.setattr(report_workers, "PARALLEL_FROM", 64)  # five shards of 16 are "big" now
+    report_workers.warm_up_for_folder(store.dir, 0)
+    report_workers.warm_up_for_folder(tmp_path / "no such folder", 2)
+    assert started == [], "not with ACCESSBOT_REPORT_WORKERS=0, nor for a folder that is not there"
+    report_workers.warm_up_for_folder(store.dir, 2)
+    assert started == ["yes"]
