@@ -16,6 +16,9 @@ the first big report, which has this module and its imports loaded (about 0.5 s,
 forked from it starts in milliseconds. Forking the bot itself would copy its threads' locks
 mid-use, and a fresh interpreter per report ("spawn") costs about 0.9 s of imports each time.
 The workers of one report are stopped after it; the fork server stays until the bot exits.
+As with every multiprocessing start method, the fork server imports the main module (as
+`__mp_main__`): the `accessbot` script and `python -m bot` guard their start, and a script that
+embeds accessbot must too (`if __name__ == "__main__":`).
 """
 
 from __future__ import annotations
