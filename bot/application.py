@@ -59,6 +59,7 @@ class OffersForms(Protocol):
 
 
 RETRY_WINDOW_S = 600.0
+"""How long the same message after a partly saved failure counts as its retry."""
 
 
 def _keeps_homes(adapter: Adapter) -> bool:
@@ -70,9 +71,6 @@ def _keeps_homes(adapter: Adapter) -> bool:
 @per_object
 def _class_keeps_homes(cls: type) -> bool:
     return issubclass(cls, RefreshesHome)
-
-
-"""How long the same message after a partly saved failure counts as its retry."""
 
 
 class Application:
