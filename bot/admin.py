@@ -12,7 +12,7 @@ from bot import forms, memory, report_workers
 from bot.entitlements import actions
 from bot.i18n import Translator
 from bot.messenger import Delivery
-from bot.models import Applicant, Progress, StepState, from_iso
+from bot.models import Applicant, StepState, from_iso
 from bot.reports import ExportRows, age
 from bot.rules import Rules
 from bot.store import ForgetReport, Store
@@ -40,12 +40,6 @@ def iter_applicants(store: Store, rules: Rules) -> Iterator[Applicant]:
     """Everyone with a record, less staff (reviewers, admins) who only talked to the bot; streamed
     one shard at a time (store.iter_all), in the order they came."""
     return (a for a in store.iter_all() if is_applicant(rules, a))
-
-
-def iter_progress(store: Store, rules: Rules) -> Iterator[Progress]:
-    """iter_applicants for the reports: each record read as a Progress (its steps, not its
-    documents or history), streamed one shard at a time."""
-    return (p for p in store.iter_progress() if is_applicant(rules, p))
 
 
 def applicants(store: Store, rules: Rules) -> list[Applicant]:
