@@ -352,7 +352,6 @@ def main(folder: Path, samples: int, spawned_at: float) -> dict[str, Any]:
         "alone": [],
         "alone_stats": [],
     }
-    parallel_from = report_workers.PARALLEL_FROM
     for _ in range(runs):
         with PeakRSS(children=True) as peak, export_path.open("w", encoding="utf-8", newline="") as handle:
             exports["op"].append(ms(lambda handle=handle: admin.write_csv(handle, store, rules)))  # type: ignore[misc]
@@ -363,14 +362,11 @@ def main(folder: Path, samples: int, spawned_at: float) -> dict[str, Any]:
             exports["stats"].append(ms(lambda: admin.stats(store, rules)))
         exports["rss"].append(peak.peak)
         exports["worker_rss"].append(peak.children_peak)
-        report_workers.PARALLEL_FROM = 10**12  # the same reports in the bot's process alone
-        try:
-            with export_path.open("w", encoding="utf-8", newline="") as handle:
-                exports["alone"].append(ms(lambda handle=handle: admin.write_csv(handle, store, rules)))  # type: ignore[misc]
-            exports["alone_stats"].append(ms(lambda: admin.stats(store, rules)))
-        finally:
-            report_workers.PARALLEL_FROM = parallel_from
-    out["report_workers"] = report_workers._workers(store, 2)
+        # The same reports in the bot's process alone (ACCESSBOT_REPORT_WORKERS=0).
+        with export_path.open("w", encoding="utf-8", newline="") as handle:
+            exports["alone"].append(ms(lambda: admin.write_csv(handle, store, rules, workers=0)))
+        exports["alone_stats"].append(ms(lambda: admin.stats(store, rules, workers=0)))
+    out["report_workers"] = report_workers._workers(store.count(), 2)
     out["export"] = exports
     out["export_bytes"] = export_path.stat().st_size
     out["data_bytes"] = sum(p.stat().st_size for p in data_files)

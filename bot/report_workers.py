@@ -33,7 +33,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +41,7 @@ from typing import TextIO, TypeVar
 
 from bot import memory
 from bot.models import Progress
-from bot.reports import ExportRows, Tally
+from bot.reports import ExportRows, Row, Tally
 from bot.rules import Rules
 from bot.storage import MAX_DATABASE_BYTES, CorruptDatabase, parse_database, read_limited
 from bot.store import SHARD_CAPACITY, Store
@@ -49,8 +49,10 @@ from bot.store import SHARD_CAPACITY, Store
 log = logging.getLogger(__name__)
 
 PARALLEL_FROM = 10_000
-"""Fewer people than this are reported in the bot's own process: starting a worker (a fresh
-interpreter importing the report code, about 0.4 s) costs more than it saves."""
+"""Fewer people than this are reported in the bot's own process: a pool's start (about 0.2 s with
+the fork server running: the fork, the rules and the review briefs sent to each worker) costs more
+than it saves. At 10,000 both take about the same time; the workers also free the bot's
+interpreter for the messages it answers meanwhile."""
 BATCH_FILES = 64
 """Shard files per task (about 1,000 people): small enough to keep both workers busy to the end."""
 AHEAD = 3
@@ -136,13 +138,19 @@ def _csv_task(files: Files) -> list[tuple[str, int] | None]:
                 out.append(None)
                 continue
             text = io.StringIO()
-            writer = csv.writer(text)
-            count = 0
-            for row in rows.rows(records):
-                writer.writerow(row)
-                count += 1
+            count = _write_rows(text, rows.rows(records))
             out.append((text.getvalue(), count))
     return out
+
+
+def _write_rows(out: TextIO, rows: Iterable[Row]) -> int:
+    """Write `rows` to `out` as CSV; how many (the same loop in a worker and in the bot)."""
+    writer = csv.writer(out)
+    count = 0
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+    return count
 
 
 def _tally_task(files: Files) -> tuple[Tally, list[str]]:
@@ -171,10 +179,11 @@ def cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _workers(store: Store, wanted: int) -> int:
-    """How many worker processes a report gets (0: made here): up to `wanted` (the setting), never
-    more than the CPUs, none on one CPU (they would only take turns with the bot) or for a few people."""
-    if wanted <= 0 or store.count() < PARALLEL_FROM or cpus() < 2:
+def _workers(people: int, wanted: int) -> int:
+    """How many worker processes a report of `people` gets (0: made here): up to `wanted` (the
+    setting), never more than the CPUs, none on one CPU (they would only take turns with the bot)
+    or for a few people."""
+    if wanted <= 0 or people < PARALLEL_FROM or cpus() < 2:
         return 0
     return min(wanted, cpus())
 
@@ -193,21 +202,20 @@ def warm_up(store: Store, workers: int) -> None:
     """Start the fork server now if this store's reports will use it, so that the first export
     does not wait for its imports (about 0.5 s of another core, once; the server then idles in its
     own process until the bot exits). Called in the background at start-up."""
-    if _workers(store, workers):
+    if _workers(store.count(), workers):
         _start_fork_server()
 
 
 def warm_up_for_folder(folder: Path, workers: int) -> None:
     """warm_up before the store is open (the admin CLI's export and stats), judged by the number of
-    applicants' shard files: the fork server's imports then overlap the store's opening."""
-    if workers <= 0 or cpus() < 2:
-        return
+    applicants' shard files (at most SHARD_CAPACITY people each): the fork server's imports then
+    overlap the store's opening."""
     try:
         with os.scandir(folder) as entries:
             shards = sum(1 for entry in entries if entry.name.startswith("applicants-"))
     except OSError:
         return  # the store's opening says what is wrong with the folder
-    if shards * SHARD_CAPACITY >= PARALLEL_FROM:
+    if _workers(shards * SHARD_CAPACITY, workers):
         _start_fork_server()
 
 
@@ -223,7 +231,7 @@ def _in_workers(
     (no pool, or a pool that failed: logged, and the batches from the failed one on are made
     here)."""
     batches = [files[i : i + BATCH_FILES] for i in range(0, len(files), BATCH_FILES)]
-    workers = _workers(store, wanted)
+    workers = _workers(store.count(), wanted)
     if workers == 0:
         yield from ((batch, None) for batch in batches)
         return
@@ -265,17 +273,14 @@ def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "", *, worker
     """Stream the export as CSV to `out` (a piece per file, in arrival order); returns the number
     of applicants. The same text whether the pieces were made here or in workers."""
     rows = ExportRows(rules, lang, store.review_brief)
-    writer = csv.writer(out)
-    writer.writerow(rows.header())
+    csv.writer(out).writerow(rows.header())
     count = 0
     with memory.bulk_load():  # rows and records die by reference counting: nothing for the collector
         for batch, parts in _in_workers(store, rules, rows.lang, _csv_task, store.applicant_files(), workers):
             for index, (name, _expected) in enumerate(batch):
                 part = parts[index] if parts is not None else None
                 if part is None:
-                    for row in rows.rows(store.progress_in(name)):
-                        writer.writerow(row)
-                        count += 1
+                    count += _write_rows(out, rows.rows(store.progress_in(name)))
                 else:
                     out.write(part[0])
                     count += part[1]
