@@ -505,12 +505,20 @@ class Store:
         if entry is None:
             return None
         name = integrity.shard_name(entry["s"])
-        listed = self._files.get(name)
-        if listed is None or name in self._cache or name in self._preloaded:
+        listed = self._on_disk(name)
+        if listed is None:
             return None
         first_field = b'{"key":' + orjson.dumps(key) + b","
         found = peek_record(self.dir / name, first_field, (listed.generation, listed.sha256))
         return found if found is not None and found.get("key") == key else None
+
+    def _on_disk(self, name: str) -> FileRecord | None:
+        """The manifest's record of a file whose bytes on disk are what the store holds, for a read
+        that skips the loaded tables; None when the store holds it in memory (the cache, or loaded
+        at start-up) or does not list it: read it through the store."""
+        if name in self._cache or name in self._preloaded:
+            return None
+        return self._files.get(name)
 
     def contains(self, key: str) -> bool:
         return key in self._index.applicants
@@ -568,12 +576,9 @@ class Store:
             return [
                 (
                     name,
-                    None
-                    if (listed := self._files.get(name)) is None
-                    or not listed.sha256
-                    or name in self._cache
-                    or name in self._preloaded
-                    else (listed.generation, listed.sha256),
+                    (listed.generation, listed.sha256)
+                    if (listed := self._on_disk(name)) is not None and listed.sha256
+                    else None,
                 )
                 for name in names
             ]
