@@ -15,6 +15,7 @@ from bot.messenger import Delivery
 from bot.models import Applicant, StepState, from_iso
 from bot.reports import ExportRows, age
 from bot.rules import Rules
+from bot.settings import REPORT_WORKERS
 from bot.store import ForgetReport, Store
 from bot.workflow import current_step, done_count, is_applicant
 
@@ -239,7 +240,9 @@ def export_rows(store: Store, rules: Rules, lang: str = "") -> Iterator[list[str
     yield from rows.rows(store.iter_progress())
 
 
-def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "", *, workers: int = 2) -> int:
+def write_csv(
+    out: TextIO, store: Store, rules: Rules, lang: str = "", *, workers: int = REPORT_WORKERS
+) -> int:
     """Stream the export as CSV to `out`; returns the number of applicants. Above
     report_workers.PARALLEL_FROM people the pieces are made in up to `workers` processes."""
     return report_workers.write_csv(out, store, rules, lang, workers=workers)
@@ -276,7 +279,7 @@ def stats_plot(store: Store, rules: Rules, path: Path, lang: str = "") -> None:
     path.write_bytes(stats_png(rules, store, Translator(), lang or rules.language, store.clock()))
 
 
-def stats(store: Store, rules: Rules, *, workers: int = 2) -> list[str]:
+def stats(store: Store, rules: Rules, *, workers: int = REPORT_WORKERS) -> list[str]:
     """Counts per step and median times, streamed over the store (one shard in memory at a time;
     in up to `workers` processes above report_workers.PARALLEL_FROM people)."""
     return report_workers.tally(store, rules, workers=workers).lines(rules)

@@ -23,7 +23,7 @@ from bot.models import utc_now
 from bot.review.desk import ReviewDesk
 from bot.review.posts import ReviewPosts
 from bot.rules_loader import RulesHolder
-from bot.settings import Settings
+from bot.settings import REPORT_WORKERS, Settings
 from bot.store import Store
 
 
@@ -36,7 +36,7 @@ def assemble(
     translator: Translator | None = None,
     handlers: Sequence[Handler[Any]] | None = None,
     locales: Path = LOCALES_DIR,
-    report_workers: int = 2,
+    report_workers: int = REPORT_WORKERS,
 ) -> Application:
     """Everything wired once. `locales` holds the sentences and the words of every language: adding
     a language is adding its files there (docs/architecture.md)."""

@@ -38,6 +38,7 @@ from bot.review.desk import Decision, ReviewDesk
 from bot.review.posts import ReviewPosts
 from bot.rules import Rules
 from bot.rules_loader import RulesHolder
+from bot.settings import REPORT_WORKERS
 from bot.store import Store
 from bot.workflow import is_applicant
 
@@ -62,7 +63,7 @@ class Services:
     """The events in hand, which background passes give way to (bot/give_way.py)."""
     estimates: EstimateCache = field(default_factory=EstimateCache)
     """The checklist's wait estimates, worked out now and then from the store's timestamps."""
-    report_workers: int = 2
+    report_workers: int = REPORT_WORKERS
     """Processes `export` and `stats` may use for a big store (bot/report_workers.py; 0: none)."""
 
     @property

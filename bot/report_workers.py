@@ -43,6 +43,7 @@ from bot import memory
 from bot.models import Progress
 from bot.reports import ExportRows, Row, Tally
 from bot.rules import Rules
+from bot.settings import REPORT_WORKERS
 from bot.storage import MAX_DATABASE_BYTES, CorruptDatabase, parse_database, read_limited
 from bot.store import SHARD_CAPACITY, Store
 
@@ -269,7 +270,9 @@ def _in_workers(
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "", *, workers: int = 2) -> int:
+def write_csv(
+    out: TextIO, store: Store, rules: Rules, lang: str = "", *, workers: int = REPORT_WORKERS
+) -> int:
     """Stream the export as CSV to `out` (a piece per file, in arrival order); returns the number
     of applicants. The same text whether the pieces were made here or in workers."""
     rows = ExportRows(rules, lang, store.review_brief)
@@ -287,7 +290,7 @@ def write_csv(out: TextIO, store: Store, rules: Rules, lang: str = "", *, worker
     return count
 
 
-def tally(store: Store, rules: Rules, *, workers: int = 2) -> Tally:
+def tally(store: Store, rules: Rules, *, workers: int = REPORT_WORKERS) -> Tally:
     """The stats' tally of every applicant (in workers above PARALLEL_FROM people)."""
     total = Tally([s.id for s in rules.steps])
     with memory.bulk_load():

@@ -33,6 +33,8 @@ ENV_VARS: dict[str, str] = {
     "env_file": "ACCESSBOT_ENV_FILE",
 }
 DEFAULT_ENV_FILE = Path(".env")
+REPORT_WORKERS = 2
+"""ACCESSBOT_REPORT_WORKERS's default, also what code that builds the bot without Settings uses."""
 FROM_ENVIRONMENT = "environment"
 """`Settings.sources` value for a variable the process environment set."""
 
@@ -51,7 +53,7 @@ class Settings:
     pdf_memory_mb: int = 512
     pdf_workers: int = 2
     """PDF worker processes: uploads checked at once (a slow file holds one of them only)."""
-    report_workers: int = 2
+    report_workers: int = REPORT_WORKERS
     """Processes `export` and `stats` may use above 10,000 people (0: the bot's own process)."""
     env_file: Path | None = None
     """The env file that was looked for (None: only the given environment was read)."""
@@ -96,10 +98,14 @@ class Settings:
             log_format=get("log_format", "text").lower(),
             log_level=get("log_level", "INFO").upper(),
             pdf_timeout_s=_positive_float(ENV_VARS["pdf_timeout_s"], get("pdf_timeout_s", "5"), "seconds"),
-            pdf_memory_mb=_positive_int(ENV_VARS["pdf_memory_mb"], get("pdf_memory_mb", "512"), "megabytes"),
-            pdf_workers=_positive_int(ENV_VARS["pdf_workers"], get("pdf_workers", "2"), "processes", most=32),
-            report_workers=_whole_int(
-                ENV_VARS["report_workers"], get("report_workers", "2"), "processes", most=32
+            pdf_memory_mb=_whole_number(ENV_VARS["pdf_memory_mb"], get("pdf_memory_mb", "512"), "megabytes"),
+            pdf_workers=_whole_number(ENV_VARS["pdf_workers"], get("pdf_workers", "2"), "processes", most=32),
+            report_workers=_whole_number(
+                ENV_VARS["report_workers"],
+                get("report_workers", str(REPORT_WORKERS)),
+                "processes",
+                least=0,
+                most=32,
             ),
             env_file=env_file,
             env=Environment(merged),
@@ -180,23 +186,17 @@ def _positive_float(name: str, raw: str, unit: str) -> float:
     return value
 
 
-def _positive_int(name: str, raw: str, unit: str, *, most: int | None = None) -> int:
+def _whole_number(name: str, raw: str, unit: str, *, least: int = 1, most: int | None = None) -> int:
+    """A whole number from `least` (1, or 0 where 0 turns the thing off) up to `most`."""
     try:
-        value = int(raw)
+        value: int | None = int(raw)
     except ValueError:
-        value = 0
-    if value <= 0 or (most is not None and value > most):
-        limit = f" up to {most}" if most is not None else ""
-        raise SettingsError(f"{name} must be a positive whole number of {unit}{limit} (got {raw!r})")
-    return value
-
-
-def _whole_int(name: str, raw: str, unit: str, *, most: int) -> int:
-    """0 or more (0 turns the thing off), at most `most`."""
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= most:
-        raise SettingsError(f"{name} must be a whole number of {unit} from 0 to {most} (got {raw!r})")
+        value = None
+    if value is None or value < least or (most is not None and value > most):
+        if least > 0:
+            limit = f" up to {most}" if most is not None else ""
+            wanted = f"a positive whole number of {unit}{limit}"
+        else:
+            wanted = f"a whole number of {unit} from {least} to {most}"
+        raise SettingsError(f"{name} must be {wanted} (got {raw!r})")
     return value
